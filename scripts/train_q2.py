@@ -1,0 +1,13 @@
+"""Train one Question 2 PyTorch model (rule `train_q2`)."""
+
+from homework1 import q2
+from homework1.jobs import run_training_job
+
+run_training_job(
+    snakemake, "q2", q2.train, add_bias=lambda model: False,
+    device=snakemake.params.device,
+    threads=snakemake.threads,
+    checkpoint_path=snakemake.params.checkpoint,
+    checkpoint_every=snakemake.config["checkpoint_every"],
+    keep_checkpoint=snakemake.config["keep_checkpoints"],
+)

@@ -1,0 +1,1 @@
+"""Homework 1 reproduction: data handling, numpy and PyTorch models, training loops, theory checks."""

@@ -1,0 +1,131 @@
+"""The one data layout every data set is written in, its validator and its loader.
+
+Layout (the course's): an ``.npz`` with ``{split}_images`` uint8 of shape
+(N, H, W, C) and ``{split}_labels`` integer of shape (N, 1) for the splits
+train, val and test. The loader flattens each image and divides by 256, as the
+course's starter code does, optionally appending a constant 1 feature (bias).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+SPLITS = ("train", "val", "test")
+
+
+class DataError(ValueError):
+    """A data set file is missing, unreadable or breaks the layout."""
+
+
+def array_names() -> list[str]:
+    return [f"{split}_{kind}" for split in SPLITS for kind in ("images", "labels")]
+
+
+def validate_arrays(arrays: dict[str, np.ndarray], source: str, n_classes: int | None = None) -> int:
+    """Check the layout; return the number of classes (max train label + 1 unless given).
+
+    Every message names ``source`` (the file), the array and what is wrong.
+    """
+
+    def fail(name: str, problem: str) -> None:
+        raise DataError(f"{source}: array '{name}' {problem}")
+
+    missing = [name for name in array_names() if name not in arrays]
+    if missing:
+        raise DataError(f"{source}: missing array(s) {', '.join(missing)}; "
+                        f"expected {', '.join(array_names())}")
+    image_shape = None
+    for split in SPLITS:
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        name = f"{split}_images"
+        if images.dtype != np.uint8:
+            fail(name, f"has dtype {images.dtype}, expected uint8")
+        if images.ndim != 4:
+            fail(name, f"has shape {images.shape}, expected (N, height, width, channels)")
+        if images.shape[0] == 0:
+            fail(name, "is empty: every split needs at least one example")
+        if image_shape is None:
+            image_shape = images.shape[1:]
+        elif images.shape[1:] != image_shape:
+            fail(name, f"has images of shape {images.shape[1:]}, but train_images has {image_shape}")
+        name = f"{split}_labels"
+        if labels.ndim != 2 or labels.shape[1] != 1:
+            fail(name, f"has shape {labels.shape}, expected ({images.shape[0]}, 1)")
+        if labels.shape[0] != images.shape[0]:
+            fail(name, f"has {labels.shape[0]} labels for {images.shape[0]} images")
+        if not np.issubdtype(labels.dtype, np.integer):
+            fail(name, f"has dtype {labels.dtype}, expected integers")
+    train_labels = arrays["train_labels"].ravel()
+    if n_classes is None:
+        n_classes = int(train_labels.max()) + 1
+    for split in SPLITS:
+        labels = arrays[f"{split}_labels"]
+        low, high = int(labels.min()), int(labels.max())
+        if low < 0 or high >= n_classes:
+            fail(f"{split}_labels", f"has labels in {low}..{high}, outside 0..{n_classes - 1}")
+    absent = sorted(set(range(n_classes)) - set(np.unique(train_labels).tolist()))
+    if absent:
+        fail("train_labels", f"has no example of class(es) {absent} (classes 0..{n_classes - 1})")
+    return n_classes
+
+
+def read_npz(path: str | os.PathLike, n_classes: int | None = None) -> dict[str, np.ndarray]:
+    """Read and validate a data set file; raise DataError naming the file on any problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: data set file not found")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"{path}: not a readable .npz file ({err})") from err
+    validate_arrays(arrays, str(path), n_classes)
+    return arrays
+
+
+def write_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
+    """Validate, then write atomically: a reader never sees a half-written file."""
+    path = Path(path)
+    arrays = {name: arrays[name] for name in array_names() if name in arrays} | arrays
+    validate_arrays(arrays, str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp.npz")
+    os.close(fd)
+    try:
+        np.savez_compressed(tmp, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def flatten_features(images: np.ndarray, add_bias: bool) -> np.ndarray:
+    """The course's features: flattened pixels / 256 in float64, bias 1 appended last."""
+    features = images.reshape(images.shape[0], -1) / 256
+    if add_bias:
+        features = np.hstack((features, np.ones((features.shape[0], 1))))
+    return features
+
+
+def load_splits(path: str | os.PathLike, add_bias: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Validated data as ``{split: (X float64 (N, F), y int64 (N,))}``."""
+    arrays = read_npz(path)
+    return {
+        split: (flatten_features(arrays[f"{split}_images"], add_bias),
+                arrays[f"{split}_labels"].reshape(-1).astype(np.int64))
+        for split in SPLITS
+    }
+
+
+def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,106 @@
+"""What one training run hands back, and how its outputs reach disk.
+
+Every trainer (numpy Q1, torch Q2) returns a :class:`TrainResult`; the entry
+scripts turn it into a per-epoch metrics CSV and a JSON summary, both written
+atomically so that a failed or interrupted job leaves no partial file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+# Per-epoch columns every metrics CSV carries, in this order; a trainer leaves
+# out what its model does not have (those cells stay empty).
+METRIC_COLUMNS = [
+    "epoch", "train_acc", "val_acc", "train_loss", "val_loss",
+    "weight_norm", "zero_weight_fraction", "epoch_time_s",
+]
+STATUS_OK = "ok"
+STATUS_DIVERGED = "diverged"
+
+
+@dataclass
+class TrainResult:
+    history: list[dict]           # one dict per finished epoch, keys from METRIC_COLUMNS
+    test_acc: float | None        # None when the run diverged before the end
+    status: str = STATUS_OK       # STATUS_OK or STATUS_DIVERGED
+    device: str = "cpu"
+    wall_time_s: float = 0.0      # the training loop alone, not data loading
+    message: str = ""             # why it diverged, for people
+    extra: dict = field(default_factory=dict)  # anything model-specific for the summary
+
+    def metrics_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.history)
+        return frame.reindex(columns=METRIC_COLUMNS)
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in ("numpy", "torch", "pandas", "snakemake", "homework1"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _finite_or_none(value):
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def summarize(result: TrainResult, identity: dict, hparams: dict, dataset: dict) -> dict:
+    """The JSON summary of one run: who it is, how it was set, what it reached."""
+    metrics = result.metrics_frame()
+    last = metrics.iloc[-1] if len(metrics) else pd.Series(dtype=float)
+    best = metrics.loc[metrics["val_acc"].idxmax()] if metrics["val_acc"].notna().any() else None
+    return {
+        **identity,
+        "hparams": hparams,
+        "dataset": dataset["name"],
+        "dataset_sha256": dataset["sha256"],
+        "synthetic_data": dataset["synthetic"],
+        "status": result.status,
+        "message": result.message,
+        "epochs_completed": int(len(metrics)),
+        "final_train_acc": _finite_or_none(last.get("train_acc")),
+        "final_val_acc": _finite_or_none(last.get("val_acc")),
+        "test_acc": _finite_or_none(result.test_acc),
+        "best_val_acc": _finite_or_none(best["val_acc"]) if best is not None else None,
+        "best_epoch": int(best["epoch"]) if best is not None else None,
+        "final_train_loss": _finite_or_none(last.get("train_loss")),
+        "final_val_loss": _finite_or_none(last.get("val_loss")),
+        "wall_time_s": round(result.wall_time_s, 3),
+        "device": result.device,
+        "versions": package_versions(),
+        **result.extra,
+    }
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_run_outputs(result: TrainResult, summary: dict, metrics_path, summary_path) -> None:
+    _atomic_write(Path(metrics_path), lambda tmp: result.metrics_frame().to_csv(tmp, index=False))
+    _atomic_write(Path(summary_path),
+                  lambda tmp: Path(tmp).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n"))

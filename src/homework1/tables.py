@@ -1,0 +1,71 @@
+"""Run summaries gathered into pandas tables, written as CSV and Markdown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+# Columns that identify a run, first in every table, in this order.
+ID_COLUMNS = ["question", "experiment", "variant", "model", "seed", "dataset"]
+# What names one configuration: everything that identifies a run but its seed.
+CONFIG_COLUMNS = [column for column in ID_COLUMNS if column != "seed"]
+RESULT_COLUMNS = [
+    "status", "epochs_completed", "final_train_acc", "final_val_acc", "test_acc",
+    "best_val_acc", "best_epoch", "final_train_loss", "final_val_loss",
+    "wall_time_s", "device",
+]
+# What by_config averages over seeds.
+SEED_STATISTICS = ["final_train_acc", "final_val_acc", "test_acc", "best_val_acc", "wall_time_s"]
+
+
+def read_summaries(paths) -> pd.DataFrame:
+    """One row per run: identity, every hyper-parameter (one column each), results."""
+    rows = []
+    for path in paths:
+        summary = json.loads(Path(path).read_text())
+        row = {key: summary.get(key) for key in ID_COLUMNS + RESULT_COLUMNS}
+        row.update(summary["hparams"])
+        row["dataset_sha256"] = summary.get("dataset_sha256")
+        row["synthetic_data"] = summary.get("synthetic_data", False)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    hparam_columns = [c for c in frame.columns if c not in ID_COLUMNS + RESULT_COLUMNS
+                      and c not in ("dataset_sha256", "synthetic_data")]
+    columns = ID_COLUMNS + sorted(hparam_columns) + RESULT_COLUMNS + ["synthetic_data", "dataset_sha256"]
+    return frame.reindex(columns=columns).sort_values(ID_COLUMNS[:3] + ["seed"], ignore_index=True)
+
+
+def by_config(summary: pd.DataFrame) -> pd.DataFrame:
+    """Mean, std and count over seeds of each accuracy and time, one row per configuration."""
+    grouped = summary.groupby(CONFIG_COLUMNS, sort=True)
+    stats = grouped[SEED_STATISTICS].agg(["mean", "std", "count"])
+    stats.columns = [f"{metric}_{stat}" for metric, stat in stats.columns]
+    stats["seeds"] = grouped["seed"].apply(lambda seeds: " ".join(str(s) for s in sorted(seeds)))
+    stats["diverged_runs"] = grouped["status"].apply(lambda status: int((status != "ok").sum()))
+    return stats.reset_index()
+
+
+def select_best(summary: pd.DataFrame, question: str, experiment: str,
+                metric: str = "final_val_acc") -> pd.DataFrame:
+    """Every variant of one sweep with its mean ``metric`` over seeds; the best one flagged."""
+    runs = summary[(summary["question"] == question) & (summary["experiment"] == experiment)]
+    if runs.empty:
+        raise ValueError(f"no runs of {question}/{experiment} to select from")
+    table = by_config(runs)
+    table["rank"] = table[f"{metric}_mean"].rank(ascending=False, method="min").astype(int)
+    table["selected"] = table["rank"] == 1
+    table["selected_by"] = f"mean {metric} over seeds"
+    return table.sort_values("rank", ignore_index=True)
+
+
+def to_markdown(frame: pd.DataFrame, floatfmt: str = ".4f") -> str:
+    return frame.to_markdown(index=False, floatfmt=floatfmt) + "\n"
+
+
+def write_table(frame: pd.DataFrame, csv_path, markdown_path=None) -> None:
+    Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(csv_path, index=False)
+    if markdown_path is not None:
+        Path(markdown_path).write_text(to_markdown(frame))

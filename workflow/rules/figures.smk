@@ -1,0 +1,91 @@
+# Figures drawn from the per-epoch metrics, each as PNG (screens, reports) and PDF (print).
+# One script per kind of figure, so editing one redraws only its figures.
+
+
+def run_metrics(dataset, question, experiment, variant=None):
+    """Metrics files of every seed of one configuration (or of every variant of a sweep)."""
+    variants = [variant] if variant else RUNS[question][experiment]
+    return [
+        f"{run_dir(question, experiment, name, seed, dataset)}/metrics.csv"
+        for name in variants
+        for seed in SEEDS
+    ]
+
+
+def experiments_of(question, model):
+    return [name for name, settings in config[question].items() if settings["model"] == model]
+
+
+def q1_figures():
+    figures = []
+    if experiments_of("q1", "logreg"):
+        figures += ["weight_norm", "sparsity"]
+    if experiments_of("q1", "mlp"):
+        figures += ["mlp_loss"]
+    return figures
+
+
+def figure_targets():
+    stems = [
+        f"{question}/{experiment}/{variant}"
+        for question, experiments in RUNS.items()
+        for experiment, variants in experiments.items()
+        for variant in variants
+    ]
+    stems += [f"{question}/{experiment}_overlay" for question, experiment in swept_experiments()]
+    stems += [f"q1/{figure}" for figure in q1_figures()]
+    return [f"results/figures/{DATASET}/{stem}.{ext}" for stem in stems for ext in ("png", "pdf")]
+
+
+rule run_curves:
+    input:
+        metrics=lambda w: run_metrics(w.dataset, w.question, w.experiment, w.variant),
+        code=package_files("plotting"),
+    output:
+        png="results/figures/{dataset}/{question}/{experiment}/{variant}.png",
+        pdf="results/figures/{dataset}/{question}/{experiment}/{variant}.pdf",
+    log:
+        "logs/figures/{dataset}/{question}/{experiment}/{variant}.log",
+    script:
+        "../../scripts/plot_run_curves.py"
+
+
+rule sweep_overlay:
+    input:
+        metrics=lambda w: run_metrics(w.dataset, w.question, w.experiment),
+        code=package_files("plotting"),
+    output:
+        png="results/figures/{dataset}/{question}/{experiment}_overlay.png",
+        pdf="results/figures/{dataset}/{question}/{experiment}_overlay.pdf",
+    log:
+        "logs/figures/{dataset}/{question}/{experiment}_overlay.log",
+    script:
+        "../../scripts/plot_sweep_overlay.py"
+
+
+rule q1_weight_figures:
+    input:
+        metrics=lambda w: [p for e in experiments_of("q1", "logreg") for p in run_metrics(w.dataset, "q1", e)],
+        code=package_files("plotting"),
+    output:
+        norm_png="results/figures/{dataset}/q1/weight_norm.png",
+        norm_pdf="results/figures/{dataset}/q1/weight_norm.pdf",
+        sparsity_png="results/figures/{dataset}/q1/sparsity.png",
+        sparsity_pdf="results/figures/{dataset}/q1/sparsity.pdf",
+    log:
+        "logs/figures/{dataset}/q1/weights.log",
+    script:
+        "../../scripts/plot_q1_weights.py"
+
+
+rule q1_mlp_loss:
+    input:
+        metrics=lambda w: [p for e in experiments_of("q1", "mlp") for p in run_metrics(w.dataset, "q1", e)],
+        code=package_files("plotting"),
+    output:
+        png="results/figures/{dataset}/q1/mlp_loss.png",
+        pdf="results/figures/{dataset}/q1/mlp_loss.pdf",
+    log:
+        "logs/figures/{dataset}/q1/mlp_loss.log",
+    script:
+        "../../scripts/plot_q1_mlp_loss.py"

@@ -1,0 +1,24 @@
+# Question 1: perceptron, logistic regression (L2 / L1) and an MLP in numpy.
+
+
+rule train_q1:
+    input:
+        data="resources/datasets/{dataset}.npz",
+        code=package_files("q1", "data", "runs", "jobs"),
+    output:
+        metrics="results/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}/metrics.csv",
+        summary="results/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}/summary.json",
+    params:
+        hparams=run_hparams("q1"),
+        seed=lambda wildcards: int(wildcards.seed),
+        dataset=dataset_info,
+    log:
+        "logs/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}.log",
+    benchmark:
+        "benchmarks/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}.tsv"
+    threads: 1  # per-example SGD: more BLAS threads only add overhead
+    resources:
+        runtime=120,
+        mem_mb=4000,
+    script:
+        "../../scripts/train_q1.py"

@@ -1,0 +1,35 @@
+# Question 2: logistic regression and feed-forward nets in PyTorch, mini-batch SGD.
+
+
+def q2_resources():
+    """Ask the cluster for a GPU only where the configured device may be CUDA."""
+    may_use_cuda = config["device"] == "auto" or config["device"].startswith("cuda")
+    return {"gpu": 1} if may_use_cuda else {}
+
+
+rule train_q2:
+    input:
+        data="resources/datasets/{dataset}.npz",
+        code=package_files("q2", "data", "runs", "jobs"),
+    output:
+        metrics="results/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}/metrics.csv",
+        summary="results/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}/summary.json",
+    params:
+        hparams=run_hparams("q2"),
+        seed=lambda wildcards: int(wildcards.seed),
+        dataset=dataset_info,
+        device=config["device"],
+        # Checkpoint settings change no result, so they stay out of params (and
+        # the script reads them from the config): editing them reruns nothing.
+        checkpoint="results/checkpoints/{dataset}/q2/{experiment}/{variant}/seed{seed}.pt",
+    log:
+        "logs/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}.log",
+    benchmark:
+        "benchmarks/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}.tsv"
+    threads: config["torch_threads"]
+    resources:
+        runtime=240,
+        mem_mb=8000,
+        **q2_resources(),
+    script:
+        "../../scripts/train_q2.py"
