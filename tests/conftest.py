@@ -29,12 +29,13 @@ def tiny_arrays():
     return make_arrays()
 
 
-def run_snakemake(workdir: Path, config: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the real workflow of this repository in ``workdir`` with ``config`` (and extra CLI args)."""
+def run_snakemake(workdir: Path, config: dict, *args: str, repo: Path = REPO,
+                  check: bool = True) -> subprocess.CompletedProcess:
+    """Run the real workflow of ``repo`` in ``workdir`` with ``config`` (and extra CLI args)."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
-    command = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+    command = [str(SNAKEMAKE), "-s", str(repo / "Snakefile"), "-d", str(workdir),
                "--configfile", str(config_path), "--cores", "2", *args]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     if check and result.returncode != 0:

@@ -22,6 +22,7 @@ rule q3_checks:
         options=config["q3"],
     log:
         "logs/theory/q3_checks.log",
+    threads: 1
     benchmark:
         "benchmarks/theory/q3_checks.tsv"
     script:

@@ -1,0 +1,277 @@
+"""Q1's numpy models: the course's training sequence, hand-written gradients against
+torch's autograd, the L2/L1 penalties, divergence handling and perceptron convergence."""
+
+import random
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from homework1.data import load_splits, write_npz
+from homework1.q1 import MLP, LogisticRegression, fit, train, uses_bias, weights_are_finite
+from homework1.runs import METRIC_COLUMNS, STATUS_DIVERGED, STATUS_OK
+
+N_CLASSES = 3
+IMAGE_SHAPE = (2, 2, 3)  # 12 features
+SPLIT_SIZES = {"train": 60, "val": 30, "test": 30}
+HIDDEN = 8
+
+
+def quiet(line):
+    pass
+
+
+@pytest.fixture(scope="module")
+def npz_path(tmp_path_factory):
+    """A tiny, noisy but learnable data set written in the course's npz layout."""
+    rng = np.random.default_rng(0)
+    class_means = rng.uniform(60, 200, size=(N_CLASSES, np.prod(IMAGE_SHAPE)))
+    arrays = {}
+    for split, n in SPLIT_SIZES.items():
+        labels = rng.permutation(np.arange(n) % N_CLASSES)
+        pixels = np.clip(rng.normal(class_means[labels], 50), 1, 255)  # no pixel is ever 0
+        arrays[f"{split}_images"] = pixels.astype(np.uint8).reshape(n, *IMAGE_SHAPE)
+        arrays[f"{split}_labels"] = labels.reshape(-1, 1)
+    path = tmp_path_factory.mktemp("data") / "tiny.npz"
+    write_npz(path, arrays)
+    return path
+
+
+def splits_for(npz_path, model_name):
+    return load_splits(npz_path, add_bias=uses_bias(model_name))
+
+
+# --- an independent, deliberately naive copy of the course's starter-code loop ---
+
+def naive_softmax(scores):
+    return np.exp(scores) / np.sum(np.exp(scores))
+
+
+def course_loop(model_name, splits, epochs, learning_rate=None, l2_penalty=0.0, seed=42, compound=True):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    train_X, train_y = splits["train"]
+    original_X, original_y = train_X, train_y
+    n_classes = len(set(train_y.tolist()))
+    n_features = train_X.shape[1]
+    if model_name == "mlp":
+        W1 = np.random.normal(0.1, 0.1, (HIDDEN, n_features))
+        b1 = np.zeros(HIDDEN)
+        W2 = np.random.normal(0.1, 0.1, (n_classes, HIDDEN))
+        b2 = np.zeros(n_classes)
+    else:
+        W = np.zeros((n_classes, n_features))
+
+    def predict(x):
+        if model_name == "mlp":
+            return np.argmax(W2.dot(np.maximum(W1.dot(x) + b1, 0)) + b2)
+        return np.argmax(W.dot(x))
+
+    def accuracy(X, y):
+        return np.mean([predict(X[i]) == y[i] for i in range(len(y))])
+
+    out = {"train_acc": [], "val_acc": [], "train_loss": []}
+    for _ in range(epochs):
+        order = np.random.permutation(len(train_y))
+        if compound:
+            train_X, train_y = train_X[order], train_y[order]
+        else:
+            train_X, train_y = original_X[order], original_y[order]
+        losses = []
+        for i in range(len(train_y)):
+            x, y = train_X[i], train_y[i]
+            one_hot = np.zeros(n_classes)
+            one_hot[y] = 1
+            if model_name == "perceptron":
+                y_hat = np.argmax(W.dot(x))
+                if y_hat != y:
+                    W[y] = W[y] + x
+                    W[y_hat] = W[y_hat] - x
+            elif model_name == "logreg":
+                probs = naive_softmax(W.dot(x))
+                losses.append(-np.log(probs[y]))
+                W = (1 - learning_rate * l2_penalty) * W - learning_rate * np.outer(probs - one_hot, x)
+            else:
+                z1 = W1.dot(x) + b1
+                h = np.maximum(z1, 0)
+                probs = naive_softmax(W2.dot(h) + b2)
+                losses.append(-np.log(probs[y]))
+                dz2 = probs - one_hot
+                dz1 = W2.T.dot(dz2) * (z1 > 0)
+                W1 = W1 - learning_rate * np.outer(dz1, x)
+                b1 = b1 - learning_rate * dz1
+                W2 = W2 - learning_rate * np.outer(dz2, h)
+                b2 = b2 - learning_rate * dz2
+        out["train_acc"].append(accuracy(train_X, train_y))
+        out["val_acc"].append(accuracy(*splits["val"]))
+        out["train_loss"].append(np.mean(losses) if losses else None)
+    out["test_acc"] = accuracy(*splits["test"])
+    out["weights"] = {"W1": W1, "b1": b1, "W2": W2, "b2": b2} if model_name == "mlp" else {"W": W}
+    return out
+
+
+CASES = {
+    "perceptron": dict(),
+    "logreg": dict(learning_rate=0.01, l2_penalty=0.1),
+    "mlp": dict(learning_rate=0.01),
+}
+
+
+@pytest.mark.parametrize("model_name", list(CASES))
+def test_train_follows_the_course_sequence(npz_path, model_name):
+    splits = splits_for(npz_path, model_name)
+    expected = course_loop(model_name, splits, epochs=4, **CASES[model_name])
+    model, result = fit(model_name, splits, epochs=4, hidden_size=HIDDEN, log=quiet, **CASES[model_name])
+
+    assert result.status == STATUS_OK
+    assert [row["epoch"] for row in result.history] == [1, 2, 3, 4]
+    assert np.array_equal([row["train_acc"] for row in result.history], expected["train_acc"])
+    assert np.array_equal([row["val_acc"] for row in result.history], expected["val_acc"])
+    assert result.test_acc == expected["test_acc"]
+    params = model.parameters()
+    assert params.keys() == expected["weights"].keys()
+    for name, value in expected["weights"].items():
+        if model_name == "perceptron":  # pixel/256 sums are exact in float64
+            assert np.array_equal(params[name], value)
+        else:
+            np.testing.assert_allclose(params[name], value, rtol=0, atol=1e-12)
+    if model_name != "perceptron":
+        np.testing.assert_allclose([row["train_loss"] for row in result.history],
+                                   expected["train_loss"], rtol=1e-12)
+    if model_name != "mlp":
+        norms = [row["weight_norm"] for row in result.history]
+        assert norms[-1] == pytest.approx(np.linalg.norm(expected["weights"]["W"]), rel=1e-12)
+    for row in result.history:
+        assert set(row) <= set(METRIC_COLUMNS)
+        assert row["epoch_time_s"] >= 0
+        assert ("train_loss" in row) == (model_name != "perceptron")
+        assert ("zero_weight_fraction" in row) == (model_name == "logreg")
+
+
+def test_seed_and_compounding_shuffles_change_the_result(npz_path):
+    # the sequence test above could not tell these apart if they gave the same weights
+    splits = splits_for(npz_path, "perceptron")
+    model_42, _ = fit("perceptron", splits, epochs=4, learning_rate=0.001, seed=42, log=quiet)
+    model_7, _ = fit("perceptron", splits, epochs=4, learning_rate=0.001, seed=7, log=quiet)
+    assert not np.array_equal(model_42.W, model_7.W)
+    fresh_shuffles = course_loop("perceptron", splits, epochs=4, learning_rate=0.001, compound=False)
+    assert not np.array_equal(model_42.W, fresh_shuffles["weights"]["W"])
+
+
+def test_train_logs_one_line_per_epoch_and_counts_classes(npz_path):
+    lines = []
+    result = train("logreg", splits_for(npz_path, "logreg"), epochs=3, learning_rate=0.01, log=lines.append)
+    assert sum(line.startswith("logreg epoch") for line in lines) == 3
+    assert result.extra["n_classes"] == N_CLASSES
+    assert result.extra["n_features"] == np.prod(IMAGE_SHAPE) + 1
+    assert 0 <= result.test_acc <= 1
+
+
+def test_uses_bias_and_bad_arguments():
+    assert uses_bias("perceptron") and uses_bias("logreg") and not uses_bias("mlp")
+    with pytest.raises(ValueError, match="unknown model"):
+        uses_bias("svm")
+    with pytest.raises(ValueError, match="penalty"):
+        train("mlp", {}, epochs=1, learning_rate=0.1, l2_penalty=0.01, log=quiet)
+
+
+# --- gradients against torch autograd ---
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_logreg_gradients_match_torch(seed):
+    rng = np.random.default_rng(seed)
+    model = LogisticRegression(5, 9)
+    model.W = rng.normal(0, 3, size=(5, 9))  # large scores too: checks the stable softmax
+    x, y = rng.normal(size=9), int(rng.integers(5))
+    loss, grads = model.gradients(x, y)
+
+    W = torch.tensor(model.W, requires_grad=True)
+    torch_loss = F.cross_entropy((W @ torch.tensor(x)).unsqueeze(0), torch.tensor([y]))
+    torch_loss.backward()
+    assert loss == pytest.approx(torch_loss.item(), rel=1e-12)
+    np.testing.assert_allclose(grads["W"], W.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_mlp_gradients_match_torch(seed):
+    rng = np.random.default_rng(seed)
+    model = MLP(4, 10, hidden_size=16)
+    for name, param in model.parameters().items():
+        param[...] = rng.normal(size=param.shape)  # mixed signs: some ReLUs off
+    x, y = rng.normal(size=10), int(rng.integers(4))
+    assert 0 < (np.dot(model.W1, x) + model.b1 > 0).sum() < 16
+    loss, grads = model.gradients(x, y)
+
+    params = {name: torch.tensor(value, requires_grad=True) for name, value in model.parameters().items()}
+    hidden = torch.relu(params["W1"] @ torch.tensor(x) + params["b1"])
+    scores = params["W2"] @ hidden + params["b2"]
+    torch_loss = F.cross_entropy(scores.unsqueeze(0), torch.tensor([y]))
+    torch_loss.backward()
+    assert loss == pytest.approx(torch_loss.item(), rel=1e-12)
+    assert grads.keys() == params.keys()
+    for name, param in params.items():
+        np.testing.assert_allclose(grads[name], param.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_update_steps_along_the_gradient():
+    rng = np.random.default_rng(3)
+    model = MLP(3, 6, hidden_size=5)
+    before = {name: value.copy() for name, value in model.parameters().items()}
+    x, y = rng.uniform(size=6), 1
+    loss, grads = model.gradients(x, y)
+    assert model.update(x, y, learning_rate=0.5) == loss
+    for name, value in model.parameters().items():
+        np.testing.assert_allclose(value, before[name] - 0.5 * grads[name], rtol=0, atol=1e-15)
+
+
+# --- penalties ---
+
+def test_l2_shrinks_weights_and_l1_makes_exact_zeros(npz_path):
+    splits = splits_for(npz_path, "logreg")
+    runs = {name: train("logreg", splits, epochs=5, learning_rate=0.05, log=quiet, **penalty)
+            for name, penalty in {"none": {}, "l2": {"l2_penalty": 0.5}, "l1": {"l1_penalty": 0.2}}.items()}
+    norms = {name: np.array([row["weight_norm"] for row in run.history]) for name, run in runs.items()}
+    assert np.all(norms["l2"] < norms["none"])
+    zeros = {name: run.history[-1]["zero_weight_fraction"] for name, run in runs.items()}
+    assert zeros["none"] == 0.0
+    assert zeros["l2"] == 0.0
+    assert 0.0 < zeros["l1"] < 1.0
+
+
+# --- divergence ---
+
+# A merely large rate does not overflow the MLP here: one big step drives every ReLU
+# below zero and the network goes dead but finite (seen up to lr 1e150 on this data).
+# These rates make lr * gradient * activations leave float64's range for real.
+@pytest.mark.parametrize("model_name, learning_rate", [("mlp", 1e200), ("logreg", 1e308)])
+def test_huge_learning_rate_diverges_without_raising(npz_path, model_name, learning_rate):
+    splits = splits_for(npz_path, model_name)
+    lines = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not even an overflow warning escapes
+        model, result = fit(model_name, splits, epochs=3, learning_rate=learning_rate,
+                            hidden_size=HIDDEN, log=lines.append)
+    assert result.status == STATUS_DIVERGED
+    assert result.test_acc is None
+    assert result.history == []  # it overflowed within the first epoch
+    assert "diverged in epoch 1" in result.message and result.message in lines
+    assert not weights_are_finite(model)  # the overflow was real
+
+
+# --- perceptron convergence ---
+
+def test_perceptron_separates_separable_data():
+    rng = np.random.default_rng(5)
+    n, block = 90, 4
+    labels = rng.permutation(np.arange(n) % N_CLASSES)
+    X = rng.uniform(0.0, 0.3, size=(n, N_CLASSES * block))
+    for c in range(N_CLASSES):  # class c is bright in its own block of features
+        X[labels == c, c * block:(c + 1) * block] += 0.6
+    X = np.hstack([X, np.ones((n, 1))])
+    splits = {"train": (X, labels), "val": (X[:30], labels[:30]), "test": (X[30:], labels[30:])}
+    result = train("perceptron", splits, epochs=20, learning_rate=0.001, log=quiet)
+    assert result.history[-1]["train_acc"] == 1.0
+    assert result.test_acc == 1.0
