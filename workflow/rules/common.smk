@@ -113,4 +113,4 @@ def dataset_info(wildcards):
 
 
 def all_targets():
-    return run_outputs("summary.json") + TABLES + figure_targets() + THEORY_OUTPUTS
+    return run_outputs("summary.json") + TABLES + figure_targets() + THEORY_OUTPUTS + ["results/report.md"]

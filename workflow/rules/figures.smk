@@ -42,7 +42,13 @@ rule run_curves:
         metrics=lambda w: run_metrics(w.dataset, w.question, w.experiment, w.variant),
         code=package_files("plotting"),
     output:
-        png="results/figures/{dataset}/{question}/{experiment}/{variant}.png",
+        png=report(
+            "results/figures/{dataset}/{question}/{experiment}/{variant}.png",
+            caption="../report/run_curves.rst",
+            category="{question}",
+            subcategory="{experiment}",
+            labels={"figure": "{variant}", "data set": "{dataset}"},
+        ),
         pdf="results/figures/{dataset}/{question}/{experiment}/{variant}.pdf",
     log:
         "logs/figures/{dataset}/{question}/{experiment}/{variant}.log",
@@ -55,7 +61,13 @@ rule sweep_overlay:
         metrics=lambda w: run_metrics(w.dataset, w.question, w.experiment),
         code=package_files("plotting"),
     output:
-        png="results/figures/{dataset}/{question}/{experiment}_overlay.png",
+        png=report(
+            "results/figures/{dataset}/{question}/{experiment}_overlay.png",
+            caption="../report/sweep_overlay.rst",
+            category="{question}",
+            subcategory="{experiment}",
+            labels={"figure": "all variants", "data set": "{dataset}"},
+        ),
         pdf="results/figures/{dataset}/{question}/{experiment}_overlay.pdf",
     log:
         "logs/figures/{dataset}/{question}/{experiment}_overlay.log",
@@ -68,9 +80,21 @@ rule q1_weight_figures:
         metrics=lambda w: [p for e in experiments_of("q1", "logreg") for p in run_metrics(w.dataset, "q1", e)],
         code=package_files("plotting"),
     output:
-        norm_png="results/figures/{dataset}/q1/weight_norm.png",
+        norm_png=report(
+            "results/figures/{dataset}/q1/weight_norm.png",
+            caption="../report/weight_norm.rst",
+            category="q1",
+            subcategory="weights",
+            labels={"figure": "1.2c weight norm", "data set": "{dataset}"},
+        ),
         norm_pdf="results/figures/{dataset}/q1/weight_norm.pdf",
-        sparsity_png="results/figures/{dataset}/q1/sparsity.png",
+        sparsity_png=report(
+            "results/figures/{dataset}/q1/sparsity.png",
+            caption="../report/sparsity.rst",
+            category="q1",
+            subcategory="weights",
+            labels={"figure": "1.2d sparsity", "data set": "{dataset}"},
+        ),
         sparsity_pdf="results/figures/{dataset}/q1/sparsity.pdf",
     log:
         "logs/figures/{dataset}/q1/weights.log",
@@ -83,7 +107,13 @@ rule q1_mlp_loss:
         metrics=lambda w: [p for e in experiments_of("q1", "mlp") for p in run_metrics(w.dataset, "q1", e)],
         code=package_files("plotting"),
     output:
-        png="results/figures/{dataset}/q1/mlp_loss.png",
+        png=report(
+            "results/figures/{dataset}/q1/mlp_loss.png",
+            caption="../report/mlp_loss.rst",
+            category="q1",
+            subcategory="mlp",
+            labels={"figure": "1.3a training loss", "data set": "{dataset}"},
+        ),
         pdf="results/figures/{dataset}/q1/mlp_loss.pdf",
     log:
         "logs/figures/{dataset}/q1/mlp_loss.log",

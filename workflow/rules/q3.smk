@@ -13,11 +13,26 @@ rule q3_checks:
     input:
         code=package_files("theory", "jobs"),
     output:
-        checks="results/theory/q3_checks.csv",
+        checks=report(
+            "results/theory/q3_checks.csv",
+            caption="../report/q3.rst",
+            category="q3",
+            labels={"table": "checks of each claim"},
+        ),
         gd_curve="results/theory/q3_gd_curve.csv",
         k_sweep="results/theory/q3_k_sweep.csv",
-        figure_gd="results/figures/q3/gd_vs_closed_form.png",
-        figure_k="results/figures/q3/error_vs_units.png",
+        figure_gd=report(
+            "results/figures/q3/gd_vs_closed_form.png",
+            caption="../report/q3.rst",
+            category="q3",
+            labels={"figure": "gradient descent vs the closed form"},
+        ),
+        figure_k=report(
+            "results/figures/q3/error_vs_units.png",
+            caption="../report/q3.rst",
+            category="q3",
+            labels={"figure": "reach of c as K shrinks"},
+        ),
     params:
         options=config["q3"],
     log:

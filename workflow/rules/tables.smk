@@ -11,7 +11,11 @@ def swept_experiments():
     ]
 
 
-TABLES = expand("results/tables/{table}.{ext}", table=["summary", "by_config"], ext=["csv", "md"]) + [
+TABLES = expand(
+    "results/tables/{table}.{ext}",
+    table=["summary", "by_config", "reproduction", "seed_comparisons", "runtime"],
+    ext=["csv", "md"],
+) + [
     f"results/tables/selection_{question}_{experiment}.{ext}"
     for question, experiment in swept_experiments()
     for ext in ("csv", "md")
@@ -23,9 +27,19 @@ rule summary_tables:
         summaries=run_outputs("summary.json"),
         code=package_files("tables"),
     output:
-        summary="results/tables/summary.csv",
+        summary=report(
+            "results/tables/summary.csv",
+            caption="../report/tables.rst",
+            category="tables",
+            labels={"table": "summary: one row per run"},
+        ),
         summary_md="results/tables/summary.md",
-        by_config="results/tables/by_config.csv",
+        by_config=report(
+            "results/tables/by_config.csv",
+            caption="../report/tables.rst",
+            category="tables",
+            labels={"table": "by configuration: mean and std over seeds"},
+        ),
         by_config_md="results/tables/by_config.md",
     log:
         "logs/tables/summary.log",
@@ -35,10 +49,20 @@ rule summary_tables:
 
 rule select_best:
     input:
-        summary="results/tables/summary.csv",
+        summary=report(
+            "results/tables/summary.csv",
+            caption="../report/tables.rst",
+            category="tables",
+            labels={"table": "summary: one row per run"},
+        ),
         code=package_files("tables"),
     output:
-        csv="results/tables/selection_{question}_{experiment}.csv",
+        csv=report(
+            "results/tables/selection_{question}_{experiment}.csv",
+            caption="../report/tables.rst",
+            category="tables",
+            labels={"table": "selection {question} {experiment}"},
+        ),
         md="results/tables/selection_{question}_{experiment}.md",
     params:
         metric="final_val_acc",
@@ -46,3 +70,69 @@ rule select_best:
         "logs/tables/selection_{question}_{experiment}.log",
     script:
         "../../scripts/select_best.py"
+
+
+def run_benchmarks():
+    """Benchmark files of every training job (written by Snakemake beside each job)."""
+    return [
+        path.replace("results/runs/", "benchmarks/runs/").replace("/summary.json", ".tsv")
+        for path in run_outputs("summary.json")
+    ]
+
+
+rule reproduction_tables:
+    input:
+        summary=report(
+            "results/tables/summary.csv",
+            caption="../report/tables.rst",
+            category="tables",
+            labels={"table": "summary: one row per run"},
+        ),
+        by_config=report(
+            "results/tables/by_config.csv",
+            caption="../report/tables.rst",
+            category="tables",
+            labels={"table": "by configuration: mean and std over seeds"},
+        ),
+        report_numbers="config/report_numbers.csv",
+        metrics=run_outputs("metrics.csv", questions=("q1",)),
+        code=package_files("reproduction", "tables"),
+    output:
+        reproduction=report(
+            "results/tables/reproduction.csv",
+            caption="../report/tables.rst",
+            category="tables",
+            labels={"table": "reproduction: the report's numbers beside ours"},
+        ),
+        reproduction_md="results/tables/reproduction.md",
+        comparisons=report(
+            "results/tables/seed_comparisons.csv",
+            caption="../report/tables.rst",
+            category="tables",
+            labels={"table": "the report's comparisons against seed noise"},
+        ),
+        comparisons_md="results/tables/seed_comparisons.md",
+    params:
+        dataset=DATASET,
+    log:
+        "logs/tables/reproduction.log",
+    script:
+        "../../scripts/reproduction_tables.py"
+
+
+rule runtime_table:
+    input:
+        benchmarks=run_benchmarks() + [f"benchmarks/datasets/{DATASET}.tsv", "benchmarks/theory/q3_checks.tsv"],
+        code=package_files("reproduction", "tables"),
+    output:
+        csv=report(
+            "results/tables/runtime.csv",
+            caption="../report/tables.rst",
+            category="tables",
+            labels={"table": "run time and memory per job"},
+        ),
+        md="results/tables/runtime.md",
+    log:
+        "logs/tables/runtime.log",
+    script:
+        "../../scripts/runtime_table.py"

@@ -1,0 +1,97 @@
+"""results/report.md: the homework's questions walked through with our tables and figures (rule `report_md`)."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from homework1.jobs import job_log
+from homework1.plotting import DATASET_NOTES
+from homework1.tables import to_markdown
+
+REPORT_DIR = Path(snakemake.output.report).parent
+
+
+def link(path: str) -> str:
+    return Path(path).relative_to(REPORT_DIR).as_posix()
+
+
+def figure(path: str, alt: str) -> str:
+    return f"![{alt}]({link(path)})\n"
+
+
+def accuracy_table(by_config: pd.DataFrame) -> str:
+    """Mean (± std over seeds, when there are several) of each accuracy, one row per variant."""
+    rows = by_config[["variant"]].copy()
+    for metric, name in [("final_train_acc", "train acc"), ("final_val_acc", "val acc"),
+                         ("best_val_acc", "best val acc"), ("test_acc", "test acc"),
+                         ("wall_time_s", "time (s)")]:
+        mean, std = by_config[f"{metric}_mean"], by_config[f"{metric}_std"]
+        digits = 1 if metric == "wall_time_s" else 4
+        rows[name] = [
+            "—" if pd.isna(m) else (f"{m:.{digits}f}" if pd.isna(s) else f"{m:.{digits}f} ± {s:.{digits}f}")
+            for m, s in zip(mean, std)
+        ]
+    rows["seeds"] = by_config["seeds"].astype(str)
+    rows["diverged"] = by_config["diverged_runs"]
+    return rows.to_markdown(index=False) + "\n"
+
+
+def section(lines: list, title: str, level: int = 2) -> None:
+    lines.append(f"\n{'#' * level} {title}\n")
+
+
+with job_log(snakemake.log[0]) as log:
+    params = snakemake.params
+    by_config = pd.read_csv(snakemake.input.by_config)
+    numbers = pd.read_csv(snakemake.input.report_numbers, dtype=str)
+    report_ids = numbers.drop_duplicates("experiment").set_index("experiment")["report_id"].to_dict()
+    figures = {Path(p).relative_to(f"results/figures/{params.dataset}").with_suffix("").as_posix(): p
+               for p in snakemake.input.figures}
+
+    lines = [
+        "# Homework 1, reproduced\n",
+        f"Data set: **{DATASET_NOTES.get(params.dataset, params.dataset)}**; seeds {params.seeds}. "
+        "Tables are in `results/tables/` (CSV and Markdown); every figure also exists as PDF.\n",
+    ]
+    if params.dataset != "intel_landscapes":
+        lines.append("> These runs did not use the homework's data set, so their accuracies are not "
+                     "comparable with the report's; the reproduction table still lists them side by side.\n")
+
+    for question, title in [("q1", "Question 1 — numpy, per-example SGD"),
+                            ("q2", "Question 2 — PyTorch, mini-batch SGD")]:
+        section(lines, title)
+        for experiment, variants in params.runs[question].items():
+            report_id = report_ids.get(experiment, "")
+            section(lines, f"{report_id} {experiment}".strip(), level=3)
+            rows = by_config[(by_config["question"] == question) & (by_config["experiment"] == experiment)]
+            lines.append(accuracy_table(rows))
+            if len(variants) > 1:
+                lines.append(figure(figures[f"{question}/{experiment}_overlay"], f"{experiment}: every variant"))
+                selection = Path(f"results/tables/selection_{question}_{experiment}.md")
+                lines.append(f"Ranked by validation accuracy: [{selection.name}]({link(str(selection))}).\n")
+            for variant in variants:
+                lines.append(figure(figures[f"{question}/{experiment}/{variant}"], f"{experiment} {variant}"))
+        if question == "q1":
+            for name, caption in [("weight_norm", "1.2c: norm of W per epoch"),
+                                  ("sparsity", "1.2d: L1 gives exactly-zero weights, L2 small dense ones"),
+                                  ("mlp_loss", "1.3a: MLP training loss per epoch")]:
+                if f"q1/{name}" in figures:
+                    section(lines, caption, level=3)
+                    lines.append(figure(figures[f"q1/{name}"], caption))
+
+    section(lines, "Question 3 — the theory checked by computation")
+    checks = pd.read_csv(snakemake.input.q3_checks)
+    lines.append(f"{int(checks['passed'].sum())} of {len(checks)} numerical checks pass.\n")
+    lines.append(to_markdown(checks, floatfmt=".3g"))
+    for path in snakemake.input.q3_figures:
+        lines.append(figure(path, Path(path).stem.replace("_", " ")))
+
+    section(lines, "The report's numbers beside ours")
+    lines.append(Path(snakemake.input.reproduction_md).read_text())
+    section(lines, "The report's comparisons against seed noise")
+    lines.append(Path(snakemake.input.comparisons_md).read_text())
+    section(lines, "Run time and memory of every job")
+    lines.append(Path(snakemake.input.runtime_md).read_text())
+
+    Path(snakemake.output.report).write_text("\n".join(lines))
+    log(f"wrote {snakemake.output.report}")

@@ -1,0 +1,291 @@
+"""Q2's PyTorch models and training loop, on tiny real tensors (CPU)."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from homework1 import q2
+from homework1.runs import STATUS_DIVERGED, STATUS_OK
+
+N_FEATURES, N_CLASSES = 20, 3
+
+
+def make_splits(seed=0, n_train=200, n_eval=60, noise=0.5):
+    """An easy problem: class c has feature c shifted by +2, the rest is noise."""
+    rng = np.random.default_rng(seed)
+
+    def split(n):
+        y = rng.integers(0, N_CLASSES, n)
+        X = rng.normal(size=(n, N_FEATURES)) * noise
+        X[np.arange(n), y] += 2.0
+        return X, y.astype(np.int64)
+
+    return {"train": split(n_train), "val": split(n_eval), "test": split(n_eval)}
+
+
+def quiet(_line):
+    pass
+
+
+def comparable(result):
+    """Everything a run reports except its timings."""
+    history = [{k: v for k, v in row.items() if k != "epoch_time_s"} for row in result.history]
+    return history, result.test_acc, result.status
+
+
+FFN = dict(epochs=4, batch_size=32, learning_rate=0.05, momentum=0.9, dropout=0.3,
+           hidden_size=16, layers=2, log=quiet)
+
+
+# ----------------------------------------------------------------------------- models, optimizer, device
+
+def test_ffn_structure_follows_layers_hidden_size_and_dropout():
+    model = q2.build_model("ffn", N_FEATURES, N_CLASSES, hidden_size=200, layers=2, dropout=0.3)
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    dropouts = [m for m in model.modules() if isinstance(m, nn.Dropout)]
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(20, 200), (200, 200), (200, 3)]
+    assert len(dropouts) == 2 and all(m.p == 0.3 for m in dropouts)
+    assert len(relus) == 2
+    # dropout follows each hidden layer's activation, never the output layer
+    assert isinstance(model[-1], nn.Linear) and isinstance(model[2], nn.Dropout)
+
+    deeper = q2.build_model("ffn", N_FEATURES, N_CLASSES, hidden_size=8, layers=3, dropout=0.5)
+    assert sum(isinstance(m, nn.Linear) for m in deeper.modules()) == 4
+    assert [m.p for m in deeper.modules() if isinstance(m, nn.Dropout)] == [0.5, 0.5, 0.5]
+
+
+def test_logreg_is_one_linear_layer_without_dropout():
+    model = q2.build_model("logreg", N_FEATURES, N_CLASSES)
+    assert [type(m) for m in model.modules()] == [nn.Linear]
+    assert (model.in_features, model.out_features) == (20, 3)
+    assert model(torch.zeros(5, N_FEATURES)).shape == (5, 3)
+
+
+def test_unknown_model_is_rejected():
+    with pytest.raises(ValueError, match="unknown model"):
+        q2.build_model("cnn", N_FEATURES, N_CLASSES)
+    with pytest.raises(ValueError, match="unknown model"):
+        q2.train("cnn", make_splits(), epochs=1, batch_size=8, learning_rate=0.1, log=quiet)
+
+
+def test_optimizer_gets_momentum_and_weight_decay():
+    model = q2.build_model("ffn", N_FEATURES, N_CLASSES, hidden_size=8)
+    optimizer = q2.make_optimizer(model, learning_rate=0.002, momentum=0.9, weight_decay=0.01)
+    assert isinstance(optimizer, torch.optim.SGD)
+    (group,) = optimizer.param_groups
+    assert (group["lr"], group["momentum"], group["weight_decay"]) == (0.002, 0.9, 0.01)
+    assert len(group["params"]) == len(list(model.parameters()))
+
+
+def test_train_uses_momentum_and_weight_decay():
+    splits = make_splits()
+    base = dict(FFN, momentum=0.0, weight_decay=0.0, epochs=2)
+    plain = comparable(q2.train("ffn", splits, **base))
+    assert comparable(q2.train("ffn", splits, **dict(base, momentum=0.9))) != plain
+    assert comparable(q2.train("ffn", splits, **dict(base, weight_decay=0.1))) != plain
+
+
+def test_resolve_device_cpu_and_bad_names():
+    assert q2.resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError):
+        q2.resolve_device("tpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_resolve_device_asking_for_missing_cuda_is_a_clear_error():
+    for name in ("cuda", "cuda:1"):
+        with pytest.raises(RuntimeError, match="no CUDA device"):
+            q2.resolve_device(name)
+
+
+@pytest.mark.skipif(torch.cuda.is_available() or torch.backends.mps.is_available(),
+                    reason="this machine has an accelerator")
+def test_resolve_device_auto_falls_back_to_cpu():
+    assert q2.resolve_device("auto") == torch.device("cpu")
+
+
+# ----------------------------------------------------------------------------- batches, one epoch, evaluation
+
+@pytest.mark.parametrize("n, batch_size", [(200, 32), (64, 64), (10, 3), (5, 100)])
+def test_batches_cover_every_example_exactly_once(n, batch_size):
+    generator = torch.Generator().manual_seed(1)
+    for _ in range(2):  # two epochs: two different orders, each complete
+        batches = q2.batch_indices(n, batch_size, generator, "cpu")
+        assert all(len(b) == batch_size for b in batches[:-1])
+        assert 1 <= len(batches[-1]) <= batch_size
+        assert torch.equal(torch.cat(batches).sort().values, torch.arange(n))
+
+
+def test_batch_order_is_seeded_and_changes_between_epochs():
+    first = torch.cat(q2.batch_indices(100, 16, torch.Generator().manual_seed(7)))
+    again = torch.cat(q2.batch_indices(100, 16, torch.Generator().manual_seed(7)))
+    assert torch.equal(first, again)
+    generator = torch.Generator().manual_seed(7)
+    epoch1, epoch2 = (torch.cat(q2.batch_indices(100, 16, generator)) for _ in range(2))
+    assert not torch.equal(epoch1, epoch2)
+    assert not torch.equal(first, torch.arange(100))
+
+
+def test_epoch_loss_is_weighted_by_batch_size():
+    # lr 0 and no dropout: every batch sees the same model, so the weighted mean of
+    # the batch losses is the mean loss over the whole set (200 = 6 x 32 + 8: an
+    # unweighted mean of batch means would differ).
+    data = q2.to_tensors(make_splits(), torch.device("cpu"))
+    X, y = data["train"]
+    torch.manual_seed(0)
+    model = q2.build_model("ffn", N_FEATURES, N_CLASSES, hidden_size=16, dropout=0.0)
+    optimizer = q2.make_optimizer(model, learning_rate=0.0)
+    stats = q2.train_epoch(model, optimizer, X, y, 32, torch.Generator().manual_seed(0))
+    full_loss, _ = q2.evaluate(model, X, y)
+    assert stats.diverged_batch is None
+    assert stats.train_loss == pytest.approx(full_loss, rel=1e-5)
+
+
+def test_evaluate_in_chunks_matches_one_pass():
+    data = q2.to_tensors(make_splits(), torch.device("cpu"))
+    X, y = data["train"]
+    torch.manual_seed(0)
+    model = q2.build_model("ffn", N_FEATURES, N_CLASSES, hidden_size=16)
+    whole = q2.evaluate(model, X, y, chunk=1000)
+    chunked = q2.evaluate(model, X, y, chunk=7)
+    assert chunked[0] == pytest.approx(whole[0], rel=1e-6) and chunked[1] == whole[1]
+    assert not model.training  # evaluation switches dropout off
+
+
+# ----------------------------------------------------------------------------- whole runs
+
+def test_history_and_result_fields():
+    lines = []
+    result = q2.train("ffn", make_splits(), **dict(FFN, epochs=3, log=lines.append))
+    assert result.status == STATUS_OK and result.device == "cpu"
+    assert [row["epoch"] for row in result.history] == [1, 2, 3]
+    for row in result.history:
+        assert set(row) == {"epoch", "train_loss", "val_loss", "val_acc", "train_acc", "epoch_time_s"}
+        assert all(math.isfinite(v) for v in row.values())
+        assert 0.0 <= row["val_acc"] <= 1.0 and 0.0 <= row["train_acc"] <= 1.0
+    assert 0.0 <= result.test_acc <= 1.0 and result.wall_time_s > 0
+    epoch_lines = [line for line in lines if "epoch" in line and "val acc" in line]
+    assert len(epoch_lines) == 3 and "train loss" in epoch_lines[0]
+
+
+@pytest.mark.parametrize("model_name", ["logreg", "ffn"])
+def test_learns_an_easy_separable_problem(model_name):
+    result = q2.train(model_name, make_splits(), **dict(FFN, epochs=8))
+    assert result.history[-1]["train_acc"] >= 0.95
+    assert result.test_acc >= 0.9
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    splits = make_splits()
+    first = comparable(q2.train("ffn", splits, **FFN, seed=3))
+    second = comparable(q2.train("ffn", splits, **FFN, seed=3))
+    assert first == second
+    assert comparable(q2.train("ffn", splits, **FFN, seed=4)) != first
+
+
+def test_threads_are_set_when_given():
+    before = torch.get_num_threads()
+    try:
+        q2.train("logreg", make_splits(), **dict(FFN, epochs=1), threads=1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+class Killed(Exception):
+    """Stands in for the job being killed mid-run."""
+
+
+def kill_at_epoch(epoch, lines):
+    def log(line):
+        lines.append(line)
+        if line.startswith(f"ffn epoch {epoch}/"):
+            raise Killed
+    return log
+
+
+def test_resumed_run_ends_with_the_uninterrupted_numbers(tmp_path):
+    splits = make_splits()
+    settings = dict(FFN, epochs=5)  # momentum and dropout: optimizer and RNG state both matter
+    uninterrupted = q2.train("ffn", splits, **settings)
+
+    checkpoint = tmp_path / "run.ckpt"
+    lines = []
+    with pytest.raises(Killed):
+        q2.train("ffn", splits, **dict(settings, log=kill_at_epoch(3, lines)),
+                 checkpoint_path=checkpoint, checkpoint_every=2)
+    assert checkpoint.exists()  # written after epoch 2, before the kill in epoch 3
+
+    lines = []
+    resumed = q2.train("ffn", splits, **dict(settings, log=lines.append),
+                       checkpoint_path=checkpoint, checkpoint_every=2)
+    assert any("resumed" in line and "epoch 2" in line for line in lines)
+    assert sum(line.startswith("ffn epoch") for line in lines) == 3  # epochs 3, 4, 5 only
+    assert resumed.extra["resumed_from_epoch"] == 2
+    assert comparable(resumed) == comparable(uninterrupted)
+    assert not checkpoint.exists()  # removed once the run is complete
+
+
+def test_kept_checkpoint_lets_a_longer_run_continue(tmp_path):
+    splits = make_splits()
+    checkpoint = tmp_path / "run.ckpt"
+    long_run = q2.train("ffn", splits, **dict(FFN, epochs=5))
+    q2.train("ffn", splits, **dict(FFN, epochs=3), checkpoint_path=checkpoint, keep_checkpoint=True)
+    assert checkpoint.exists()
+    continued = q2.train("ffn", splits, **dict(FFN, epochs=5), checkpoint_path=checkpoint)
+    assert continued.extra["resumed_from_epoch"] == 3
+    assert comparable(continued) == comparable(long_run)
+
+
+def test_checkpoint_from_other_settings_is_ignored(tmp_path):
+    splits = make_splits()
+    checkpoint = tmp_path / "run.ckpt"
+    q2.train("ffn", splits, **dict(FFN, epochs=2), checkpoint_path=checkpoint, keep_checkpoint=True)
+    fresh = q2.train("ffn", splits, **dict(FFN, epochs=4, learning_rate=0.01))
+    lines = []
+    result = q2.train("ffn", splits, **dict(FFN, epochs=4, learning_rate=0.01, log=lines.append),
+                      checkpoint_path=checkpoint)
+    assert result.extra["resumed_from_epoch"] == 0
+    assert comparable(result) == comparable(fresh)
+    assert any("ignoring checkpoint" in line for line in lines)
+    assert not checkpoint.exists()
+
+
+@pytest.mark.parametrize("learning_rate", [1e6, 3.0])
+def test_divergence_stops_the_run_without_raising(learning_rate, tmp_path):
+    splits = make_splits()
+    checkpoint = tmp_path / "run.ckpt"
+    lines = []
+    result = q2.train("ffn", splits, **dict(FFN, epochs=20, learning_rate=learning_rate,
+                                            momentum=0.0, log=lines.append),
+                      checkpoint_path=checkpoint, checkpoint_every=1)
+    assert result.status == STATUS_DIVERGED and result.test_acc is None
+    epoch, batch = (int(word.strip(",")) for word in result.message.split() if word.strip(",").isdigit())
+    assert 1 <= epoch < 20 and batch >= 1
+    assert len(result.history) == epoch - 1  # only the epochs that finished
+    assert all(math.isfinite(row["train_loss"]) for row in result.history)
+    assert any("diverged" in line for line in lines)
+    assert not checkpoint.exists()
+    # the same run with a sane learning rate stays finite: the rate is what blew up
+    assert q2.train("ffn", splits, **dict(FFN, epochs=2, momentum=0.0)).status == STATUS_OK
+
+
+def test_divergence_found_at_end_of_epoch_names_the_same_batch():
+    # The accelerator path (one check per epoch) must report what the per-batch check does.
+    data = q2.to_tensors(make_splits(), torch.device("cpu"))
+    X, y = data["train"]
+    found = []
+    for check_each_batch in (True, False):
+        torch.manual_seed(0)
+        model = q2.build_model("ffn", N_FEATURES, N_CLASSES, hidden_size=16)
+        optimizer = q2.make_optimizer(model, learning_rate=1e6)
+        stats = q2.train_epoch(model, optimizer, X, y, 32, torch.Generator().manual_seed(0),
+                               check_each_batch=check_each_batch)
+        found.append(stats)
+    assert found[0].diverged_batch is not None and math.isnan(found[0].train_loss)
+    assert found[0].diverged_batch == found[1].diverged_batch

@@ -1,0 +1,292 @@
+"""The reproduction tables: report numbers, verdicts, seed-noise comparisons, benchmark parsing."""
+
+import itertools
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from homework1 import reproduction, tables
+
+REPO = Path(__file__).resolve().parents[1]
+REPORT_NUMBERS = REPO / "config" / "report_numbers.csv"
+BENCHMARK_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+
+
+def run(question, experiment, variant, seed, dataset="intel_landscapes", **metrics):
+    """One row of a run summary, as tables.read_summaries gives it."""
+    row = {"question": question, "experiment": experiment, "variant": variant, "model": "m",
+           "seed": seed, "dataset": dataset, "status": "ok"}
+    return row | {metric: metrics.get(metric, float("nan")) for metric in tables.SEED_STATISTICS}
+
+
+def numbers(*rows):
+    """A report_numbers frame from (report_id, question, experiment, variant, metric, value, kind)."""
+    columns = reproduction.REPORT_COLUMNS[:-1]
+    return pd.DataFrame([dict(zip(columns, row)) | {"note": ""} for row in rows])
+
+
+def flag(value):
+    """A nullable boolean cell as True, False or None (NA)."""
+    return None if pd.isna(value) else bool(value)
+
+
+def by_id(table):
+    return {(row.experiment, row.variant, row.metric): row for row in table.itertuples()}
+
+
+# ---------------------------------------------------------------- config/report_numbers.csv
+
+def configured_runs():
+    """{(question, experiment, variant)} that config/config.yaml produces."""
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    runs = set()
+    for question in ("q1", "q2"):
+        for experiment, settings in config[question].items():
+            swept = [name for name, value in settings.items() if isinstance(value, list)]
+            for values in itertools.product(*(settings[name] for name in swept)):
+                variant = "_".join(f"{name}~{repr(v) if isinstance(v, float) else str(v)}"
+                                   for name, v in zip(swept, values))
+                runs.add((question, experiment, variant or "default"))
+    return runs
+
+
+def test_report_numbers_load_with_the_reports_ids_and_kinds():
+    report = reproduction.read_report_numbers(REPORT_NUMBERS)
+    assert list(report.columns) == reproduction.REPORT_COLUMNS
+    assert set(report["report_id"]) == {"1.1a", "1.2a", "1.2b", "1.2c", "1.3a",
+                                        "2.1", "2.2a", "2.2b", "2.2c"}
+    assert len(report) == 26
+    assert not report.duplicated(["experiment", "variant", "metric"]).any()
+    kinds = report.groupby("kind")["metric"].apply(set).to_dict()
+    assert kinds["timing"] == {"wall_time_s"}
+    assert set(report[report["kind"] == "approximate"]["report_id"]) == {"1.2c", "2.1"}
+    value = report.set_index(["experiment", "variant", "metric"])["report_value"]
+    assert value[("perceptron", "default", "test_acc")] == 0.3743
+    assert value[("ffn_momentum", "momentum~0.0", "final_val_acc")] == 0.4701
+    assert value[("ffn_batch", "batch_size~64", "wall_time_s")] == 165
+
+
+def test_every_report_number_and_comparison_names_a_configured_run():
+    runs = configured_runs()
+    assert ("q2", "logreg_lr", "learning_rate~1e-05") in runs  # the repr naming, as the workflow does
+    report = reproduction.read_report_numbers(REPORT_NUMBERS)
+    named = set(zip(report["question"], report["experiment"], report["variant"]))
+    assert named - runs == set()
+    for comparison in reproduction.COMPARISONS:
+        for side in ("better", "worse"):
+            assert (comparison["question"], *comparison[side].split("/")) in runs
+
+
+def test_report_numbers_reject_an_unknown_kind(tmp_path):
+    path = tmp_path / "numbers.csv"
+    path.write_text(REPORT_NUMBERS.read_text().replace(",exact,", ",roughly,", 1))
+    with pytest.raises(ValueError, match="roughly"):
+        reproduction.read_report_numbers(path)
+
+
+# ---------------------------------------------------------------- reproduction_table
+
+REPORT = numbers(
+    ("1.1a", "q1", "perceptron", "default", "test_acc", 0.3743, "exact"),
+    ("1.1a", "q1", "perceptron", "default", "final_train_acc", 0.5598, "exact"),
+    ("1.1a", "q1", "perceptron", "default", "final_val_acc", 0.3868, "exact"),
+    ("1.3a", "q1", "mlp", "default", "test_acc", 0.5443, "exact"),
+    ("2.1", "q2", "logreg_lr", "learning_rate~0.001", "final_val_acc", 0.52, "approximate"),
+    ("2.2a", "q2", "ffn_batch", "batch_size~64", "wall_time_s", 165, "timing"),
+    ("2.2b", "q2", "ffn_dropout", "dropout~0.25", "test_acc", 0.6063, "exact"),
+    ("2.2b", "q2", "ffn_dropout", "dropout~0.5", "test_acc", 0.5950, "exact"),
+    ("1.2c", "q1", "logreg", "default", "final_weight_norm", 25, "approximate"),
+    ("1.2c", "q1", "logreg_l2", "default", "final_weight_norm", 4.3, "approximate"),
+)
+
+
+def summary_runs(dataset="intel_landscapes"):
+    return pd.DataFrame([
+        # 0.37433... prints as 0.3743; train is far off; val is off by 0.8%
+        run("q1", "perceptron", "default", 42, dataset, test_acc=0.3743333, final_train_acc=0.60,
+            final_val_acc=0.39),
+        run("q2", "logreg_lr", "learning_rate~0.001", 42, dataset, final_val_acc=0.53),
+        run("q2", "ffn_batch", "batch_size~64", 42, dataset, wall_time_s=40.0),
+        # three seeds around 0.61 (std 0.01): 0.6063 lies within 2 std
+        *[run("q2", "ffn_dropout", "dropout~0.25", seed, dataset, test_acc=acc)
+          for seed, acc in ((1, 0.60), (2, 0.61), (3, 0.62))],
+        # three seeds around 0.70 (std 0.001): 0.5950 is far outside
+        *[run("q2", "ffn_dropout", "dropout~0.5", seed, dataset, test_acc=acc)
+          for seed, acc in ((1, 0.699), (2, 0.700), (3, 0.701))],
+    ])
+
+
+def test_reproduction_verdicts_on_the_reports_data_set():
+    norms = pd.DataFrame({"experiment": ["logreg", "logreg"], "variant": ["default"] * 2,
+                          "seed": [1, 2], "final_weight_norm": [24.0, 24.5]})
+    table = reproduction.reproduction_table(tables.by_config(summary_runs()), REPORT,
+                                            "intel_landscapes", norms)
+    rows = by_id(table)
+    assert len(table) == len(REPORT) and set(table["dataset"]) == {"intel_landscapes"}
+    assert table["comparable"].all()
+
+    exact = rows[("perceptron", "default", "test_acc")]
+    assert exact.verdict == "matches" and flag(exact.within_seed_spread) is True and exact.n_seeds == 1
+    assert exact.difference == pytest.approx(0.0000333)
+    assert rows[("perceptron", "default", "final_train_acc")].verdict == "differs"
+    assert flag(rows[("perceptron", "default", "final_train_acc")].within_seed_spread) is False
+    assert rows[("perceptron", "default", "final_val_acc")].verdict == "close"
+
+    approx = rows[("logreg_lr", "learning_rate~0.001", "final_val_acc")]
+    assert approx.verdict == "close" and flag(approx.within_seed_spread) is None
+
+    timing = rows[("ffn_batch", "batch_size~64", "wall_time_s")]
+    assert timing.verdict == "n/a (timing)" and timing.ours_mean == 40.0 and timing.difference == -125.0
+
+    missing = rows[("mlp", "default", "test_acc")]
+    assert missing.verdict == "not run" and missing.n_seeds == 0 and pd.isna(missing.ours_mean)
+
+    inside = rows[("ffn_dropout", "dropout~0.25", "test_acc")]
+    assert inside.n_seeds == 3 and inside.ours_mean == pytest.approx(0.61)
+    assert inside.ours_std == pytest.approx(0.01)
+    assert flag(inside.within_seed_spread) is True and inside.verdict == "within seed spread"
+    outside = rows[("ffn_dropout", "dropout~0.5", "test_acc")]
+    assert flag(outside.within_seed_spread) is False and outside.verdict == "differs"
+
+    norm = rows[("logreg", "default", "final_weight_norm")]
+    assert norm.ours_mean == pytest.approx(24.25) and norm.n_seeds == 2 and norm.verdict == "close"
+    assert rows[("logreg_l2", "default", "final_weight_norm")].verdict == "not run"
+
+
+def test_reproduction_on_another_data_set_fills_ours_but_is_not_comparable():
+    summary = pd.concat([summary_runs("digits"),
+                         pd.DataFrame([run("q1", "mlp", "default", 42, "intel_landscapes", test_acc=0.5)])])
+    table = reproduction.reproduction_table(tables.by_config(summary), REPORT, "digits")
+    rows = by_id(table)
+    exact = rows[("perceptron", "default", "test_acc")]
+    assert exact.dataset == "digits" and exact.ours_mean == pytest.approx(0.3743333)
+    assert flag(exact.comparable) is False
+    assert exact.verdict == "other data set (digits)" and flag(exact.within_seed_spread) is None
+    # the intel run of the MLP is not counted as a digits run
+    assert rows[("mlp", "default", "test_acc")].verdict == "not run"
+    assert rows[("ffn_batch", "batch_size~64", "wall_time_s")].verdict == "other data set (digits)"
+
+
+def test_timings_compare_on_the_synthetic_stand_in_but_accuracies_do_not():
+    table = reproduction.reproduction_table(tables.by_config(summary_runs("synthetic_intel")),
+                                            REPORT, "synthetic_intel")
+    rows = by_id(table)
+    assert rows[("ffn_batch", "batch_size~64", "wall_time_s")].verdict == "n/a (timing)"
+    assert flag(rows[("ffn_batch", "batch_size~64", "wall_time_s")].comparable) is True
+    assert rows[("perceptron", "default", "test_acc")].verdict == "other data set (synthetic_intel)"
+
+
+def test_a_configuration_without_the_metric_has_no_value():
+    summary = pd.DataFrame([run("q1", "mlp", "default", 42)])  # every metric NaN (e.g. diverged)
+    table = reproduction.reproduction_table(tables.by_config(summary), REPORT, "intel_landscapes")
+    assert by_id(table)[("mlp", "default", "test_acc")].verdict == "no value"
+
+
+# ---------------------------------------------------------------- final_weight_norms
+
+def test_final_weight_norms_take_the_last_epoch_and_skip_runs_without_a_norm(tmp_path):
+    def write(experiment, frame):
+        path = tmp_path / "results/runs/digits/q1" / experiment / "default/seed7/metrics.csv"
+        path.parent.mkdir(parents=True)
+        frame.to_csv(path, index=False)
+        return path
+
+    logreg = write("logreg", pd.DataFrame({"epoch": [1, 2, 3], "train_acc": [0.1, 0.2, 0.3],
+                                           "weight_norm": [1.0, 2.0, 3.5]}))
+    mlp = write("mlp", pd.DataFrame({"epoch": [1, 2], "train_acc": [0.1, 0.2],
+                                     "weight_norm": [float("nan")] * 2}))
+    norms = reproduction.final_weight_norms([logreg, mlp])
+    assert norms.to_dict("records") == [{"dataset": "digits", "question": "q1", "experiment": "logreg",
+                                         "variant": "default", "seed": 7, "final_weight_norm": 3.5}]
+
+
+# ---------------------------------------------------------------- seed_comparisons
+
+def test_seed_comparisons_against_seed_noise():
+    def seeds(experiment, variant, accs, metric="test_acc", question="q2"):
+        return [run(question, experiment, variant, seed, **{metric: acc})
+                for seed, acc in enumerate(accs)]
+
+    summary = pd.DataFrame(
+        # batch 64 beats 512 by 0.10, std 0.01 each: beyond the spread
+        seeds("ffn_batch", "batch_size~64", [0.60, 0.61, 0.62])
+        + seeds("ffn_batch", "batch_size~512", [0.50, 0.51, 0.52])
+        # 0.25 beats 0.5 by 0.01 with std 0.02 each: in the means only
+        + seeds("ffn_dropout", "dropout~0.25", [0.59, 0.61, 0.63])
+        + seeds("ffn_dropout", "dropout~0.5", [0.58, 0.60, 0.62])
+        # 0.01 beats both: the report's orderings against it do not hold
+        + seeds("ffn_dropout", "dropout~0.01", [0.70, 0.71, 0.72])
+        + seeds("ffn_momentum", "momentum~0.9", [0.6])
+        + seeds("ffn_momentum", "momentum~0.0", [0.5])
+        + seeds("logreg_l2", "default", [0.51, 0.52], question="q1")
+    )
+    table = reproduction.seed_comparisons(summary)
+    assert len(table) == len(reproduction.COMPARISONS)
+    rows = {(row.better, row.worse): row for row in table.itertuples()}
+
+    batch = rows[("ffn_batch/batch_size~64", "ffn_batch/batch_size~512")]
+    assert batch.difference == pytest.approx(0.10) and batch.better_n == 3 and batch.worse_n == 3
+    assert batch.better_std == pytest.approx(0.01)
+    assert flag(batch.holds_in_means) is True and flag(batch.holds_beyond_spread) is True
+    assert batch.verdict == "holds beyond seed spread" and batch.dataset == "intel_landscapes"
+
+    dropout = rows[("ffn_dropout/dropout~0.25", "ffn_dropout/dropout~0.5")]
+    assert flag(dropout.holds_in_means) is True and flag(dropout.holds_beyond_spread) is False
+    assert dropout.verdict == "holds in means only"
+
+    reversed_ = rows[("ffn_dropout/dropout~0.25", "ffn_dropout/dropout~0.01")]
+    assert flag(reversed_.holds_in_means) is False and reversed_.verdict == "does not hold"
+
+    single = rows[("ffn_momentum/momentum~0.9", "ffn_momentum/momentum~0.0")]
+    assert flag(single.holds_in_means) is True and flag(single.holds_beyond_spread) is None
+    assert single.verdict == "holds (single seed: spread unknown)"
+
+    half = rows[("logreg_l2/default", "logreg/default")]  # the unregularised side never ran
+    assert half.verdict == "not run" and half.better_n == 2 and half.worse_n == 0
+    assert flag(half.holds_in_means) is None
+    assert rows[("logreg_lr/learning_rate~0.001", "logreg_lr/learning_rate~0.1")].verdict == "not run"
+
+
+def test_seed_comparisons_take_a_custom_list_and_split_by_data_set():
+    summary = pd.DataFrame([run("q1", "a", "default", 1, "digits", test_acc=0.9),
+                            run("q1", "b", "default", 1, "digits", test_acc=0.8),
+                            run("q1", "a", "default", 1, "intel_landscapes", test_acc=0.4)])
+    comparison = {"report_id": "x", "question": "q1", "metric": "test_acc",
+                  "better": "a/default", "worse": "b/default", "claim": "a beats b"}
+    table = reproduction.seed_comparisons(summary, [comparison])
+    verdicts = dict(zip(table["dataset"], table["verdict"]))
+    assert verdicts == {"digits": "holds (single seed: spread unknown)", "intel_landscapes": "not run"}
+
+
+# ---------------------------------------------------------------- runtime_table
+
+def test_runtime_table_reads_snakemake_benchmarks_with_missing_values(tmp_path):
+    bench = tmp_path / "benchmarks"
+    files = {
+        "runs/digits/q2/ffn_batch/batch_size~64/seed42.tsv":
+            "165.27\t0:02:45\t812.50\t3100.2\t700.1\t720.3\t1.20\t0.40\t98.51\t160.03\n",
+        "datasets/digits.tsv": "1.10\t0:00:01\tNA\tNA\t-\t-\tNA\tNA\t45.35\tNA\n",
+        "theory/q3_checks.tsv": "12.85\t0:00:12\t460.70\t940.48\t427.71\t440.48\t0.02\t1.96\t90.81\t12.16\n",
+    }
+    paths = []
+    for name, line in files.items():
+        path = bench / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(BENCHMARK_HEADER + line)
+        paths.append(path)
+    table = reproduction.runtime_table(paths).set_index("job")
+
+    assert list(table.index) == ["datasets/digits", "runs/digits/q2/ffn_batch/batch_size~64/seed42",
+                                 "theory/q3_checks"]
+    train = table.loc["runs/digits/q2/ffn_batch/batch_size~64/seed42"]
+    assert (train.dataset, train.question, train.experiment, train.variant, train.seed) == \
+        ("digits", "q2", "ffn_batch", "batch_size~64", 42)
+    assert (train.wall_s, train.max_rss_mb, train.cpu_time_s) == (165.27, 812.50, 160.03)
+
+    data = table.loc["datasets/digits"]
+    assert data.dataset == "digits" and data.wall_s == 1.10
+    assert pd.isna(data.max_rss_mb) and pd.isna(data.cpu_time_s) and pd.isna(data.seed)
+    theory = table.loc["theory/q3_checks"]
+    assert theory.question == "" and theory.cpu_time_s == 12.16

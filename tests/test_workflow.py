@@ -1,0 +1,214 @@
+"""The real workflow, run by the real Snakemake on a tiny config in a temporary directory.
+
+The repository is copied first, so that tests may edit its code and watch
+what Snakemake reruns without touching the checkout.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import REPO, make_arrays, nothing_to_do, run_snakemake
+
+TINY = {
+    "dataset": "digits",
+    "seeds": [1],
+    "torch_threads": 1,
+    "device": "cpu",
+    "q1": {
+        "perceptron": {"model": "perceptron", "epochs": 2},
+        "logreg": {"model": "logreg", "epochs": 2},
+        "logreg_l1": {"model": "logreg", "epochs": 2, "l1_penalty": 0.001},
+        "mlp": {"model": "mlp", "epochs": 2, "hidden_size": 8},
+    },
+    "q2": {
+        "ffn_batch": {"model": "ffn", "epochs": 2, "batch_size": [64, 256], "hidden_size": 16},
+        "logreg_lr": {"model": "logreg", "epochs": 2, "batch_size": 64, "learning_rate": [0.01, 1.0e12]},
+    },
+    "q3": {"seed": 0},
+}
+COPIED = ["Snakefile", "workflow", "scripts", "src", "config"]
+
+
+def copy_repository(target: Path) -> Path:
+    target.mkdir(parents=True)
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target / name)
+    return target
+
+
+def planned_jobs(result) -> dict[str, int]:
+    """{rule: count} from a dry run's job table."""
+    text = result.stdout + result.stderr
+    table = text.split("Job stats:", 1)[1].split("total", 1)[0] if "Job stats:" in text else ""
+    return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
+
+
+class Workspace:
+    def __init__(self, root: Path):
+        self.repo = copy_repository(root / "repo")
+        self.work = root / "work"
+
+    def run(self, config=TINY, *args, check=True):
+        return run_snakemake(self.work, config, *args, repo=self.repo, check=check)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One full run of the tiny workflow, shared by the tests that only read it."""
+    workspace = Workspace(tmp_path_factory.mktemp("workflow"))
+    workspace.run()
+    return workspace
+
+
+def test_every_output_is_built(built):
+    work = built.work
+    summary = pd.read_csv(work / "results/tables/summary.csv")
+    n_runs = 4 + 2 + 2
+    assert len(summary) == n_runs
+    assert set(summary["question"]) == {"q1", "q2"}
+    assert (summary["dataset"] == "digits").all()
+    for column in ["learning_rate", "batch_size", "seed", "test_acc", "best_val_acc", "wall_time_s", "device"]:
+        assert column in summary.columns
+    assert (work / "results/tables/summary.md").read_text().startswith("| question")
+    by_config = pd.read_csv(work / "results/tables/by_config.csv")
+    assert len(by_config) == n_runs and (by_config["test_acc_count"] == 1).all()
+    for run in summary.itertuples():
+        run_dir = work / f"results/runs/digits/{run.question}/{run.experiment}/{run.variant}/seed1"
+        metrics = pd.read_csv(run_dir / "metrics.csv")
+        assert list(metrics["epoch"]) == ([1, 2] if run.status == "ok" else list(metrics["epoch"]))
+        stored = json.loads((run_dir / "summary.json").read_text())
+        assert stored["dataset_sha256"] == summary.loc[run.Index, "dataset_sha256"]
+        assert len(stored["dataset_sha256"]) == 64
+    figures = sorted(p.relative_to(work).as_posix() for p in (work / "results/figures").rglob("*.png"))
+    for expected in ["results/figures/digits/q1/perceptron/default.png",
+                     "results/figures/digits/q1/weight_norm.png",
+                     "results/figures/digits/q1/sparsity.png",
+                     "results/figures/digits/q1/mlp_loss.png",
+                     "results/figures/digits/q2/ffn_batch/batch_size~64.png",
+                     "results/figures/digits/q2/ffn_batch_overlay.png"]:
+        assert expected in figures
+        assert (work / expected).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (work / expected).with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_q1_runs_learn_and_record_weights(built):
+    summary = pd.read_csv(built.work / "results/tables/summary.csv").set_index("experiment")
+    q1 = summary[summary["question"] == "q1"]
+    assert (q1["test_acc"] > 0.5).all(), q1["test_acc"]  # digits are easy: 10 classes, chance is 0.1
+    l1 = pd.read_csv(built.work / "results/runs/digits/q1/logreg_l1/default/seed1/metrics.csv")
+    plain = pd.read_csv(built.work / "results/runs/digits/q1/logreg/default/seed1/metrics.csv")
+    assert (l1["zero_weight_fraction"] > 0).all() and (plain["zero_weight_fraction"] == 0).all()
+    assert (plain["weight_norm"] > 0).all()
+
+
+def test_diverging_run_is_recorded_and_does_not_fail_the_workflow(built):
+    summary = pd.read_csv(built.work / "results/tables/summary.csv")
+    lr_runs = summary[summary["experiment"] == "logreg_lr"].set_index("variant")
+    assert lr_runs.loc["learning_rate~1000000000000.0", "status"] == "diverged"
+    assert lr_runs.loc["learning_rate~0.01", "status"] == "ok"
+    selection = pd.read_csv(built.work / "results/tables/selection_q2_logreg_lr.csv")
+    assert selection.loc[0, "variant"] == "learning_rate~0.01" and bool(selection.loc[0, "selected"])
+
+
+def test_second_run_does_nothing(built):
+    assert nothing_to_do(built.run(TINY, "--dry-run"))
+
+
+def test_adding_a_sweep_value_runs_only_the_new_job(built):
+    config = copy.deepcopy(TINY)
+    config["q2"]["ffn_batch"]["batch_size"].append(128)
+    jobs = planned_jobs(built.run(config, "--dry-run"))
+    assert jobs.get("train_q2") == 1
+    assert "train_q1" not in jobs and "dataset" not in jobs
+    assert jobs.get("run_curves") == 1 and jobs.get("sweep_overlay") == 1
+
+
+def test_changing_a_hyper_parameter_reruns_only_its_runs(built):
+    config = copy.deepcopy(TINY)
+    config["q1"]["mlp"]["hidden_size"] = 9
+    jobs = planned_jobs(built.run(config, "--dry-run"))
+    assert jobs.get("train_q1") == 1 and "train_q2" not in jobs
+
+
+def test_editing_model_code_reruns_that_models_runs(built, tmp_path):
+    module = built.repo / "src/homework1/q1.py"
+    original = module.read_text()
+    try:
+        module.write_text(original + "\n# an edit\n")
+        jobs = planned_jobs(built.run(TINY, "--dry-run"))
+    finally:
+        module.write_text(original)
+        shutil.copystat(REPO / "src/homework1/q1.py", module)
+    assert jobs.get("train_q1") == 4 and "train_q2" not in jobs and "dataset" not in jobs
+
+
+def test_editing_a_plotting_script_redraws_figures_only(built):
+    script = built.repo / "scripts/plot_q1_mlp_loss.py"
+    original = script.read_text()
+    try:
+        script.write_text(original + "\n# an edit\n")
+        jobs = planned_jobs(built.run(TINY, "--dry-run"))
+    finally:
+        script.write_text(original)
+    assert jobs.get("q1_mlp_loss") == 1
+    assert not {"train_q1", "train_q2", "summary_tables", "run_curves"} & set(jobs)
+
+
+def test_config_typo_stops_before_any_job(tmp_path):
+    workspace = Workspace(tmp_path)
+    config = copy.deepcopy(TINY)
+    config["q1"]["perceptron"]["epochz"] = 3
+    result = workspace.run(config, check=False)
+    assert result.returncode != 0
+    assert "epochz" in result.stdout + result.stderr
+    assert not (workspace.work / "resources").exists() and not (workspace.work / "results").exists()
+
+
+def test_missing_real_data_set_says_what_to_set(tmp_path):
+    workspace = Workspace(tmp_path)
+    result = workspace.run(dict(TINY, dataset="intel_landscapes"), check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "intel_landscapes:" in output and "path:" in output and "archive:" in output
+    assert not (workspace.work / "results/runs").exists()
+
+
+@pytest.mark.parametrize("corruption, message", [
+    ("truncate", "not a readable .npz file"),
+    ("labels", "'test_labels' has labels in 0..6, outside 0..2"),
+    ("shape", "'val_images' has images of shape"),
+])
+def test_bad_user_data_stops_before_training_and_keeps_earlier_results(built, tmp_path, corruption, message):
+    arrays = make_arrays()
+    if corruption == "labels":
+        arrays["test_labels"][0] = 6
+    if corruption == "shape":
+        arrays["val_images"] = arrays["val_images"][:, :2]
+    user_file = tmp_path / "intel_landscapes.npz"
+    np.savez(user_file, **arrays)
+    if corruption == "truncate":
+        user_file.write_bytes(user_file.read_bytes()[:300])
+    earlier = {p: p.read_bytes() for p in (built.work / "results/tables").iterdir()}
+
+    config = dict(TINY, dataset="intel_landscapes", intel_landscapes={"path": str(user_file)})
+    result = built.run(config, check=False)
+
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert str(user_file) in output and message in output
+    assert not (built.work / "resources/datasets/intel_landscapes.npz").exists()
+    assert not (built.work / "results/runs/intel_landscapes").exists()
+    assert {p: p.read_bytes() for p in (built.work / "results/tables").iterdir()} == earlier

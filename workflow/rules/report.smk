@@ -1,0 +1,32 @@
+# results/report.md walks through the homework with every table and figure inline.
+# (`snakemake --report results/report.html` builds Snakemake's own HTML report
+# from the outputs flagged with report() in the other rule files.)
+
+
+rule report_md:
+    input:
+        by_config="results/tables/by_config.csv",
+        report_numbers="config/report_numbers.csv",
+        reproduction_md="results/tables/reproduction.md",
+        comparisons_md="results/tables/seed_comparisons.md",
+        runtime_md="results/tables/runtime.md",
+        selections=[t for t in TABLES if "/selection_" in t],
+        figures=[f for f in figure_targets() if f.endswith(".png")],
+        q3_checks="results/theory/q3_checks.csv",
+        q3_figures=[f for f in THEORY_OUTPUTS if f.endswith(".png")],
+        code=package_files("plotting", "tables"),
+    output:
+        report=report(
+            "results/report.md",
+            caption="../report/tables.rst",
+            category="report",
+            labels={"document": "the homework walked through (Markdown)"},
+        ),
+    params:
+        dataset=DATASET,
+        seeds=SEEDS,
+        runs={question: {e: list(v) for e, v in experiments.items()} for question, experiments in RUNS.items()},
+    log:
+        "logs/report/report_md.log",
+    script:
+        "../../scripts/write_report.py"
