@@ -13,6 +13,6 @@ with job_log(snakemake.log[0]) as log:
                         label=experiment if variant == "default" else f"{experiment} {variant}")
     ax.set(xlabel="epoch", ylabel="mean train cross-entropy")
     ax.legend()
-    ax.set_title(title(runs, "q1: MLP training loss"))
+    ax.set_title(title(runs, "q1: MLP training loss", snakemake.wildcards.dataset))
     save(fig, snakemake.output.png, snakemake.output.pdf)
     log(f"drew {len(runs)} epoch rows")

@@ -17,7 +17,7 @@ with job_log(snakemake.log[0]) as log:
         plot_over_seeds(ax, config_runs, "weight_norm")
         ax.set(xlabel="epoch", ylabel="Frobenius norm of W",
                title=experiment if variant == "default" else f"{experiment} {variant}")
-    fig.suptitle(title(runs, "q1: norm of the weights per epoch"))
+    fig.suptitle(title(runs, "q1: norm of the weights per epoch", snakemake.wildcards.dataset))
     save(fig, snakemake.output.norm_png, snakemake.output.norm_pdf)
 
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
@@ -25,6 +25,6 @@ with job_log(snakemake.log[0]) as log:
         plot_over_seeds(ax, config_runs, "zero_weight_fraction", label=" ".join(experiment_variant).removesuffix(" default"))
     ax.set(xlabel="epoch", ylabel="fraction of weights exactly 0")
     ax.legend()
-    ax.set_title(title(runs, "q1: sparsity of W"))
+    ax.set_title(title(runs, "q1: sparsity of W", snakemake.wildcards.dataset))
     save(fig, snakemake.output.sparsity_png, snakemake.output.sparsity_pdf)
     log(f"drew {len(configurations)} logistic-regression configurations")

@@ -18,7 +18,7 @@ with job_log(snakemake.log[0]) as log:
         plot_over_seeds(ax, runs, "val_acc")
         ax.set(xlabel="epoch", ylabel="accuracy")
         ax.legend()
-        ax.set_title(title(runs, name))
+        ax.set_title(title(runs, name, snakemake.wildcards.dataset))
     else:
         fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
         plot_over_seeds(left, runs, "train_loss")
@@ -27,6 +27,6 @@ with job_log(snakemake.log[0]) as log:
         left.legend()
         plot_over_seeds(right, runs, "val_acc", color="C2")
         right.set(xlabel="epoch", ylabel="validation accuracy")
-        fig.suptitle(title(runs, name))
+        fig.suptitle(title(runs, name, snakemake.wildcards.dataset))
     save(fig, snakemake.output.png, snakemake.output.pdf)
     log(f"drew {len(runs)} epoch rows into {snakemake.output.png}")

@@ -15,6 +15,7 @@ with job_log(snakemake.log[0]) as log:
     left.set(xlabel="epoch", ylabel=loss_or_acc.replace("_", " ").replace("val", "validation"))
     right.set(xlabel="epoch", ylabel="validation accuracy")
     right.legend()
-    fig.suptitle(title(runs, f"{snakemake.wildcards.question}/{snakemake.wildcards.experiment}: sweep"))
+    sweep = f"{snakemake.wildcards.question}/{snakemake.wildcards.experiment}: sweep"
+    fig.suptitle(title(runs, sweep, snakemake.wildcards.dataset))
     save(fig, snakemake.output.png, snakemake.output.pdf)
     log(f"drew {runs['variant'].nunique()} variants into {snakemake.output.png}")

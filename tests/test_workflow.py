@@ -27,15 +27,18 @@ TINY = {
         "perceptron": {"model": "perceptron", "epochs": 2},
         "logreg": {"model": "logreg", "epochs": 2},
         "logreg_l1": {"model": "logreg", "epochs": 2, "l1_penalty": 0.001},
-        "mlp": {"model": "mlp", "epochs": 2, "hidden_size": 8},
+        "mlp": {"model": "mlp", "epochs": 2, "hidden_size": 16, "learning_rate": 0.01},
     },
     "q2": {
         "ffn_batch": {"model": "ffn", "epochs": 2, "batch_size": [64, 256], "hidden_size": 16},
-        "logreg_lr": {"model": "logreg", "epochs": 2, "batch_size": 64, "learning_rate": [0.01, 1.0e12]},
+        "ffn_lr": {"model": "ffn", "epochs": 2, "batch_size": 64, "hidden_size": 16,
+                   "learning_rate": [0.05, 1.0e10]},
     },
-    "q3": {"seed": 0},
+    "q3": {"seed": 0, "identity_dims": [1, 3], "identity_units": [2, 10], "construction_dims": [1, 3],
+           "sweep_dim": 2, "sweep_targets": 1, "sweep_starts": 1, "gd_features": ["bmi", "bp"],
+           "gd_units": [8, 1], "gd_steps": 200, "gd_starts": 1, "rank_deficient_samples": 4},
 }
-COPIED = ["Snakefile", "workflow", "scripts", "src", "config"]
+COPIED = ["Snakefile", "workflow", "scripts", "src", "config", "envs"]
 
 
 def copy_repository(target: Path) -> Path:
@@ -84,7 +87,10 @@ def test_every_output_is_built(built):
         assert column in summary.columns
     assert (work / "results/tables/summary.md").read_text().startswith("| question")
     by_config = pd.read_csv(work / "results/tables/by_config.csv")
-    assert len(by_config) == n_runs and (by_config["test_acc_count"] == 1).all()
+    assert len(by_config) == n_runs
+    diverged = by_config["diverged_runs"] == 1
+    assert diverged.sum() == 1 and (by_config.loc[~diverged, "test_acc_count"] == 1).all()
+    assert (by_config.loc[diverged, "test_acc_count"] == 0).all()
     for run in summary.itertuples():
         run_dir = work / f"results/runs/digits/{run.question}/{run.experiment}/{run.variant}/seed1"
         metrics = pd.read_csv(run_dir / "metrics.csv")
@@ -110,17 +116,21 @@ def test_q1_runs_learn_and_record_weights(built):
     assert (q1["test_acc"] > 0.5).all(), q1["test_acc"]  # digits are easy: 10 classes, chance is 0.1
     l1 = pd.read_csv(built.work / "results/runs/digits/q1/logreg_l1/default/seed1/metrics.csv")
     plain = pd.read_csv(built.work / "results/runs/digits/q1/logreg/default/seed1/metrics.csv")
-    assert (l1["zero_weight_fraction"] > 0).all() and (plain["zero_weight_fraction"] == 0).all()
+    # digits have pixels that are 0 in every image: their weights stay 0 in every run;
+    # L1 zeroes many more
+    assert (l1["zero_weight_fraction"] > plain["zero_weight_fraction"] + 0.05).all()
     assert (plain["weight_norm"] > 0).all()
 
 
 def test_diverging_run_is_recorded_and_does_not_fail_the_workflow(built):
     summary = pd.read_csv(built.work / "results/tables/summary.csv")
-    lr_runs = summary[summary["experiment"] == "logreg_lr"].set_index("variant")
-    assert lr_runs.loc["learning_rate~1000000000000.0", "status"] == "diverged"
-    assert lr_runs.loc["learning_rate~0.01", "status"] == "ok"
-    selection = pd.read_csv(built.work / "results/tables/selection_q2_logreg_lr.csv")
-    assert selection.loc[0, "variant"] == "learning_rate~0.01" and bool(selection.loc[0, "selected"])
+    lr_runs = summary[summary["experiment"] == "ffn_lr"].set_index("variant")
+    assert lr_runs.loc["learning_rate~10000000000.0", "status"] == "diverged"
+    assert pd.isna(lr_runs.loc["learning_rate~10000000000.0", "test_acc"])
+    assert lr_runs.loc["learning_rate~0.05", "status"] == "ok"
+    selection = pd.read_csv(built.work / "results/tables/selection_q2_ffn_lr.csv")
+    assert selection.loc[0, "variant"] == "learning_rate~0.05" and bool(selection.loc[0, "selected"])
+    assert (built.work / "results/figures/digits/q2/ffn_lr/learning_rate~10000000000.0.png").exists()
 
 
 def test_second_run_does_nothing(built):

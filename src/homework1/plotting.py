@@ -65,13 +65,14 @@ def plot_over_seeds(ax, runs: pd.DataFrame, column: str, label: str | None = Non
 
 def seeds_note(runs: pd.DataFrame) -> str:
     seeds = sorted(runs["seed"].unique())
+    if not seeds:
+        return "no epoch finished (the run diverged)"
     if len(seeds) == 1:
         return f"seed {seeds[0]}"
     return f"mean of {len(seeds)} seeds, band: min-max"
 
 
-def title(runs: pd.DataFrame, what: str) -> str:
-    dataset = runs["dataset"].iloc[0]
+def title(runs: pd.DataFrame, what: str, dataset: str) -> str:
     return f"{what}\n{DATASET_NOTES.get(dataset, dataset)}; {seeds_note(runs)}"
 
 

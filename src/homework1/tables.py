@@ -54,7 +54,8 @@ def select_best(summary: pd.DataFrame, question: str, experiment: str,
     if runs.empty:
         raise ValueError(f"no runs of {question}/{experiment} to select from")
     table = by_config(runs)
-    table["rank"] = table[f"{metric}_mean"].rank(ascending=False, method="min").astype(int)
+    # a diverged run has no accuracy: it ranks last
+    table["rank"] = table[f"{metric}_mean"].rank(ascending=False, method="min", na_option="bottom").astype(int)
     table["selected"] = table["rank"] == 1
     table["selected_by"] = f"mean {metric} over seeds"
     return table.sort_values("rank", ignore_index=True)

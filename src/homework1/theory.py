@@ -316,28 +316,47 @@ def train_network(X: np.ndarray, y: np.ndarray, K: int, steps: int, lr: float, s
                   init_scale: float = 0.5) -> dict:
     """Full-batch gradient descent on Theta for the loss (1/2N) sum (y_hat - y)^2.
 
+    The loss is a polynomial of degree 6 in Theta, so a fixed step that suits
+    most starts overshoots from some: a step that would raise the loss (or make
+    it non-finite) is undone and the step size halved for the rest of the run
+    (gradient descent with backtracking), so the loss never increases.
+
     Returns the loss before every step (losses[t] is the loss at step t), the
-    final Theta as numpy arrays, and status "ok" or "diverged" (non-finite loss).
+    final Theta as numpy arrays, the final step size, and status "ok" or
+    "diverged" (the step size underflowed without finding a descent step).
     """
     generator = torch.Generator().manual_seed(seed)
     W, b, v, v0 = params = _torch_theta(K, X.shape[1], generator, init_scale)
     Xt, yt = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
-    opt = torch.optim.SGD(params, lr=lr)
+
+    def loss_of() -> torch.Tensor:
+        z = Xt @ W.T + b
+        return 0.5 * ((z * (1 - z)) @ v + v0 - yt).pow(2).mean()
+
     losses, status = [], "ok"
     with single_thread():
-        for _ in range(steps):
-            z = Xt @ W.T + b
-            loss = 0.5 * ((z * (1 - z)) @ v + v0 - yt).pow(2).mean()
-            if not torch.isfinite(loss):
+        loss = loss_of()
+        while len(losses) < steps:
+            if not torch.isfinite(loss) or lr < 1e-30:
                 status = "diverged"
                 break
             losses.append(loss.item())
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            gradients = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                before = [p.detach().clone() for p in params]
+                while True:
+                    for p, g in zip(params, gradients):
+                        p -= lr * g
+                    loss = loss_of()
+                    if torch.isfinite(loss) and loss.item() <= losses[-1] or lr < 1e-30:
+                        break
+                    for p, old in zip(params, before):
+                        p.copy_(old)
+                    lr /= 2
+            loss = loss_of()  # with the graph, for the next gradient
     theta = {"W": W.detach().numpy().copy(), "b": b.detach().numpy().copy(),
              "v": v.detach().numpy().copy(), "v0": float(v0.detach())}
-    return {"losses": np.array(losses), "theta": theta, "status": status}
+    return {"losses": np.array(losses), "theta": theta, "status": status, "final_lr": lr}
 
 
 def rank_deficiency(X: np.ndarray, y: np.ndarray) -> dict:

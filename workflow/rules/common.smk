@@ -1,4 +1,5 @@
-# Helpers shared by the rules: config validation, the run table, input functions.
+# Helpers shared by the rules: config validation, the table of runs, target
+# lists and input functions. The other .smk files hold rules only.
 
 import itertools
 import os
@@ -9,16 +10,24 @@ from snakemake.utils import validate
 
 validate(config, schema="../schemas/config.schema.yaml")
 
-# Jobs import the package from this checkout, so that the source files listed
-# as rule inputs are exactly the code that runs (and a change to them reruns
-# the jobs that use them), whatever else is installed.
+
+def use_package_of_this_checkout():
+    """Jobs import the package from this checkout's src/, so that the source files
+    listed as rule inputs are exactly the code that runs (and a change to them
+    reruns the jobs that use them), whatever else is installed. Jobs on a
+    cluster re-read this file, so they get the same path."""
+    inherited = os.environ.get("PYTHONPATH", "")
+    os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (str(SOURCE_DIR), inherited) if p))
+
+
 SOURCE_DIR = Path(workflow.basedir) / "src"
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (str(SOURCE_DIR), os.environ.get("PYTHONPATH", "")) if p
-)
+use_package_of_this_checkout()
+# The numbers of the report we compare against, shipped with the workflow.
+REPORT_NUMBERS = str(Path(workflow.basedir) / "config" / "report_numbers.csv")
 
 DATASET = config["dataset"]
 SEEDS = config["seeds"]
+ENV = "../../envs/homework1.yaml"
 
 # Hyper-parameters each model uses, in the order they name a sweep's runs.
 MODEL_HPARAMS = {
@@ -44,6 +53,9 @@ wildcard_constraints:
 def package_files(*modules):
     """Source files of the package modules a job imports: inputs, so edits rerun it."""
     return [str(SOURCE_DIR / "homework1" / f"{module}.py") for module in modules]
+
+
+# ---------------------------------------------------------------- the runs
 
 
 def format_value(value):
@@ -89,14 +101,14 @@ def run_hparams(question):
     return lookup
 
 
-def run_dir(question, experiment, variant, seed, dataset=DATASET):
-    return f"results/runs/{dataset}/{question}/{experiment}/{variant}/seed{seed}"
+def run_path(question, experiment, variant, seed, dataset=DATASET):
+    """The part of a run's paths after results/runs/, logs/runs/ and benchmarks/runs/."""
+    return f"{dataset}/{question}/{experiment}/{variant}/seed{seed}"
 
 
-def run_outputs(kind, questions=("q1", "q2")):
-    """Paths of one kind of per-run output (metrics.csv, summary.json) of every configured run."""
+def configured_runs(questions=("q1", "q2")):
     return [
-        f"{run_dir(question, experiment, variant, seed)}/{kind}"
+        run_path(question, experiment, variant, seed)
         for question in questions
         for experiment, variants in RUNS[question].items()
         for variant in variants
@@ -104,13 +116,126 @@ def run_outputs(kind, questions=("q1", "q2")):
     ]
 
 
-def dataset_file(dataset=DATASET):
-    return f"resources/datasets/{dataset}.npz"
+def run_outputs(kind, questions=("q1", "q2")):
+    """One kind of per-run output (metrics.csv, summary.json) of every configured run."""
+    return [f"results/runs/{run}/{kind}" for run in configured_runs(questions)]
+
+
+def run_benchmarks():
+    """Benchmark files of every training job (Snakemake writes them beside each job)."""
+    return [f"benchmarks/runs/{run}.tsv" for run in configured_runs()]
+
+
+def run_metrics(dataset, question, experiment, variant=None):
+    """Metrics files of every seed of one configuration (or of every variant of a sweep)."""
+    variants = [variant] if variant else RUNS[question][experiment]
+    return [
+        f"results/runs/{run_path(question, experiment, name, seed, dataset)}/metrics.csv"
+        for name in variants
+        for seed in SEEDS
+    ]
+
+
+def model_metrics(question, model):
+    """Input function: metrics of every run of every experiment of one model."""
+
+    def lookup(wildcards):
+        return [
+            path
+            for experiment, settings in config[question].items()
+            if settings["model"] == model
+            for path in run_metrics(wildcards.dataset, question, experiment)
+        ]
+
+    return lookup
 
 
 def dataset_info(wildcards):
     return {"name": wildcards.dataset, "synthetic": wildcards.dataset == "synthetic_intel"}
 
 
+def q2_resources():
+    """Ask the cluster for a GPU only where the configured device may be CUDA."""
+    may_use_cuda = config["device"] == "auto" or config["device"].startswith("cuda")
+    return {"gpu": 1} if may_use_cuda else {}
+
+
+# ---------------------------------------------------------------- data sets
+
+
+def dataset_options(wildcards):
+    """The config block of a data set, with unset ("") sources left out."""
+    return {key: value for key, value in config[wildcards.dataset].items() if value != ""}
+
+
+def dataset_local_inputs(wildcards):
+    """A user's own copy (npz or archive) is an input: replacing it rebuilds the data."""
+    if wildcards.dataset != "intel_landscapes":
+        return []
+    options = dataset_options(wildcards)
+    if "path" in options:
+        return [options["path"]]
+    if "url" not in options and "archive" in options:
+        return [options["archive"]]
+    return []
+
+
+# ---------------------------------------------------------------- targets
+
+
+def swept_experiments():
+    """(question, experiment) of every configured sweep: each gets a selection table."""
+    return [
+        (question, experiment)
+        for question, experiments in RUNS.items()
+        for experiment, variants in experiments.items()
+        if len(variants) > 1
+    ]
+
+
+SELECTION_TABLES = [
+    f"results/tables/selection_{question}_{experiment}.{ext}"
+    for question, experiment in swept_experiments()
+    for ext in ("csv", "md")
+]
+TABLES = SELECTION_TABLES + expand(
+    "results/tables/{table}.{ext}",
+    table=["summary", "by_config", "reproduction", "seed_comparisons", "runtime"],
+    ext=["csv", "md"],
+)
+THEORY_OUTPUTS = [
+    "results/theory/q3_checks.csv",
+    "results/theory/q3_gd_curve.csv",
+    "results/theory/q3_k_sweep.csv",
+    "results/figures/q3/gd_vs_closed_form.png",
+    "results/figures/q3/error_vs_units.png",
+]
+
+
+def has_model(question, model):
+    return any(settings["model"] == model for settings in config[question].values())
+
+
+def figure_targets(ext=("png", "pdf")):
+    stems = [
+        f"{question}/{experiment}/{variant}"
+        for question, experiments in RUNS.items()
+        for experiment, variants in experiments.items()
+        for variant in variants
+    ]
+    stems += [f"{question}/{experiment}_overlay" for question, experiment in swept_experiments()]
+    if has_model("q1", "logreg"):
+        stems += ["q1/weight_norm", "q1/sparsity"]
+    if has_model("q1", "mlp"):
+        stems += ["q1/mlp_loss"]
+    return [f"results/figures/{DATASET}/{stem}.{e}" for stem in stems for e in ext]
+
+
 def all_targets():
-    return run_outputs("summary.json") + TABLES + figure_targets() + THEORY_OUTPUTS + ["results/report.md"]
+    return (
+        run_outputs("summary.json")
+        + TABLES
+        + figure_targets()
+        + THEORY_OUTPUTS
+        + ["results/report.md"]
+    )

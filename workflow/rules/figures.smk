@@ -2,41 +2,6 @@
 # One script per kind of figure, so editing one redraws only its figures.
 
 
-def run_metrics(dataset, question, experiment, variant=None):
-    """Metrics files of every seed of one configuration (or of every variant of a sweep)."""
-    variants = [variant] if variant else RUNS[question][experiment]
-    return [
-        f"{run_dir(question, experiment, name, seed, dataset)}/metrics.csv"
-        for name in variants
-        for seed in SEEDS
-    ]
-
-
-def experiments_of(question, model):
-    return [name for name, settings in config[question].items() if settings["model"] == model]
-
-
-def q1_figures():
-    figures = []
-    if experiments_of("q1", "logreg"):
-        figures += ["weight_norm", "sparsity"]
-    if experiments_of("q1", "mlp"):
-        figures += ["mlp_loss"]
-    return figures
-
-
-def figure_targets():
-    stems = [
-        f"{question}/{experiment}/{variant}"
-        for question, experiments in RUNS.items()
-        for experiment, variants in experiments.items()
-        for variant in variants
-    ]
-    stems += [f"{question}/{experiment}_overlay" for question, experiment in swept_experiments()]
-    stems += [f"q1/{figure}" for figure in q1_figures()]
-    return [f"results/figures/{DATASET}/{stem}.{ext}" for stem in stems for ext in ("png", "pdf")]
-
-
 rule run_curves:
     input:
         metrics=lambda w: run_metrics(w.dataset, w.question, w.experiment, w.variant),
@@ -52,6 +17,8 @@ rule run_curves:
         pdf="results/figures/{dataset}/{question}/{experiment}/{variant}.pdf",
     log:
         "logs/figures/{dataset}/{question}/{experiment}/{variant}.log",
+    conda:
+        ENV
     script:
         "../../scripts/plot_run_curves.py"
 
@@ -71,13 +38,15 @@ rule sweep_overlay:
         pdf="results/figures/{dataset}/{question}/{experiment}_overlay.pdf",
     log:
         "logs/figures/{dataset}/{question}/{experiment}_overlay.log",
+    conda:
+        ENV
     script:
         "../../scripts/plot_sweep_overlay.py"
 
 
 rule q1_weight_figures:
     input:
-        metrics=lambda w: [p for e in experiments_of("q1", "logreg") for p in run_metrics(w.dataset, "q1", e)],
+        metrics=model_metrics("q1", "logreg"),
         code=package_files("plotting"),
     output:
         norm_png=report(
@@ -98,13 +67,15 @@ rule q1_weight_figures:
         sparsity_pdf="results/figures/{dataset}/q1/sparsity.pdf",
     log:
         "logs/figures/{dataset}/q1/weights.log",
+    conda:
+        ENV
     script:
         "../../scripts/plot_q1_weights.py"
 
 
 rule q1_mlp_loss:
     input:
-        metrics=lambda w: [p for e in experiments_of("q1", "mlp") for p in run_metrics(w.dataset, "q1", e)],
+        metrics=model_metrics("q1", "mlp"),
         code=package_files("plotting"),
     output:
         png=report(
@@ -117,5 +88,7 @@ rule q1_mlp_loss:
         pdf="results/figures/{dataset}/q1/mlp_loss.pdf",
     log:
         "logs/figures/{dataset}/q1/mlp_loss.log",
+    conda:
+        ENV
     script:
         "../../scripts/plot_q1_mlp_loss.py"

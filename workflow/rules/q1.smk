@@ -20,5 +20,7 @@ rule train_q1:
     resources:
         runtime=120,
         mem_mb=4000,
+    conda:
+        ENV
     script:
         "../../scripts/train_q1.py"

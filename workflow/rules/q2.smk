@@ -1,12 +1,6 @@
 # Question 2: logistic regression and feed-forward nets in PyTorch, mini-batch SGD.
 
 
-def q2_resources():
-    """Ask the cluster for a GPU only where the configured device may be CUDA."""
-    may_use_cuda = config["device"] == "auto" or config["device"].startswith("cuda")
-    return {"gpu": 1} if may_use_cuda else {}
-
-
 rule train_q2:
     input:
         data="resources/datasets/{dataset}.npz",
@@ -31,5 +25,7 @@ rule train_q2:
         runtime=240,
         mem_mb=8000,
         **q2_resources(),
+    conda:
+        ENV
     script:
         "../../scripts/train_q2.py"

@@ -1,14 +1,5 @@
 # Question 3: the theory answers checked by computation.
 
-THEORY_OUTPUTS = [
-    "results/theory/q3_checks.csv",
-    "results/theory/q3_gd_curve.csv",
-    "results/theory/q3_k_sweep.csv",
-    "results/figures/q3/gd_vs_closed_form.png",
-    "results/figures/q3/error_vs_units.png",
-]
-
-
 rule q3_checks:
     input:
         code=package_files("theory", "jobs"),
@@ -40,5 +31,7 @@ rule q3_checks:
     threads: 1
     benchmark:
         "benchmarks/theory/q3_checks.tsv"
+    conda:
+        ENV
     script:
         "../../scripts/q3_checks.py"

@@ -6,14 +6,14 @@
 rule report_md:
     input:
         by_config="results/tables/by_config.csv",
-        report_numbers="config/report_numbers.csv",
+        report_numbers=REPORT_NUMBERS,
         reproduction_md="results/tables/reproduction.md",
         comparisons_md="results/tables/seed_comparisons.md",
         runtime_md="results/tables/runtime.md",
-        selections=[t for t in TABLES if "/selection_" in t],
-        figures=[f for f in figure_targets() if f.endswith(".png")],
+        selections=SELECTION_TABLES,
+        figures=figure_targets(ext=["png"]),
         q3_checks="results/theory/q3_checks.csv",
-        q3_figures=[f for f in THEORY_OUTPUTS if f.endswith(".png")],
+        q3_figures=[path for path in THEORY_OUTPUTS if path.endswith(".png")],
         code=package_files("plotting", "tables"),
     output:
         report=report(
@@ -28,5 +28,7 @@ rule report_md:
         runs={question: {e: list(v) for e, v in experiments.items()} for question, experiments in RUNS.items()},
     log:
         "logs/report/report_md.log",
+    conda:
+        ENV
     script:
         "../../scripts/write_report.py"

@@ -1,27 +1,6 @@
 # Run summaries -> pandas tables (CSV for machines, Markdown for people).
 
 
-def swept_experiments():
-    """(question, experiment) of every configured sweep: each gets a selection table."""
-    return [
-        (question, experiment)
-        for question, experiments in RUNS.items()
-        for experiment, variants in experiments.items()
-        if len(variants) > 1
-    ]
-
-
-TABLES = expand(
-    "results/tables/{table}.{ext}",
-    table=["summary", "by_config", "reproduction", "seed_comparisons", "runtime"],
-    ext=["csv", "md"],
-) + [
-    f"results/tables/selection_{question}_{experiment}.{ext}"
-    for question, experiment in swept_experiments()
-    for ext in ("csv", "md")
-]
-
-
 rule summary_tables:
     input:
         summaries=run_outputs("summary.json"),
@@ -43,6 +22,8 @@ rule summary_tables:
         by_config_md="results/tables/by_config.md",
     log:
         "logs/tables/summary.log",
+    conda:
+        ENV
     script:
         "../../scripts/summary_tables.py"
 
@@ -68,16 +49,10 @@ rule select_best:
         metric="final_val_acc",
     log:
         "logs/tables/selection_{question}_{experiment}.log",
+    conda:
+        ENV
     script:
         "../../scripts/select_best.py"
-
-
-def run_benchmarks():
-    """Benchmark files of every training job (written by Snakemake beside each job)."""
-    return [
-        path.replace("results/runs/", "benchmarks/runs/").replace("/summary.json", ".tsv")
-        for path in run_outputs("summary.json")
-    ]
 
 
 rule reproduction_tables:
@@ -94,7 +69,7 @@ rule reproduction_tables:
             category="tables",
             labels={"table": "by configuration: mean and std over seeds"},
         ),
-        report_numbers="config/report_numbers.csv",
+        report_numbers=REPORT_NUMBERS,
         metrics=run_outputs("metrics.csv", questions=("q1",)),
         code=package_files("reproduction", "tables"),
     output:
@@ -116,6 +91,8 @@ rule reproduction_tables:
         dataset=DATASET,
     log:
         "logs/tables/reproduction.log",
+    conda:
+        ENV
     script:
         "../../scripts/reproduction_tables.py"
 
@@ -134,5 +111,7 @@ rule runtime_table:
         md="results/tables/runtime.md",
     log:
         "logs/tables/runtime.log",
+    conda:
+        ENV
     script:
         "../../scripts/runtime_table.py"
