@@ -222,3 +222,44 @@ def test_bad_user_data_stops_before_training_and_keeps_earlier_results(built, tm
     assert not (built.work / "resources/datasets/intel_landscapes.npz").exists()
     assert not (built.work / "results/runs/intel_landscapes").exists()
     assert {p: p.read_bytes() for p in (built.work / "results/tables").iterdir()} == earlier
+
+
+def test_html_report_holds_every_figure_and_table(built):
+    report = built.work / "report.html"
+    built.run(TINY, "--report", str(report))
+    html = report.read_text()
+    for name in ["summary.csv", "by_config.csv", "reproduction.csv", "seed_comparisons.csv", "runtime.csv",
+                 "selection_q2_ffn_batch.csv", "q3_checks.csv", "weight_norm.png", "sparsity.png",
+                 "mlp_loss.png", "batch_size~64.png", "ffn_batch_overlay.png", "error_vs_units.png",
+                 "report.md"]:
+        assert name in html, name
+
+
+def test_markdown_report_walks_through_every_question(built):
+    text = (built.work / "results/report.md").read_text()
+    for heading in ["## Question 1", "## Question 2", "## Question 3", "### 1.1a perceptron",
+                    "### 2.2a ffn_batch", "## The report's numbers beside ours"]:
+        assert heading in text, heading
+    for link in re.findall(r"!\[[^]]*\]\(([^)]+)\)", text):
+        assert (built.work / "results" / link).is_file(), link
+    assert "other data set (digits)" in text
+
+
+def test_several_seeds_give_mean_spread_and_comparisons(tmp_path):
+    workspace = Workspace(tmp_path)
+    config = copy.deepcopy(TINY)
+    config["seeds"] = [1, 2, 3]
+    config["q1"] = {name: TINY["q1"][name] for name in ("logreg",)} | {
+        "logreg_l2": {"model": "logreg", "epochs": 2, "l2_penalty": 0.01}}
+    config["q2"] = {}
+    workspace.run(config)
+    by_config = pd.read_csv(workspace.work / "results/tables/by_config.csv").set_index("experiment")
+    assert (by_config["test_acc_count"] == 3).all() and (by_config["seeds"] == "1 2 3").all()
+    assert (by_config["test_acc_std"] > 0).all()  # seeds reorder the per-example SGD
+    summary = pd.read_csv(workspace.work / "results/tables/summary.csv")
+    assert sorted(summary["seed"]) == [1, 1, 2, 2, 3, 3]
+    comparisons = pd.read_csv(workspace.work / "results/tables/seed_comparisons.csv").set_index("report_id")
+    l2 = comparisons.loc["1.2b"]
+    assert l2["better_n"] == 3 and l2["worse_n"] == 3
+    assert "single seed" not in l2["verdict"] and l2["verdict"] != "not run"
+    assert (comparisons.drop(index="1.2b")["verdict"] == "not run").all()
