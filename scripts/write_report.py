@@ -33,7 +33,7 @@ def accuracy_table(by_config: pd.DataFrame) -> str:
         ]
     rows["seeds"] = by_config["seeds"].astype(str)
     rows["diverged"] = by_config["diverged_runs"]
-    return rows.to_markdown(index=False) + "\n"
+    return rows.to_markdown(index=False, disable_numparse=True) + "\n"
 
 
 def section(lines: list, title: str, level: int = 2) -> None:
@@ -43,8 +43,6 @@ def section(lines: list, title: str, level: int = 2) -> None:
 with job_log(snakemake.log[0]) as log:
     params = snakemake.params
     by_config = pd.read_csv(snakemake.input.by_config)
-    numbers = pd.read_csv(snakemake.input.report_numbers, dtype=str)
-    report_ids = numbers.drop_duplicates("experiment").set_index("experiment")["report_id"].to_dict()
     figures = {Path(p).relative_to(f"results/figures/{params.dataset}").with_suffix("").as_posix(): p
                for p in snakemake.input.figures}
 
@@ -61,7 +59,7 @@ with job_log(snakemake.log[0]) as log:
                             ("q2", "Question 2 — PyTorch, mini-batch SGD")]:
         section(lines, title)
         for experiment, variants in params.runs[question].items():
-            report_id = report_ids.get(experiment, "")
+            report_id = params.report_ids[question].get(experiment, "")
             section(lines, f"{report_id} {experiment}".strip(), level=3)
             rows = by_config[(by_config["question"] == question) & (by_config["experiment"] == experiment)]
             lines.append(accuracy_table(rows))

@@ -24,13 +24,14 @@ TINY = {
     "torch_threads": 1,
     "device": "cpu",
     "q1": {
-        "perceptron": {"model": "perceptron", "epochs": 2},
+        "perceptron": {"model": "perceptron", "epochs": 2, "report_id": "1.1a"},
         "logreg": {"model": "logreg", "epochs": 2},
         "logreg_l1": {"model": "logreg", "epochs": 2, "l1_penalty": 0.001},
         "mlp": {"model": "mlp", "epochs": 2, "hidden_size": 16, "learning_rate": 0.01},
     },
     "q2": {
-        "ffn_batch": {"model": "ffn", "epochs": 2, "batch_size": [64, 256], "hidden_size": 16},
+        "ffn_batch": {"model": "ffn", "epochs": 2, "batch_size": [64, 256], "hidden_size": 16,
+                      "report_id": "2.2a"},
         "ffn_lr": {"model": "ffn", "epochs": 2, "batch_size": 64, "hidden_size": 16,
                    "learning_rate": [0.05, 1.0e10]},
     },
@@ -263,3 +264,9 @@ def test_several_seeds_give_mean_spread_and_comparisons(tmp_path):
     assert l2["better_n"] == 3 and l2["worse_n"] == 3
     assert "single seed" not in l2["verdict"] and l2["verdict"] != "not run"
     assert (comparisons.drop(index="1.2b")["verdict"] == "not run").all()
+
+
+def test_more_seeds_from_the_command_line_train_only_the_new_seeds(built):
+    jobs = planned_jobs(built.run(TINY, "--dry-run", "--config", "seeds=[1,7]"))
+    assert jobs.get("train_q1") == 4 and jobs.get("train_q2") == 4  # one new seed of every run
+    assert "dataset" not in jobs

@@ -8,6 +8,11 @@ from pathlib import Path
 from snakemake.utils import validate
 
 
+# `--config 'seeds=[1,2,3]'` reaches the config as strings (Snakemake reads
+# such lists with YAML's base loader): make whole numbers numbers again.
+if isinstance(config.get("seeds"), list):
+    config["seeds"] = [int(s) if isinstance(s, str) and s.isdigit() else s for s in config["seeds"]]
+
 validate(config, schema="../schemas/config.schema.yaml")
 
 

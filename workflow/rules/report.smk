@@ -6,7 +6,6 @@
 rule report_md:
     input:
         by_config="results/tables/by_config.csv",
-        report_numbers=REPORT_NUMBERS,
         reproduction_md="results/tables/reproduction.md",
         comparisons_md="results/tables/seed_comparisons.md",
         runtime_md="results/tables/runtime.md",
@@ -26,6 +25,10 @@ rule report_md:
         dataset=DATASET,
         seeds=SEEDS,
         runs={question: {e: list(v) for e, v in experiments.items()} for question, experiments in RUNS.items()},
+        report_ids={
+            question: {e: settings.get("report_id", "") for e, settings in config[question].items()}
+            for question in ("q1", "q2")
+        },
     log:
         "logs/report/report_md.log",
     conda:
