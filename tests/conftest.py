@@ -29,14 +29,19 @@ def tiny_arrays():
     return make_arrays()
 
 
-def run_snakemake(workdir: Path, config: dict, *args: str, repo: Path = REPO,
-                  check: bool = True) -> subprocess.CompletedProcess:
-    """Run the real workflow of ``repo`` in ``workdir`` with ``config`` (and extra CLI args)."""
+def snakemake_command(workdir: Path, config: dict, *args: str, repo: Path = REPO) -> list[str]:
+    """The command running the real workflow of ``repo`` in ``workdir`` with ``config``."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
-    command = [str(SNAKEMAKE), "-s", str(repo / "Snakefile"), "-d", str(workdir),
-               "--configfile", str(config_path), "--cores", "2", *args]
+    return [str(SNAKEMAKE), "-s", str(repo / "Snakefile"), "-d", str(workdir),
+            "--configfile", str(config_path), "--cores", "2", *args]
+
+
+def run_snakemake(workdir: Path, config: dict, *args: str, repo: Path = REPO,
+                  check: bool = True) -> subprocess.CompletedProcess:
+    """Run the real workflow of ``repo`` in ``workdir`` with ``config`` (and extra CLI args)."""
+    command = snakemake_command(workdir, config, *args, repo=repo)
     result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")

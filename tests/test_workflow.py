@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import shutil
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO, make_arrays, nothing_to_do, run_snakemake
+from tests.conftest import REPO, make_arrays, nothing_to_do, run_snakemake, snakemake_command
 
 TINY = {
     "dataset": "digits",
@@ -270,3 +274,43 @@ def test_more_seeds_from_the_command_line_train_only_the_new_seeds(built):
     jobs = planned_jobs(built.run(TINY, "--dry-run", "--config", "seeds=[1,7]"))
     assert jobs.get("train_q1") == 4 and jobs.get("train_q2") == 4  # one new seed of every run
     assert "dataset" not in jobs
+
+
+def test_killed_torch_job_resumes_from_its_checkpoint(tmp_path):
+    workspace = Workspace(tmp_path)
+    config = copy.deepcopy(TINY)
+    config.update(q1={}, checkpoint_every=5, keep_checkpoints=False)
+    config["q2"] = {"long": {"model": "ffn", "epochs": 300, "batch_size": 64, "hidden_size": 16}}
+    run = "digits/q2/long/default/seed1"
+    checkpoint = workspace.work / f"results/checkpoints/{run}.pt"
+
+    process = subprocess.Popen(snakemake_command(workspace.work, config, repo=workspace.repo),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # the whole job tree, as a cluster's preemption would
+    process.wait()
+    assert checkpoint.exists(), "the run ended before its first checkpoint"
+    assert not (workspace.work / f"results/runs/{run}/summary.json").exists()
+
+    workspace.run(config, "--unlock")
+    workspace.run(config)
+    summary = json.loads((workspace.work / f"results/runs/{run}/summary.json").read_text())
+    assert summary["status"] == "ok" and summary["resumed_from_epoch"] >= 5
+    assert "resumed from checkpoint" in (workspace.work / f"logs/runs/{run}.log").read_text()
+    assert not checkpoint.exists()  # removed once the run completed
+
+    # the resumed run's numbers are an uninterrupted run's
+    from homework1 import q2
+    from homework1.data import load_splits
+
+    splits = load_splits(workspace.work / "resources/datasets/digits.npz")
+    uninterrupted = q2.train("ffn", splits, epochs=300, batch_size=64, learning_rate=0.002, hidden_size=16,
+                             seed=1, device="cpu",
+                             threads=1, log=lambda line: None)
+    resumed = pd.read_csv(workspace.work / f"results/runs/{run}/metrics.csv")
+    expected = pd.DataFrame(uninterrupted.history)
+    for column in ["train_loss", "val_loss", "val_acc", "train_acc"]:
+        np.testing.assert_allclose(resumed[column], expected[column], rtol=1e-12, err_msg=column)
+    assert summary["test_acc"] == uninterrupted.test_acc
