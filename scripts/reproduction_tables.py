@@ -3,7 +3,9 @@
 import pandas as pd
 
 from homework1.jobs import job_log
-from homework1.reproduction import final_weight_norms, read_report_numbers, reproduction_table, seed_comparisons
+from homework1.reproduction import (
+    final_weight_norms, read_comparisons, read_report_numbers, reproduction_table, seed_comparisons,
+)
 from homework1.tables import write_table
 
 with job_log(snakemake.log[0]) as log:
@@ -14,6 +16,7 @@ with job_log(snakemake.log[0]) as log:
         weight_norms=final_weight_norms(snakemake.input.metrics),
     )
     write_table(table, snakemake.output.reproduction, snakemake.output.reproduction_md)
-    comparisons = seed_comparisons(pd.read_csv(snakemake.input.summary))
+    comparisons = seed_comparisons(pd.read_csv(snakemake.input.summary),
+                                   read_comparisons(snakemake.input.report_comparisons))
     write_table(comparisons, snakemake.output.comparisons, snakemake.output.comparisons_md)
     log(f"{len(table)} report numbers: {table['verdict'].value_counts().to_dict()}")

@@ -11,6 +11,7 @@ from homework1 import reproduction, tables
 
 REPO = Path(__file__).resolve().parents[1]
 REPORT_NUMBERS = REPO / "config" / "report_numbers.csv"
+COMPARISONS = reproduction.read_comparisons(REPO / "config" / "report_comparisons.csv")
 BENCHMARK_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
 
@@ -74,7 +75,7 @@ def test_every_report_number_and_comparison_names_a_configured_run():
     report = reproduction.read_report_numbers(REPORT_NUMBERS)
     named = set(zip(report["question"], report["experiment"], report["variant"]))
     assert named - runs == set()
-    for comparison in reproduction.COMPARISONS:
+    for comparison in COMPARISONS:
         for side in ("better", "worse"):
             assert (comparison["question"], *comparison[side].split("/")) in runs
 
@@ -222,8 +223,8 @@ def test_seed_comparisons_against_seed_noise():
         + seeds("ffn_momentum", "momentum~0.0", [0.5])
         + seeds("logreg_l2", "default", [0.51, 0.52], question="q1")
     )
-    table = reproduction.seed_comparisons(summary)
-    assert len(table) == len(reproduction.COMPARISONS)
+    table = reproduction.seed_comparisons(summary, COMPARISONS)
+    assert len(table) == len(COMPARISONS)
     rows = {(row.better, row.worse): row for row in table.itertuples()}
 
     batch = rows[("ffn_batch/batch_size~64", "ffn_batch/batch_size~512")]

@@ -218,33 +218,16 @@ def reproduction_table(by_config: pd.DataFrame, report_numbers: pd.DataFrame, da
 
 # ---------------------------------------------------------------- the report's conclusions
 
-# "better beats worse on metric", sides named experiment/variant, as the report concludes.
-COMPARISONS = [
-    {"report_id": "1.2b", "question": "q1", "metric": "test_acc",
-     "better": "logreg_l2/default", "worse": "logreg/default",
-     "claim": "L2 regularisation generalises better than none"},
-    {"report_id": "2.1", "question": "q2", "metric": "final_val_acc",
-     "better": "logreg_lr/learning_rate~0.001", "worse": "logreg_lr/learning_rate~1e-05",
-     "claim": "lr 1e-3 beats 1e-5 (too slow)"},
-    {"report_id": "2.1", "question": "q2", "metric": "final_val_acc",
-     "better": "logreg_lr/learning_rate~0.001", "worse": "logreg_lr/learning_rate~0.1",
-     "claim": "lr 1e-3 beats 0.1 (unstable)"},
-    {"report_id": "2.2a", "question": "q2", "metric": "test_acc",
-     "better": "ffn_batch/batch_size~64", "worse": "ffn_batch/batch_size~512",
-     "claim": "batch 64 beats batch 512"},
-    {"report_id": "2.2b", "question": "q2", "metric": "test_acc",
-     "better": "ffn_dropout/dropout~0.25", "worse": "ffn_dropout/dropout~0.5",
-     "claim": "dropout 0.25 beats 0.5 (underfits)"},
-    {"report_id": "2.2b", "question": "q2", "metric": "test_acc",
-     "better": "ffn_dropout/dropout~0.25", "worse": "ffn_dropout/dropout~0.01",
-     "claim": "dropout 0.25 beats 0.01 (overfits)"},
-    {"report_id": "2.2b", "question": "q2", "metric": "test_acc",
-     "better": "ffn_dropout/dropout~0.5", "worse": "ffn_dropout/dropout~0.01",
-     "claim": "dropout 0.5 beats 0.01"},
-    {"report_id": "2.2c", "question": "q2", "metric": "test_acc",
-     "better": "ffn_momentum/momentum~0.9", "worse": "ffn_momentum/momentum~0.0",
-     "claim": "momentum 0.9 beats none"},
-]
+COMPARISON_COLUMNS = ["report_id", "question", "metric", "better", "worse", "claim"]
+
+
+def read_comparisons(path) -> list[dict]:
+    """The report's "better beats worse on metric" conclusions (sides named experiment/variant)."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [column for column in COMPARISON_COLUMNS if column not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+    return frame[COMPARISON_COLUMNS].to_dict("records")
 
 
 def _side(summary: pd.DataFrame, question: str, name: str, dataset, metric: str) -> pd.Series:
@@ -266,11 +249,11 @@ def _comparison_verdict(better: pd.Series, worse: pd.Series, difference: float,
     return "holds beyond seed spread" if beyond else "holds in means only"
 
 
-def seed_comparisons(summary: pd.DataFrame, comparisons: list[dict] | None = None) -> pd.DataFrame:
+def seed_comparisons(summary: pd.DataFrame, comparisons: list[dict]) -> pd.DataFrame:
     """The report's "A beats B" conclusions, each checked against our seed noise.
 
     ``summary`` is one row per run (:func:`homework1.tables.read_summaries`);
-    ``comparisons`` are dicts like those of COMPARISONS (report_id, question,
+    ``comparisons`` come from :func:`read_comparisons` (report_id, question,
     metric, better, worse as "experiment/variant", claim). One row per
     comparison and data set found in ``summary``.
 
@@ -283,7 +266,6 @@ def seed_comparisons(summary: pd.DataFrame, comparisons: list[dict] | None = Non
     order, or equal), "holds (single seed: spread unknown)", "holds in means
     only" (within the seed spread), "holds beyond seed spread".
     """
-    comparisons = COMPARISONS if comparisons is None else comparisons
     datasets = sorted(summary["dataset"].dropna().unique()) if len(summary) else []
     rows = []
     for comparison in comparisons:

@@ -27,8 +27,10 @@ def use_package_of_this_checkout():
 
 SOURCE_DIR = Path(workflow.basedir) / "src"
 use_package_of_this_checkout()
-# The numbers of the report we compare against, shipped with the workflow.
+# The report we compare against, shipped with the workflow: its numbers and
+# its "A beats B" conclusions.
 REPORT_NUMBERS = str(Path(workflow.basedir) / "config" / "report_numbers.csv")
+REPORT_COMPARISONS = str(Path(workflow.basedir) / "config" / "report_comparisons.csv")
 
 DATASET = config["dataset"]
 SEEDS = config["seeds"]

@@ -70,6 +70,7 @@ rule reproduction_tables:
             labels={"table": "by configuration: mean and std over seeds"},
         ),
         report_numbers=REPORT_NUMBERS,
+        report_comparisons=REPORT_COMPARISONS,
         metrics=run_outputs("metrics.csv", questions=("q1",)),
         code=package_files("reproduction", "tables"),
     output:
