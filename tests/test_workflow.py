@@ -314,3 +314,37 @@ def test_killed_torch_job_resumes_from_its_checkpoint(tmp_path):
     for column in ["train_loss", "val_loss", "val_acc", "train_acc"]:
         np.testing.assert_allclose(resumed[column], expected[column], rtol=1e-12, err_msg=column)
     assert summary["test_acc"] == uninterrupted.test_acc
+
+
+def test_homework_data_set_built_from_the_public_archive(tmp_path):
+    from tests.test_sources import write_archive, zip_folder
+
+    archive = zip_folder(write_archive(tmp_path / "archive", nested=True), tmp_path / "intel.zip")
+    workspace = Workspace(tmp_path / "run")
+    config = dict(TINY, dataset="intel_landscapes", intel_landscapes={"archive": str(archive)},
+                  q1={"perceptron": TINY["q1"]["perceptron"]}, q2={})
+    workspace.run(config, "results/tables/reproduction.csv")
+
+    arrays = np.load(workspace.work / "resources/datasets/intel_landscapes.npz")
+    assert arrays["train_images"].shape[1:] == (48, 48, 3) and arrays["test_images"].shape[0] == 18
+    assert sorted(np.unique(arrays["train_labels"])) == list(range(6))
+    summary = pd.read_csv(workspace.work / "results/tables/summary.csv")
+    assert list(summary["dataset"]) == ["intel_landscapes"]
+    reproduction = pd.read_csv(workspace.work / "results/tables/reproduction.csv")
+    perceptron = reproduction[reproduction["experiment"] == "perceptron"]
+    assert perceptron["comparable"].all() and perceptron["ours_mean"].notna().all()
+    assert (reproduction.loc[reproduction["experiment"] != "perceptron", "verdict"] == "not run").all()
+
+
+def test_synthetic_stand_in_is_named_as_such_everywhere(tmp_path):
+    workspace = Workspace(tmp_path)
+    config = dict(TINY, dataset="synthetic_intel", q1={"perceptron": {"model": "perceptron", "epochs": 1}}, q2={})
+    workspace.run(config)
+    arrays = np.load(workspace.work / "resources/datasets/synthetic_intel.npz")
+    assert arrays["train_images"].shape == (12630, 48, 48, 3) and arrays["val_images"].shape[0] == 1404
+    summary = pd.read_csv(workspace.work / "results/tables/summary.csv")
+    assert summary["synthetic_data"].all() and (summary["dataset"] == "synthetic_intel").all()
+    assert "SYNTHETIC" in (workspace.work / "results/report.md").read_text()
+    reproduction = pd.read_csv(workspace.work / "results/tables/reproduction.csv")
+    perceptron = reproduction[reproduction["experiment"] == "perceptron"]
+    assert (perceptron["verdict"] == "other data set (synthetic_intel)").all()

@@ -1,0 +1,58 @@
+"""The unchanged workflow on a SLURM cluster, through the repository's SLURM profile.
+
+Needs a cluster that answers `sinfo` (CI starts a one-node one with
+.ci/start_local_slurm); skipped elsewhere. Without SLURM's accounting daemon
+the executor plugin polls job states with squeue.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import snakemake_command
+from tests.test_workflow import TINY, Workspace
+
+
+def cluster_answers() -> bool:
+    if shutil.which("sinfo") is None:
+        return False
+    return subprocess.run(["sinfo"], capture_output=True).returncode == 0
+
+
+pytestmark = pytest.mark.skipif(not cluster_answers(), reason="no SLURM cluster answers sinfo")
+
+
+def test_workflow_runs_on_slurm_through_the_profile(tmp_path):
+    workspace = Workspace(tmp_path)
+    config = copy.deepcopy(TINY)
+    config["q1"] = {"perceptron": TINY["q1"]["perceptron"]}
+    config["q2"] = {"ffn_batch": TINY["q2"]["ffn_batch"]}
+    command = snakemake_command(
+        workspace.work, config, "--workflow-profile", str(workspace.repo / "workflow/profiles/slurm"),
+        "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
+        "--slurm-no-account", "--jobs", "4", repo=workspace.repo,
+    )
+    # jobs start `python -m snakemake` on the node: it must find this environment's
+    environment = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, env=environment)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+
+    submitted = [line for line in output.splitlines() if "has been submitted with SLURM jobid" in line]
+    assert len(submitted) >= 5
+    assert any("rule_train_q2" in line for line in submitted) and any("rule_train_q1" in line for line in submitted)
+    summary = pd.read_csv(workspace.work / "results/tables/summary.csv")
+    assert sorted(summary["experiment"]) == ["ffn_batch", "ffn_batch", "perceptron"]
+    torch_run = json.loads(
+        (workspace.work / "results/runs/digits/q2/ffn_batch/batch_size~64/seed1/summary.json").read_text())
+    assert torch_run["status"] == "ok" and torch_run["device"] == "cpu"
+    assert (workspace.work / "results/report.md").exists()
