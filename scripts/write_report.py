@@ -79,6 +79,13 @@ with job_log(snakemake.log[0]) as log:
 
     section(lines, "Question 3 — the theory checked by computation")
     checks = pd.read_csv(snakemake.input.q3_checks)
+    lines.append(
+        "The network h = g(Wx + b), y = vᵀh + v0 with g(z) = z(1 − z) is checked claim by claim: "
+        "h = A_Θ φ(x) and y = c_Θᵀ φ(x) to machine precision; any c reached — by the report's "
+        "construction with K ≥ dim φ units, and by an explicit one with only K = D units, since the "
+        "quadratic part of c_Θ is −Σ_j v_j w_j w_jᵀ (rank ≤ K: fewer than D units cannot reach every c); "
+        "gradient descent on Θ never below the closed-form least-squares loss and reaching it; and what "
+        "a rank-deficient Φ does to the normal equations.\n")
     lines.append(f"{int(checks['passed'].sum())} of {len(checks)} numerical checks pass.\n")
     lines.append(to_markdown(checks, floatfmt=".3g"))
     for path in snakemake.input.q3_figures:
