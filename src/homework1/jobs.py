@@ -51,6 +51,7 @@ def run_training_job(snakemake, question: str, train, add_bias, **train_options)
     ``train(model, splits, seed=..., log=..., **hparams, **train_options)`` is the
     question's trainer; ``add_bias(model)`` says whether its features get the bias 1.
     """
+    # imported here, not at the top: the many jobs that only log need no runs.py
     from homework1.data import load_splits, sha256_file
     from homework1.runs import summarize, write_run_outputs
 

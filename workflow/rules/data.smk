@@ -5,7 +5,7 @@
 rule dataset:
     input:
         local=dataset_local_inputs,
-        code=package_files("sources", "data", "jobs"),
+        code=package_files("sources"),
     output:
         "resources/datasets/{dataset}.npz",
     params:

@@ -4,7 +4,7 @@
 rule train_q1:
     input:
         data="resources/datasets/{dataset}.npz",
-        code=package_files("q1", "data", "runs", "jobs"),
+        code=package_files("q1", "runs"),
     output:
         metrics="results/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}/metrics.csv",
         summary="results/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}/summary.json",

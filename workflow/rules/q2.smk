@@ -4,7 +4,7 @@
 rule train_q2:
     input:
         data="resources/datasets/{dataset}.npz",
-        code=package_files("q2", "data", "runs", "jobs"),
+        code=package_files("q2", "runs"),
     output:
         metrics="results/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}/metrics.csv",
         summary="results/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}/summary.json",

@@ -2,7 +2,7 @@
 
 rule q3_checks:
     input:
-        code=package_files("theory", "jobs"),
+        code=package_files("theory"),
     output:
         checks=report(
             "results/theory/q3_checks.csv",
