@@ -349,3 +349,11 @@ def test_synthetic_stand_in_is_named_as_such_everywhere(tmp_path):
     reproduction = pd.read_csv(workspace.work / "results/tables/reproduction.csv")
     perceptron = reproduction[reproduction["experiment"] == "perceptron"]
     assert (perceptron["verdict"] == "other data set (synthetic_intel)").all()
+
+
+@pytest.mark.parametrize("device, asks_for_gpu", [("auto", True), ("cuda:0", True), ("cpu", False), ("mps", False)])
+def test_torch_jobs_ask_for_a_gpu_only_where_they_may_use_cuda(built, device, asks_for_gpu):
+    result = built.run(TINY, "--dry-run", "--forcerun", "train_q2", "--config", f"device={device}")
+    resources = [line for line in result.stdout.splitlines() if "resources:" in line and "runtime=240" in line]
+    assert len(resources) == 4  # every torch job of the tiny config
+    assert all(("gpu=1" in line) == asks_for_gpu for line in resources)
