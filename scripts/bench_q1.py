@@ -7,10 +7,10 @@ not on content; it never stands in for accuracy.
     python scripts/bench_q1.py                       # 3 epochs of each model
     python scripts/bench_q1.py --models mlp --epochs 5
 
-An epoch's time covers the shuffle (a fresh ~700 MB re-ordered copy of the
-training set, as in the course's code), the per-example SGD pass and the train
-and validation evaluation. The copy's cost varies with the machine's memory
-state, so the first epoch is printed apart from the mean of the later ones.
+An epoch's time covers the shuffle (the course's compounding permutation, kept
+as an index rather than a re-ordered copy of the training set), the
+per-example SGD pass and the train and validation evaluation. The first epoch
+is printed apart from the mean of the later ones.
 Per-example SGD gains nothing from BLAS threads; compare OMP_NUM_THREADS=1.
 """
 
