@@ -342,18 +342,18 @@ def train_network(X: np.ndarray, y: np.ndarray, K: int, steps: int, lr: float, s
                 break
             losses.append(loss.item())
             gradients = torch.autograd.grad(loss, params)
-            with torch.no_grad():
-                before = [p.detach().clone() for p in params]
-                while True:
+            before = [p.detach().clone() for p in params]
+            while True:
+                with torch.no_grad():
                     for p, g in zip(params, gradients):
                         p -= lr * g
-                    loss = loss_of()
-                    if torch.isfinite(loss) and loss.item() <= losses[-1] or lr < 1e-30:
-                        break
+                loss = loss_of()  # with its graph: the next step's gradient comes from it
+                if torch.isfinite(loss) and loss.item() <= losses[-1] or lr < 1e-30:
+                    break
+                with torch.no_grad():
                     for p, old in zip(params, before):
                         p.copy_(old)
-                    lr /= 2
-            loss = loss_of()  # with the graph, for the next gradient
+                lr /= 2
     theta = {"W": W.detach().numpy().copy(), "b": b.detach().numpy().copy(),
              "v": v.detach().numpy().copy(), "v0": float(v0.detach())}
     return {"losses": np.array(losses), "theta": theta, "status": status, "final_lr": lr}
