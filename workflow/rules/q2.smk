@@ -13,8 +13,9 @@ rule train_q2:
         seed=lambda wildcards: int(wildcards.seed),
         dataset=dataset_info,
         device=config["device"],
-        # Checkpoint settings change no result, so they stay out of params (and
-        # the script reads them from the config): editing them reruns nothing.
+        # Where the run checkpoints (fixed by the wildcards). How often, and whether
+        # to keep it, change no result: the script reads those from the config,
+        # so editing them reruns nothing.
         checkpoint="results/checkpoints/{dataset}/q2/{experiment}/{variant}/seed{seed}.pt",
     log:
         "logs/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}.log",
