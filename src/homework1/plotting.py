@@ -10,6 +10,8 @@ matplotlib.use("Agg")  # figures are files: no screen needed, also on a cluster 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from homework1.runs import run_identity  # noqa: E402
+
 STYLE = {
     "figure.dpi": 110,
     "savefig.dpi": 150,
@@ -41,13 +43,7 @@ def read_metrics(paths) -> pd.DataFrame:
 
     The path is ``results/runs/{dataset}/{question}/{experiment}/{variant}/seed{seed}/metrics.csv``.
     """
-    frames = []
-    for path in paths:
-        parts = Path(path).parts
-        frame = pd.read_csv(path)
-        frame["dataset"], frame["question"], frame["experiment"], frame["variant"] = parts[-6:-2]
-        frame["seed"] = int(parts[-2].removeprefix("seed"))
-        frames.append(frame)
+    frames = [pd.read_csv(path).assign(**run_identity(path)) for path in paths]
     return pd.concat(frames, ignore_index=True)
 
 

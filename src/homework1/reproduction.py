@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from homework1.runs import run_identity
 from homework1.tables import SEED_STATISTICS
 
 # The data set the report's numbers were measured on.
@@ -55,18 +56,6 @@ def read_report_numbers(path) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- final weight norms
 
-def _run_identity(path) -> dict:
-    """dataset, question, experiment, variant, seed of .../{dataset}/{question}/{experiment}/{variant}/seed{N}."""
-    parts = Path(path).with_suffix("").parts
-    if parts[-1] in ("metrics", "summary"):  # results/runs/.../seed42/metrics.csv
-        parts = parts[:-1]
-    if len(parts) < 5 or not parts[-1].startswith("seed") or not parts[-1][4:].isdigit():
-        raise ValueError(f"{path}: not a run path .../dataset/question/experiment/variant/seedN")
-    dataset, question, experiment, variant, seed = parts[-5:]
-    return {"dataset": dataset, "question": question, "experiment": experiment,
-            "variant": variant, "seed": int(seed[4:])}
-
-
 def final_weight_norms(metrics_paths) -> pd.DataFrame:
     """The last epoch's weight_norm of every run that records one.
 
@@ -81,7 +70,7 @@ def final_weight_norms(metrics_paths) -> pd.DataFrame:
         last = metrics.sort_values("epoch").iloc[-1]["weight_norm"]
         if pd.isna(last):
             continue
-        rows.append({**_run_identity(path), "final_weight_norm": float(last)})
+        rows.append({**run_identity(path), "final_weight_norm": float(last)})
     columns = ["dataset", "question", "experiment", "variant", "seed", "final_weight_norm"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -316,9 +305,11 @@ def _job_identity(job: str) -> dict:
     """dataset, question, experiment, variant, seed of a training job; empty for other jobs."""
     parts = job.split("/")
     identity = {"dataset": "", "question": "", "experiment": "", "variant": "", "seed": pd.NA}
-    if parts[0] == "runs" and len(parts) == 6 and parts[5].startswith("seed") and parts[5][4:].isdigit():
-        identity.update(dataset=parts[1], question=parts[2], experiment=parts[3],
-                        variant=parts[4], seed=int(parts[5][4:]))
+    if parts[0] == "runs" and len(parts) == 6:
+        try:
+            identity.update(run_identity(job))
+        except ValueError:
+            pass  # not a training job's benchmark after all: no identity
     elif parts[0] == "datasets" and len(parts) == 2:
         identity["dataset"] = parts[1]
     return identity

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import platform
+import re
 import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -41,6 +42,20 @@ class TrainResult:
     def metrics_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame(self.history)
         return frame.reindex(columns=METRIC_COLUMNS)
+
+
+def run_identity(path) -> dict:
+    """dataset, question, experiment, variant and seed of one run, read from the path of
+    any of its files: ``.../{dataset}/{question}/{experiment}/{variant}/seed{N}`` followed
+    by ``/metrics.csv``, ``/summary.json``, ``.tsv`` (benchmark) or ``.log``."""
+    parts = Path(path).with_suffix("").parts
+    if parts and parts[-1] in ("metrics", "summary"):
+        parts = parts[:-1]
+    if len(parts) < 5 or not re.fullmatch(r"seed\d+", parts[-1]):
+        raise ValueError(f"{path}: not a run's path .../dataset/question/experiment/variant/seedN")
+    dataset, question, experiment, variant, seed = parts[-5:]
+    return {"dataset": dataset, "question": question, "experiment": experiment,
+            "variant": variant, "seed": int(seed.removeprefix("seed"))}
 
 
 def package_versions() -> dict[str, str]:

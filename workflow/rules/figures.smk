@@ -5,7 +5,7 @@
 rule run_curves:
     input:
         metrics=lambda w: run_metrics(w.dataset, w.question, w.experiment, w.variant),
-        code=package_files("plotting"),
+        code=package_files("plotting", "runs"),
     output:
         png=report(
             "results/figures/{dataset}/{question}/{experiment}/{variant}.png",
@@ -26,7 +26,7 @@ rule run_curves:
 rule sweep_overlay:
     input:
         metrics=lambda w: run_metrics(w.dataset, w.question, w.experiment),
-        code=package_files("plotting"),
+        code=package_files("plotting", "runs"),
     output:
         png=report(
             "results/figures/{dataset}/{question}/{experiment}_overlay.png",
@@ -47,7 +47,7 @@ rule sweep_overlay:
 rule q1_weight_figures:
     input:
         metrics=model_metrics("q1", "logreg"),
-        code=package_files("plotting"),
+        code=package_files("plotting", "runs"),
     output:
         norm_png=report(
             "results/figures/{dataset}/q1/weight_norm.png",
@@ -76,7 +76,7 @@ rule q1_weight_figures:
 rule q1_mlp_loss:
     input:
         metrics=model_metrics("q1", "mlp"),
-        code=package_files("plotting"),
+        code=package_files("plotting", "runs"),
     output:
         png=report(
             "results/figures/{dataset}/q1/mlp_loss.png",

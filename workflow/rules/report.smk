@@ -13,7 +13,7 @@ rule report_md:
         figures=figure_targets(ext=["png"]),
         q3_checks="results/theory/q3_checks.csv",
         q3_figures=[path for path in THEORY_OUTPUTS if path.endswith(".png")],
-        code=package_files("plotting", "tables"),
+        code=package_files("plotting", "runs", "tables"),
     output:
         report=report(
             "results/report.md",

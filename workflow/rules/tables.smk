@@ -72,7 +72,7 @@ rule reproduction_tables:
         report_numbers=REPORT_NUMBERS,
         report_comparisons=REPORT_COMPARISONS,
         metrics=run_outputs("metrics.csv", questions=("q1",)),
-        code=package_files("reproduction", "tables"),
+        code=package_files("reproduction", "runs", "tables"),
     output:
         reproduction=report(
             "results/tables/reproduction.csv",
@@ -101,7 +101,7 @@ rule reproduction_tables:
 rule runtime_table:
     input:
         benchmarks=run_benchmarks() + [f"benchmarks/datasets/{DATASET}.tsv", "benchmarks/theory/q3_checks.tsv"],
-        code=package_files("reproduction", "tables"),
+        code=package_files("reproduction", "runs", "tables"),
     output:
         csv=report(
             "results/tables/runtime.csv",
