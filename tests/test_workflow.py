@@ -158,26 +158,26 @@ def test_changing_a_hyper_parameter_reruns_only_its_runs(built):
     assert jobs.get("train_q1") == 1 and "train_q2" not in jobs
 
 
-def test_editing_model_code_reruns_that_models_runs(built, tmp_path):
-    module = built.repo / "src/homework1/q1.py"
-    original = module.read_text()
+def jobs_planned_after_editing(workspace: Workspace, relative_path: str) -> dict[str, int]:
+    """The dry run's plan once a file of the copied repository is edited; the file,
+    and its modification time, are put back afterwards."""
+    path = workspace.repo / relative_path
+    original, stat = path.read_text(), path.stat()
     try:
-        module.write_text(original + "\n# an edit\n")
-        jobs = planned_jobs(built.run(TINY, "--dry-run"))
+        path.write_text(original + "\n# an edit\n")
+        return planned_jobs(workspace.run(TINY, "--dry-run"))
     finally:
-        module.write_text(original)
-        shutil.copystat(REPO / "src/homework1/q1.py", module)
+        path.write_text(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_editing_model_code_reruns_that_models_runs(built):
+    jobs = jobs_planned_after_editing(built, "src/homework1/q1.py")
     assert jobs.get("train_q1") == 4 and "train_q2" not in jobs and "dataset" not in jobs
 
 
 def test_editing_a_plotting_script_redraws_figures_only(built):
-    script = built.repo / "scripts/plot_q1_mlp_loss.py"
-    original = script.read_text()
-    try:
-        script.write_text(original + "\n# an edit\n")
-        jobs = planned_jobs(built.run(TINY, "--dry-run"))
-    finally:
-        script.write_text(original)
+    jobs = jobs_planned_after_editing(built, "scripts/plot_q1_mlp_loss.py")
     assert jobs.get("q1_mlp_loss") == 1
     assert not {"train_q1", "train_q2", "summary_tables", "run_curves"} & set(jobs)
 
