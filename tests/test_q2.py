@@ -1,4 +1,7 @@
-"""Q2's PyTorch models and training loop, on tiny real tensors (CPU)."""
+"""Q2's PyTorch models and training loop, on tiny real tensors.
+
+The whole-run tests run on the CPU, and again on CUDA where the machine has it.
+"""
 
 import math
 
@@ -35,6 +38,11 @@ def comparable(result):
     history = [{k: v for k, v in row.items() if k != "epoch_time_s"} for row in result.history]
     return history, result.test_acc, result.status
 
+
+# Where whole runs are tested: always the CPU, and CUDA too where this machine has it.
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+on_every_device = pytest.mark.parametrize("device", DEVICES)
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="this machine has no CUDA device")
 
 FFN = dict(epochs=4, batch_size=32, learning_rate=0.05, momentum=0.9, dropout=0.3,
            hidden_size=16, layers=2, log=quiet)
@@ -158,10 +166,11 @@ def test_evaluate_in_chunks_matches_one_pass():
 
 # ----------------------------------------------------------------------------- whole runs
 
-def test_history_and_result_fields():
+@on_every_device
+def test_history_and_result_fields(device):
     lines = []
-    result = q2.train("ffn", make_splits(), **dict(FFN, epochs=3, log=lines.append))
-    assert result.status == STATUS_OK and result.device == "cpu"
+    result = q2.train("ffn", make_splits(), **dict(FFN, epochs=3, log=lines.append), device=device)
+    assert result.status == STATUS_OK and result.device == device
     assert [row["epoch"] for row in result.history] == [1, 2, 3]
     for row in result.history:
         assert set(row) == {"epoch", "train_loss", "val_loss", "val_acc", "train_acc", "epoch_time_s"}
@@ -172,20 +181,22 @@ def test_history_and_result_fields():
     assert len(epoch_lines) == 3 and "train loss" in epoch_lines[0]
 
 
+@on_every_device
 @pytest.mark.parametrize("model_name", ["logreg", "ffn"])
-def test_learns_an_easy_separable_problem(model_name):
-    result = q2.train(model_name, make_splits(), **dict(FFN, epochs=8))
+def test_learns_an_easy_separable_problem(model_name, device):
+    result = q2.train(model_name, make_splits(), **dict(FFN, epochs=8), device=device)
     assert result.history[-1]["train_acc"] >= 0.95
     assert result.test_acc >= 0.9
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
 
 
-def test_same_seed_same_numbers_other_seed_other_numbers():
+@on_every_device
+def test_same_seed_same_numbers_other_seed_other_numbers(device):
     splits = make_splits()
-    first = comparable(q2.train("ffn", splits, **FFN, seed=3))
-    second = comparable(q2.train("ffn", splits, **FFN, seed=3))
+    first = comparable(q2.train("ffn", splits, **FFN, seed=3, device=device))
+    second = comparable(q2.train("ffn", splits, **FFN, seed=3, device=device))
     assert first == second
-    assert comparable(q2.train("ffn", splits, **FFN, seed=4)) != first
+    assert comparable(q2.train("ffn", splits, **FFN, seed=4, device=device)) != first
 
 
 def test_threads_are_set_when_given():
@@ -209,9 +220,10 @@ def kill_at_epoch(epoch, lines):
     return log
 
 
-def test_resumed_run_ends_with_the_uninterrupted_numbers(tmp_path):
+@on_every_device
+def test_resumed_run_ends_with_the_uninterrupted_numbers(tmp_path, device):
     splits = make_splits()
-    settings = dict(FFN, epochs=5)  # momentum and dropout: optimizer and RNG state both matter
+    settings = dict(FFN, epochs=5, device=device)  # momentum and dropout: optimizer and RNG state both matter
     uninterrupted = q2.train("ffn", splits, **settings)
 
     checkpoint = tmp_path / "run.ckpt"
@@ -231,13 +243,15 @@ def test_resumed_run_ends_with_the_uninterrupted_numbers(tmp_path):
     assert not checkpoint.exists()  # removed once the run is complete
 
 
-def test_kept_checkpoint_lets_a_longer_run_continue(tmp_path):
+@on_every_device
+def test_kept_checkpoint_lets_a_longer_run_continue(tmp_path, device):
     splits = make_splits()
     checkpoint = tmp_path / "run.ckpt"
-    long_run = q2.train("ffn", splits, **dict(FFN, epochs=5))
-    q2.train("ffn", splits, **dict(FFN, epochs=3), checkpoint_path=checkpoint, keep_checkpoint=True)
+    long_run = q2.train("ffn", splits, **dict(FFN, epochs=5, device=device))
+    q2.train("ffn", splits, **dict(FFN, epochs=3, device=device), checkpoint_path=checkpoint,
+             keep_checkpoint=True)
     assert checkpoint.exists()
-    continued = q2.train("ffn", splits, **dict(FFN, epochs=5), checkpoint_path=checkpoint)
+    continued = q2.train("ffn", splits, **dict(FFN, epochs=5, device=device), checkpoint_path=checkpoint)
     assert continued.extra["resumed_from_epoch"] == 3
     assert comparable(continued) == comparable(long_run)
 
@@ -256,13 +270,14 @@ def test_checkpoint_from_other_settings_is_ignored(tmp_path):
     assert not checkpoint.exists()
 
 
+@on_every_device
 @pytest.mark.parametrize("learning_rate", [1e6, 3.0])
-def test_divergence_stops_the_run_without_raising(learning_rate, tmp_path):
+def test_divergence_stops_the_run_without_raising(learning_rate, tmp_path, device):
     splits = make_splits()
     checkpoint = tmp_path / "run.ckpt"
     lines = []
     result = q2.train("ffn", splits, **dict(FFN, epochs=20, learning_rate=learning_rate,
-                                            momentum=0.0, log=lines.append),
+                                            momentum=0.0, log=lines.append, device=device),
                       checkpoint_path=checkpoint, checkpoint_every=1)
     assert result.status == STATUS_DIVERGED and result.test_acc is None
     epoch, batch = (int(word.strip(",")) for word in result.message.split() if word.strip(",").isdigit())
@@ -272,7 +287,7 @@ def test_divergence_stops_the_run_without_raising(learning_rate, tmp_path):
     assert any("diverged" in line for line in lines)
     assert not checkpoint.exists()
     # the same run with a sane learning rate stays finite: the rate is what blew up
-    assert q2.train("ffn", splits, **dict(FFN, epochs=2, momentum=0.0)).status == STATUS_OK
+    assert q2.train("ffn", splits, **dict(FFN, epochs=2, momentum=0.0, device=device)).status == STATUS_OK
 
 
 def test_divergence_found_at_end_of_epoch_names_the_same_batch():
@@ -289,3 +304,43 @@ def test_divergence_found_at_end_of_epoch_names_the_same_batch():
         found.append(stats)
     assert found[0].diverged_batch is not None and math.isnan(found[0].train_loss)
     assert found[0].diverged_batch == found[1].diverged_batch
+
+
+# ----------------------------------------------------------------------------- CUDA only
+
+@needs_cuda
+def test_auto_picks_cuda_when_present():
+    assert q2.resolve_device("auto") == torch.device("cuda")
+    assert q2.train("logreg", make_splits(), **dict(FFN, epochs=1)).device == "cuda"
+
+
+@needs_cuda
+def test_cuda_and_cpu_agree_when_no_dropout_is_drawn():
+    # Dropout masks come from each device's own generator; without dropout the
+    # two devices compute the same function from the same initial weights.
+    cpu, cuda = (q2.train("ffn", make_splits(), **dict(FFN, dropout=0.0), device=device)
+                 for device in ("cpu", "cuda"))
+    for on_cpu, on_cuda in zip(cpu.history, cuda.history, strict=True):
+        assert on_cuda["train_loss"] == pytest.approx(on_cpu["train_loss"], rel=1e-4)
+        assert on_cuda["val_loss"] == pytest.approx(on_cpu["val_loss"], rel=1e-4)
+        assert abs(on_cuda["val_acc"] - on_cpu["val_acc"]) <= 1 / 60 + 1e-9  # one example at most
+
+
+@needs_cuda
+def test_checkpoint_written_on_cuda_resumes_on_cpu(tmp_path):
+    # A requeued cluster job may land on a node without a GPU: the run goes on there.
+    splits = make_splits()
+    checkpoint = tmp_path / "run.ckpt"
+    settings = dict(FFN, epochs=5)
+    on_cuda = q2.train("ffn", splits, **settings, device="cuda")
+    with pytest.raises(Killed):
+        q2.train("ffn", splits, **dict(settings, log=kill_at_epoch(3, [])), device="cuda",
+                 checkpoint_path=checkpoint, checkpoint_every=2)
+    lines = []
+    resumed = q2.train("ffn", splits, **dict(settings, log=lines.append), device="cpu",
+                       checkpoint_path=checkpoint, checkpoint_every=2)
+    assert resumed.status == STATUS_OK and resumed.device == "cpu"
+    assert resumed.extra["resumed_from_epoch"] == 2
+    assert comparable(resumed)[0][:2] == comparable(on_cuda)[0][:2]  # the epochs run on the GPU
+    assert len(resumed.history) == 5
+    assert any("written on cuda" in line and "continuing on cpu" in line for line in lines)

@@ -257,10 +257,12 @@ def train(model_name: str, splits: dict, *, epochs: int, batch_size: int, learni
         shuffle.set_state(state["shuffle_rng"])
         _restore_rng_states(state["rng"], dev)
         history, start_epoch, previous_wall = state["history"], state["epoch"], state["wall_time_s"]
-        log(f"{model_name}: resumed from checkpoint {checkpoint} at epoch {start_epoch}/{epochs}")
+        written_on = state.get("device", str(dev))
+        moved = f" (written on {written_on}, continuing on {dev})" if written_on != str(dev) else ""
+        log(f"{model_name}: resumed from checkpoint {checkpoint} at epoch {start_epoch}/{epochs}{moved}")
 
     def snapshot(epoch: int) -> dict:
-        return dict(config=config, epoch=epoch, history=history, model=model.state_dict(),
+        return dict(config=config, epoch=epoch, device=str(dev), history=history, model=model.state_dict(),
                     optimizer=optimizer.state_dict(), shuffle_rng=shuffle.get_state(),
                     rng=_rng_states(dev), wall_time_s=previous_wall + time.perf_counter() - started)
 
