@@ -271,17 +271,22 @@ def test_checkpoint_from_other_settings_is_ignored(tmp_path):
 
 
 @on_every_device
-@pytest.mark.parametrize("learning_rate", [1e6, 3.0])
-def test_divergence_stops_the_run_without_raising(learning_rate, tmp_path, device):
+@pytest.mark.parametrize("learning_rate, momentum, first_bad_epoch", [
+    (1e6, 0.0, 1),   # blows up at once
+    # Momentum above 1 amplifies every step, so the run blows up after a few
+    # epochs whatever the dropout masks (seen at epochs 3 to 6 over ten seeds).
+    (0.05, 3.0, 2),
+])
+def test_divergence_stops_the_run_without_raising(learning_rate, momentum, first_bad_epoch, tmp_path, device):
     splits = make_splits()
     checkpoint = tmp_path / "run.ckpt"
     lines = []
     result = q2.train("ffn", splits, **dict(FFN, epochs=20, learning_rate=learning_rate,
-                                            momentum=0.0, log=lines.append, device=device),
+                                            momentum=momentum, log=lines.append, device=device),
                       checkpoint_path=checkpoint, checkpoint_every=1)
     assert result.status == STATUS_DIVERGED and result.test_acc is None
     epoch, batch = (int(word.strip(",")) for word in result.message.split() if word.strip(",").isdigit())
-    assert 1 <= epoch < 20 and batch >= 1
+    assert first_bad_epoch <= epoch < 20 and batch >= 1
     assert len(result.history) == epoch - 1  # only the epochs that finished
     assert all(math.isfinite(row["train_loss"]) for row in result.history)
     assert any("diverged" in line for line in lines)
