@@ -11,7 +11,6 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 
 
 def make_arrays(n_train=60, n_val=12, n_test=18, shape=(4, 4, 3), n_classes=3, seed=0):
@@ -34,7 +33,8 @@ def snakemake_command(workdir: Path, config: dict, *args: str, repo: Path = REPO
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
-    return [str(SNAKEMAKE), "-s", str(repo / "Snakefile"), "-d", str(workdir),
+    # As a module of this interpreter: works wherever snakemake is importable, script on PATH or not.
+    return [sys.executable, "-m", "snakemake", "-s", str(repo / "Snakefile"), "-d", str(workdir),
             "--configfile", str(config_path), "--cores", "2", *args]
 
 
