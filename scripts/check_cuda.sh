@@ -38,16 +38,17 @@ step synthetic_intel_q2 240 "$python" -m snakemake --cores "$cores" --until trai
 
 # Every Q2 run: where it ran and how long its training loop took.
 "$python" - <<'EOF' | tee "$out/q2_runs.txt"
-import json, pathlib
-rows = [json.loads(p.read_text()) for p in sorted(pathlib.Path("results/runs").glob("*/q2/*/*/seed*/summary.json"))]
-print(f"{'dataset':<16} {'experiment':<14} {'variant':<22} {'seed':>4} {'device':<7} {'status':<9} {'epochs':>6} {'train s':>8} {'test acc':>8}")
-for r in rows:
-    test_acc = "" if r["test_acc"] is None else f"{r['test_acc']:.4f}"
-    print(f"{r['dataset']:<16} {r['experiment']:<14} {r['variant']:<22} {r['seed']:>4} {r['device']:<7} {r['status']:<9} "
-          f"{r['epochs_completed']:>6} {r['wall_time_s']:>8.1f} {test_acc:>8}")
-off_gpu = [r for r in rows if not r["device"].startswith("cuda")]
-print(f"{len(rows)} Q2 runs, {len(off_gpu)} not on cuda")
-raise SystemExit(1 if off_gpu or not rows else 0)
+from pathlib import Path
+from homework1.tables import read_summaries, to_markdown
+paths = sorted(Path("results/runs").glob("*/q2/*/*/seed*/summary.json"))
+if not paths:
+    raise SystemExit("no Q2 run summaries under results/runs")
+runs = read_summaries(paths)
+print(to_markdown(runs[["dataset", "experiment", "variant", "seed", "device", "status",
+                        "epochs_completed", "wall_time_s", "test_acc"]]))
+off_gpu = runs[~runs["device"].str.startswith("cuda")]
+print(f"{len(runs)} Q2 runs, {len(off_gpu)} not on cuda")
+raise SystemExit(1 if len(off_gpu) else 0)
 EOF
 [ "${PIPESTATUS[0]}" -eq 0 ] || failed+=(q2_runs)
 

@@ -291,7 +291,7 @@ def test_divergence_stops_the_run_without_raising(learning_rate, momentum, first
     assert all(math.isfinite(row["train_loss"]) for row in result.history)
     assert any("diverged" in line for line in lines)
     assert not checkpoint.exists()
-    # the same run with a sane learning rate stays finite: the rate is what blew up
+    # the same run with a sane rate and no momentum stays finite: those are what blew up
     assert q2.train("ffn", splits, **dict(FFN, epochs=2, momentum=0.0, device=device)).status == STATUS_OK
 
 
