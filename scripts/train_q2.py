@@ -7,6 +7,8 @@ run_training_job(
     snakemake, "q2", q2.train, add_bias=lambda model: False,
     device=snakemake.params.device,
     threads=snakemake.threads,
+    implementation=snakemake.params.implementation,
+    full_train_accuracy=snakemake.params.full_train_accuracy,
     checkpoint_path=snakemake.params.checkpoint,
     checkpoint_every=snakemake.config["checkpoint_every"],
     keep_checkpoint=snakemake.config["keep_checkpoints"],

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from homework1.data import load_splits, write_npz
-from homework1.q1 import MLP, LogisticRegression, fit, train, uses_bias, weights_are_finite
+from homework1.q1 import IMPLEMENTATIONS, MLP, LogisticRegression, fit, train, uses_bias, weights_are_finite
 from homework1.runs import METRIC_COLUMNS, STATUS_DIVERGED, STATUS_OK
 
 N_CLASSES = 3
@@ -120,13 +120,15 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @pytest.mark.parametrize("model_name", list(CASES))
-def test_train_follows_the_course_sequence(npz_path, model_name):
+def test_train_follows_the_course_sequence(npz_path, model_name, implementation):
     splits = splits_for(npz_path, model_name)
     expected = course_loop(model_name, splits, epochs=4, **CASES[model_name])
-    model, result = fit(model_name, splits, epochs=4, hidden_size=HIDDEN, log=quiet, **CASES[model_name])
+    model, result = fit(model_name, splits, epochs=4, hidden_size=HIDDEN, log=quiet,
+                        implementation=implementation, **CASES[model_name])
 
-    assert result.status == STATUS_OK
+    assert result.status == STATUS_OK and result.extra["implementation"] == implementation
     assert [row["epoch"] for row in result.history] == [1, 2, 3, 4]
     assert np.array_equal([row["train_acc"] for row in result.history], expected["train_acc"])
     assert np.array_equal([row["val_acc"] for row in result.history], expected["val_acc"])
@@ -246,14 +248,15 @@ def test_l2_shrinks_weights_and_l1_makes_exact_zeros(npz_path):
 # A merely large rate does not overflow the MLP here: one big step drives every ReLU
 # below zero and the network goes dead but finite (seen up to lr 1e150 on this data).
 # These rates make lr * gradient * activations leave float64's range for real.
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @pytest.mark.parametrize("model_name, learning_rate", [("mlp", 1e200), ("logreg", 1e308)])
-def test_huge_learning_rate_diverges_without_raising(npz_path, model_name, learning_rate):
+def test_huge_learning_rate_diverges_without_raising(npz_path, model_name, learning_rate, implementation):
     splits = splits_for(npz_path, model_name)
     lines = []
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # not even an overflow warning escapes
         model, result = fit(model_name, splits, epochs=3, learning_rate=learning_rate,
-                            hidden_size=HIDDEN, log=lines.append)
+                            hidden_size=HIDDEN, log=lines.append, implementation=implementation)
     assert result.status == STATUS_DIVERGED
     assert result.test_acc is None
     assert result.history == []  # it overflowed within the first epoch

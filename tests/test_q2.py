@@ -167,25 +167,34 @@ def test_evaluate_in_chunks_matches_one_pass():
 # ----------------------------------------------------------------------------- whole runs
 
 @on_every_device
-def test_history_and_result_fields(device):
+@pytest.mark.parametrize("implementation", q2.IMPLEMENTATIONS)
+@pytest.mark.parametrize("full_train_accuracy", [False, True])
+def test_history_and_result_fields(device, implementation, full_train_accuracy):
     lines = []
-    result = q2.train("ffn", make_splits(), **dict(FFN, epochs=3, log=lines.append), device=device)
+    result = q2.train("ffn", make_splits(), **dict(FFN, epochs=3, log=lines.append), device=device,
+                      implementation=implementation, full_train_accuracy=full_train_accuracy)
     assert result.status == STATUS_OK and result.device == device
+    assert result.extra["implementation"] == implementation
+    assert result.extra["training_step"] == ("fused" if (device, implementation) == ("cpu", "fast") else "autograd")
     assert [row["epoch"] for row in result.history] == [1, 2, 3]
     for row in result.history:
-        assert set(row) == {"epoch", "train_loss", "val_loss", "val_acc", "train_acc", "epoch_time_s"}
+        assert set(row) == {"epoch", "train_loss", "train_acc_running", "val_loss", "val_acc", "epoch_time_s"} | (
+            {"train_acc"} if full_train_accuracy else set())
         assert all(math.isfinite(v) for v in row.values())
-        assert 0.0 <= row["val_acc"] <= 1.0 and 0.0 <= row["train_acc"] <= 1.0
+        assert 0.0 <= row["val_acc"] <= 1.0 and 0.0 <= row["train_acc_running"] <= 1.0
+        assert 0.0 <= row.get("train_acc", 0.0) <= 1.0
     assert 0.0 <= result.test_acc <= 1.0 and result.wall_time_s > 0
     epoch_lines = [line for line in lines if "epoch" in line and "val acc" in line]
     assert len(epoch_lines) == 3 and "train loss" in epoch_lines[0]
 
 
 @on_every_device
+@pytest.mark.parametrize("implementation", q2.IMPLEMENTATIONS)
 @pytest.mark.parametrize("model_name", ["logreg", "ffn"])
-def test_learns_an_easy_separable_problem(model_name, device):
-    result = q2.train(model_name, make_splits(), **dict(FFN, epochs=8), device=device)
-    assert result.history[-1]["train_acc"] >= 0.95
+def test_learns_an_easy_separable_problem(model_name, device, implementation):
+    result = q2.train(model_name, make_splits(), **dict(FFN, epochs=8), device=device,
+                      implementation=implementation, full_train_accuracy=True)
+    assert result.history[-1]["train_acc"] >= 0.95 and result.history[-1]["train_acc_running"] >= 0.9
     assert result.test_acc >= 0.9
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
 
@@ -221,9 +230,11 @@ def kill_at_epoch(epoch, lines):
 
 
 @on_every_device
-def test_resumed_run_ends_with_the_uninterrupted_numbers(tmp_path, device):
+@pytest.mark.parametrize("implementation", q2.IMPLEMENTATIONS)
+def test_resumed_run_ends_with_the_uninterrupted_numbers(tmp_path, device, implementation):
     splits = make_splits()
-    settings = dict(FFN, epochs=5, device=device)  # momentum and dropout: optimizer and RNG state both matter
+    # momentum and dropout: optimizer and RNG state both matter
+    settings = dict(FFN, epochs=5, device=device, implementation=implementation)
     uninterrupted = q2.train("ffn", splits, **settings)
 
     checkpoint = tmp_path / "run.ckpt"
@@ -271,18 +282,20 @@ def test_checkpoint_from_other_settings_is_ignored(tmp_path):
 
 
 @on_every_device
+@pytest.mark.parametrize("implementation", q2.IMPLEMENTATIONS)
 @pytest.mark.parametrize("learning_rate, momentum, first_bad_epoch", [
     (1e6, 0.0, 1),   # blows up at once
     # Momentum above 1 amplifies every step, so the run blows up after a few
     # epochs whatever the dropout masks (seen at epochs 3 to 6 over ten seeds).
     (0.05, 3.0, 2),
 ])
-def test_divergence_stops_the_run_without_raising(learning_rate, momentum, first_bad_epoch, tmp_path, device):
+def test_divergence_stops_the_run_without_raising(learning_rate, momentum, first_bad_epoch, tmp_path, device,
+                                                  implementation):
     splits = make_splits()
     checkpoint = tmp_path / "run.ckpt"
     lines = []
-    result = q2.train("ffn", splits, **dict(FFN, epochs=20, learning_rate=learning_rate,
-                                            momentum=momentum, log=lines.append, device=device),
+    result = q2.train("ffn", splits, **dict(FFN, epochs=20, learning_rate=learning_rate, momentum=momentum,
+                                            log=lines.append, device=device, implementation=implementation),
                       checkpoint_path=checkpoint, checkpoint_every=1)
     assert result.status == STATUS_DIVERGED and result.test_acc is None
     epoch, batch = (int(word.strip(",")) for word in result.message.split() if word.strip(",").isdigit())

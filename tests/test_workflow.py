@@ -312,7 +312,7 @@ def test_killed_torch_job_resumes_from_its_checkpoint(tmp_path):
                              threads=1, log=lambda line: None)
     resumed = pd.read_csv(workspace.work / f"results/runs/{run}/metrics.csv")
     expected = pd.DataFrame(uninterrupted.history)
-    for column in ["train_loss", "val_loss", "val_acc", "train_acc"]:
+    for column in ["train_loss", "train_acc_running", "val_loss", "val_acc"]:
         np.testing.assert_allclose(resumed[column], expected[column], rtol=1e-12, err_msg=column)
     assert summary["test_acc"] == uninterrupted.test_acc
 

@@ -33,6 +33,7 @@ DATASET_NOTES = {
 }
 LABELS = {
     "train_acc": "train accuracy", "val_acc": "validation accuracy",
+    "train_acc_running": "train accuracy on the batches as trained (dropout on)",
     "train_loss": "train loss", "val_loss": "validation loss",
     "weight_norm": "Frobenius norm of W", "zero_weight_fraction": "fraction of zero weights",
 }

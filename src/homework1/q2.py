@@ -5,6 +5,18 @@ each epoch draws a permutation from a per-run generator and slices batches out
 of it with index_select. That avoids the per-example Python work of a
 Dataset + DataLoader, which dominates the time at the homework's scale.
 
+Two implementations of the training step, chosen by ``implementation``:
+"reference" is the loop below as a student writes it (autograd, then
+``optimizer.step()``); "fast" runs the step of ``q2_fused`` on the CPU (the same
+arithmetic written out by hand, the weight updates fused into the matrix
+products) and the reference loop elsewhere.
+
+Per epoch a run records the training loss and the accuracy on the training
+batches as they were trained (``train_acc_running``: train mode, dropout on,
+free), validation loss and accuracy, as the course does; with
+``full_train_accuracy`` also the eval-mode accuracy on the whole training set
+(``train_acc``), which costs a second forward pass over it (a third more work).
+
 A run can be checkpointed (model, optimizer, shuffling generator, torch's global
 RNG that dropout draws from, history) and resumed; on CPU a resumed run ends
 with exactly the numbers of an uninterrupted one.
@@ -28,6 +40,7 @@ from torch import nn
 from homework1.runs import STATUS_DIVERGED, STATUS_OK, TrainResult
 
 MODEL_NAMES = ("logreg", "ffn")
+IMPLEMENTATIONS = ("fast", "reference")
 EVAL_CHUNK = 8192  # rows per forward pass when evaluating: large, but bounded in memory
 
 
@@ -110,6 +123,7 @@ def batch_indices(n: int, batch_size: int, generator: torch.Generator,
 
 class EpochStats(NamedTuple):
     train_loss: float              # mean of batch losses weighted by batch size
+    train_acc_running: float       # correct predictions on the training batches, as trained
     diverged_batch: int | None     # 1-based number of the first non-finite batch, else None
 
 
@@ -126,22 +140,25 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Ten
     model.train()
     batches = batch_indices(X.shape[0], batch_size, generator, X.device)
     losses = torch.empty(len(batches), device=X.device)
+    correct = torch.zeros((), dtype=torch.int64, device=X.device)
     if check_each_batch is None:
         check_each_batch = X.device.type == "cpu"
     for i, idx in enumerate(batches):
+        labels = y.index_select(0, idx)
         logits = model(X.index_select(0, idx))
-        loss = F.cross_entropy(logits, y.index_select(0, idx))
+        loss = F.cross_entropy(logits, labels)
         if check_each_batch and not torch.isfinite(loss):
-            return EpochStats(math.nan, i + 1)
+            return EpochStats(math.nan, math.nan, i + 1)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         losses[i] = loss.detach()
+        correct += (logits.detach().argmax(dim=1) == labels).sum()
     finite = torch.isfinite(losses)
     if not bool(finite.all()):
-        return EpochStats(math.nan, int((~finite).nonzero()[0]) + 1)
+        return EpochStats(math.nan, math.nan, int((~finite).nonzero()[0]) + 1)
     sizes = torch.tensor([len(idx) for idx in batches], device=X.device, dtype=torch.float64)
-    return EpochStats(float((losses.double() * sizes).sum() / X.shape[0]), None)
+    return EpochStats(float((losses.double() * sizes).sum() / X.shape[0]), int(correct) / X.shape[0], None)
 
 
 @torch.no_grad()
@@ -207,20 +224,23 @@ def seed_everything(seed: int) -> None:
 def train(model_name: str, splits: dict, *, epochs: int, batch_size: int, learning_rate: float,
           weight_decay: float = 0.0, momentum: float = 0.0, dropout: float = 0.3,
           hidden_size: int = 200, layers: int = 2, seed: int = 42, device: str = "auto",
-          threads: int | None = None, checkpoint_path: str | os.PathLike | None = None,
-          checkpoint_every: int = 10, keep_checkpoint: bool = False,
-          log: Callable[[str], None] = print) -> TrainResult:
+          threads: int | None = None, implementation: str = "fast", full_train_accuracy: bool = False,
+          checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int = 10,
+          keep_checkpoint: bool = False, log: Callable[[str], None] = print) -> TrainResult:
     """Train `model_name` ("logreg" or "ffn") on `splits` = {split: (X float64 (N, F), y int (N,))}.
 
     History rows: epoch, train_loss (batch losses weighted by batch size),
-    val_loss, val_acc, train_acc (eval mode, whole train set), epoch_time_s
-    (training plus evaluation). A non-finite batch loss ends the run with
+    train_acc_running, val_loss, val_acc, train_acc (eval mode, whole train
+    set; only with `full_train_accuracy`), epoch_time_s (training plus
+    evaluation). A non-finite batch loss ends the run with
     status "diverged" and test_acc None instead of raising. With
     `checkpoint_path`, state is saved every `checkpoint_every` epochs and a run
     finding it resumes; it is removed at the end unless `keep_checkpoint`.
     """
     if model_name not in MODEL_NAMES:
         raise ValueError(f"unknown model {model_name!r}; expected one of {', '.join(MODEL_NAMES)}")
+    if implementation not in IMPLEMENTATIONS:
+        raise ValueError(f"unknown implementation {implementation!r}; expected one of {', '.join(IMPLEMENTATIONS)}")
     if batch_size < 1 or epochs < 0 or checkpoint_every < 1:
         raise ValueError(f"need batch_size >= 1, epochs >= 0, checkpoint_every >= 1; got "
                          f"{batch_size}, {epochs}, {checkpoint_every}")
@@ -235,6 +255,19 @@ def train(model_name: str, splits: dict, *, epochs: int, batch_size: int, learni
                         hidden_size=hidden_size, layers=layers, dropout=dropout).to(dev)
     optimizer = make_optimizer(model, learning_rate, momentum, weight_decay)
     shuffle = torch.Generator().manual_seed(seed)
+    if implementation == "fast" and dev.type == "cpu":
+        from homework1.q2_fused import FusedSGD
+
+        fused = FusedSGD(model, optimizer, batch_size, X_train)
+        training_step = "fused"
+
+        def run_epoch() -> EpochStats:
+            return fused.train_epoch(X_train, y_train, batch_size, shuffle)
+    else:
+        training_step = "autograd"
+
+        def run_epoch() -> EpochStats:
+            return train_epoch(model, optimizer, X_train, y_train, batch_size, shuffle)
     # What a checkpoint must agree with to be resumed (epochs may grow between runs).
     config = dict(model_name=model_name, batch_size=batch_size, learning_rate=learning_rate,
                   weight_decay=weight_decay, momentum=momentum, dropout=dropout,
@@ -257,12 +290,15 @@ def train(model_name: str, splits: dict, *, epochs: int, batch_size: int, learni
         shuffle.set_state(state["shuffle_rng"])
         _restore_rng_states(state["rng"], dev)
         history, start_epoch, previous_wall = state["history"], state["epoch"], state["wall_time_s"]
-        written_on = state.get("device", str(dev))
-        moved = f" (written on {written_on}, continuing on {dev})" if written_on != str(dev) else ""
+        # Another device or step continues the run as well as a rerun on them would start it.
+        written_with = (state.get("device", str(dev)), state.get("training_step", training_step))
+        moved = (f" (written on {written_with[0]} with the {written_with[1]} step, continuing on {dev} "
+                 f"with the {training_step} step)" if written_with != (str(dev), training_step) else "")
         log(f"{model_name}: resumed from checkpoint {checkpoint} at epoch {start_epoch}/{epochs}{moved}")
 
     def snapshot(epoch: int) -> dict:
-        return dict(config=config, epoch=epoch, device=str(dev), history=history, model=model.state_dict(),
+        return dict(config=config, epoch=epoch, device=str(dev), training_step=training_step,
+                    history=history, model=model.state_dict(),
                     optimizer=optimizer.state_dict(), shuffle_rng=shuffle.get_state(),
                     rng=_rng_states(dev), wall_time_s=previous_wall + time.perf_counter() - started)
 
@@ -270,26 +306,30 @@ def train(model_name: str, splits: dict, *, epochs: int, batch_size: int, learni
         if checkpoint is not None and not keep_checkpoint:
             checkpoint.unlink(missing_ok=True)
 
+    run_facts = {"resumed_from_epoch": start_epoch, "implementation": implementation,
+                 "training_step": training_step}
     started = time.perf_counter()
     for epoch in range(start_epoch + 1, epochs + 1):
         epoch_start = time.perf_counter()
-        stats = train_epoch(model, optimizer, X_train, y_train, batch_size, shuffle)
+        stats = run_epoch()
         if stats.diverged_batch is not None:
             message = f"loss became non-finite at epoch {epoch}, batch {stats.diverged_batch}"
             log(f"{model_name}: diverged: {message}")
             finish()
             return TrainResult(history=history, test_acc=None, status=STATUS_DIVERGED, device=str(dev),
                                wall_time_s=previous_wall + time.perf_counter() - started,
-                               message=message, extra={"resumed_from_epoch": start_epoch})
+                               message=message, extra=run_facts)
         val_loss, val_acc = evaluate(model, *data["val"])
-        _, train_acc = evaluate(model, X_train, y_train)
-        epoch_time = time.perf_counter() - epoch_start
-        history.append(dict(epoch=epoch, train_loss=stats.train_loss, val_loss=val_loss,
-                            val_acc=val_acc, train_acc=train_acc, epoch_time_s=epoch_time))
+        row = dict(epoch=epoch, train_loss=stats.train_loss, train_acc_running=stats.train_acc_running,
+                   val_loss=val_loss, val_acc=val_acc)
+        if full_train_accuracy:
+            _, row["train_acc"] = evaluate(model, X_train, y_train)
+        row["epoch_time_s"] = time.perf_counter() - epoch_start
+        history.append(row)
         if checkpoint is not None and epoch % checkpoint_every == 0 and epoch < epochs:
             save_checkpoint(checkpoint, snapshot(epoch))
         log(f"{model_name} epoch {epoch}/{epochs}: train loss {stats.train_loss:.4f}, "
-            f"val loss {val_loss:.4f}, val acc {val_acc:.4f}, {epoch_time:.2f}s")
+            f"val loss {val_loss:.4f}, val acc {val_acc:.4f}, {row['epoch_time_s']:.2f}s")
     wall_time = previous_wall + time.perf_counter() - started
     _, test_acc = evaluate(model, *data["test"])
     if checkpoint is not None and keep_checkpoint:
@@ -299,5 +339,4 @@ def train(model_name: str, splits: dict, *, epochs: int, batch_size: int, learni
     log(f"{model_name}: test acc {test_acc:.4f}, training loop {wall_time:.1f}s on {dev}")
     return TrainResult(history=history, test_acc=test_acc, status=STATUS_OK, device=str(dev),
                        wall_time_s=wall_time,
-                       extra={"n_parameters": sum(p.numel() for p in model.parameters()),
-                              "resumed_from_epoch": start_epoch})
+                       extra={"n_parameters": sum(p.numel() for p in model.parameters()), **run_facts})

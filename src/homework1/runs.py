@@ -22,7 +22,7 @@ import pandas as pd
 # Per-epoch columns every metrics CSV carries, in this order; a trainer leaves
 # out what its model does not have (those cells stay empty).
 METRIC_COLUMNS = [
-    "epoch", "train_acc", "val_acc", "train_loss", "val_loss",
+    "epoch", "train_acc", "train_acc_running", "val_acc", "train_loss", "val_loss",
     "weight_norm", "zero_weight_fraction", "epoch_time_s",
 ]
 STATUS_OK = "ok"
@@ -90,6 +90,7 @@ def summarize(result: TrainResult, identity: dict, hparams: dict, dataset: dict)
         "message": result.message,
         "epochs_completed": int(len(metrics)),
         "final_train_acc": _finite_or_none(last.get("train_acc")),
+        "final_train_acc_running": _finite_or_none(last.get("train_acc_running")),
         "final_val_acc": _finite_or_none(last.get("val_acc")),
         "test_acc": _finite_or_none(result.test_acc),
         "best_val_acc": _finite_or_none(best["val_acc"]) if best is not None else None,

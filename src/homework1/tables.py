@@ -12,12 +12,13 @@ ID_COLUMNS = ["question", "experiment", "variant", "model", "seed", "dataset"]
 # What names one configuration: everything that identifies a run but its seed.
 CONFIG_COLUMNS = [column for column in ID_COLUMNS if column != "seed"]
 RESULT_COLUMNS = [
-    "status", "epochs_completed", "final_train_acc", "final_val_acc", "test_acc",
+    "status", "epochs_completed", "final_train_acc", "final_train_acc_running", "final_val_acc", "test_acc",
     "best_val_acc", "best_epoch", "final_train_loss", "final_val_loss",
     "wall_time_s", "device",
 ]
 # What by_config averages over seeds.
-SEED_STATISTICS = ["final_train_acc", "final_val_acc", "test_acc", "best_val_acc", "wall_time_s"]
+SEED_STATISTICS = ["final_train_acc", "final_train_acc_running", "final_val_acc", "test_acc", "best_val_acc",
+                   "wall_time_s"]
 
 
 def read_summaries(paths) -> pd.DataFrame:

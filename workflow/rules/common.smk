@@ -1,11 +1,16 @@
 # Helpers shared by the rules: config validation, the table of runs, target
 # lists and input functions. The other .smk files hold rules only.
 
-import itertools
 import os
+import sys
 from pathlib import Path
 
 from snakemake.utils import validate
+
+SOURCE_DIR = Path(workflow.basedir) / "src"
+sys.path.insert(0, str(SOURCE_DIR))  # the workflow reads its runs with the package it runs
+
+from homework1.study import expand_runs
 
 
 # `--config 'seeds=[1,2,3]'` reaches the config as strings (Snakemake reads
@@ -25,7 +30,6 @@ def use_package_of_this_checkout():
     os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (str(SOURCE_DIR), inherited) if p))
 
 
-SOURCE_DIR = Path(workflow.basedir) / "src"
 use_package_of_this_checkout()
 # The report we compare against, shipped with the workflow: its numbers and
 # its "A beats B" conclusions.
@@ -35,19 +39,6 @@ REPORT_COMPARISONS = str(Path(workflow.basedir) / "config" / "report_comparisons
 DATASET = config["dataset"]
 SEEDS = config["seeds"]
 ENV = "../../envs/homework1.yaml"
-
-# Hyper-parameters each model uses, in the order they name a sweep's runs.
-MODEL_HPARAMS = {
-    ("q1", "perceptron"): ["epochs"],
-    ("q1", "logreg"): ["epochs", "learning_rate", "l2_penalty", "l1_penalty"],
-    ("q1", "mlp"): ["epochs", "learning_rate", "hidden_size"],
-    ("q2", "logreg"): ["epochs", "batch_size", "learning_rate", "weight_decay", "momentum"],
-    ("q2", "ffn"): [
-        "epochs", "batch_size", "learning_rate", "weight_decay", "momentum",
-        "dropout", "hidden_size", "layers",
-    ],
-}
-
 
 wildcard_constraints:
     dataset="|".join(["digits", "intel_landscapes", "synthetic_intel"]),
@@ -67,33 +58,8 @@ def package_files(*modules):
 
 # ---------------------------------------------------------------- the runs
 
-
-def format_value(value):
-    return repr(value) if isinstance(value, float) else str(value)
-
-
-def expand_experiment(question, experiment):
-    """{variant name: hyper-parameters} of one configured experiment.
-
-    Every list-valued hyper-parameter is a sweep; the runs are their product and
-    a variant is named by its swept values (``batch_size~64``), or ``default``.
-    """
-    settings = config[question][experiment]
-    names = MODEL_HPARAMS[(question, settings["model"])]
-    swept = [name for name in names if isinstance(settings[name], list)]
-    variants = {}
-    for values in itertools.product(*(settings[name] for name in swept)):
-        hparams = {name: settings[name] for name in names} | dict(zip(swept, values))
-        hparams["model"] = settings["model"]
-        variant = "_".join(f"{name}~{format_value(value)}" for name, value in zip(swept, values))
-        variants[variant or "default"] = hparams
-    return variants
-
-
-RUNS = {
-    question: {experiment: expand_experiment(question, experiment) for experiment in config[question]}
-    for question in ("q1", "q2")
-}
+# {question: {experiment: {variant: hyper-parameters}}}; every list value is a sweep.
+RUNS = expand_runs(config)
 
 
 def run_hparams(question):

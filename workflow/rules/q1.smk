@@ -4,7 +4,7 @@
 rule train_q1:
     input:
         data="resources/datasets/{dataset}.npz",
-        code=package_files("q1", "runs"),
+        code=package_files("q1", "q1_kernels", "runs"),
     output:
         metrics="results/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}/metrics.csv",
         summary="results/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}/summary.json",
@@ -12,6 +12,7 @@ rule train_q1:
         hparams=run_hparams("q1"),
         seed=lambda wildcards: int(wildcards.seed),
         dataset=dataset_info,
+        implementation=config["implementation"],
     log:
         "logs/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}.log",
     benchmark:

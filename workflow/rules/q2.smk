@@ -4,7 +4,7 @@
 rule train_q2:
     input:
         data="resources/datasets/{dataset}.npz",
-        code=package_files("q2", "runs"),
+        code=package_files("q2", "q2_fused", "runs"),
     output:
         metrics="results/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}/metrics.csv",
         summary="results/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}/summary.json",
@@ -13,6 +13,8 @@ rule train_q2:
         seed=lambda wildcards: int(wildcards.seed),
         dataset=dataset_info,
         device=config["device"],
+        implementation=config["implementation"],
+        full_train_accuracy=config["q2_full_train_accuracy"],
         # Where the run checkpoints (fixed by the wildcards). How often, and whether
         # to keep it, change no result: the script reads those from the config,
         # so editing them reruns nothing.

@@ -1,0 +1,135 @@
+"""Question 2's training step written out by hand: the fast path on the CPU.
+
+For the models of ``q2.build_model`` (Linear layers with ReLU and dropout
+between them) trained by ``torch.optim.SGD``, one step is: forward,
+cross-entropy, backward, SGD update. Autograd and the optimizer do that with a
+gradient tensor per weight and separate passes to apply it; here the same
+arithmetic is written out so that
+
+- each weight update is fused into the matrix product that computes its
+  gradient (``W.addmm_(dZᵀ, A, beta=1 - lr·wd, alpha=-lr)``): the largest
+  matrix, the first layer's, is read and written once per step and its
+  gradient is never stored;
+- the batch is gathered into a buffer allocated once per run, not per batch;
+- the dropout masks are drawn exactly as ``nn.Dropout`` draws them on the CPU
+  (the same generator, order and values), and ReLU's and dropout's backward
+  are the same element-wise products.
+
+So a run follows the reference (``q2.train_epoch``: autograd + optimizer) to
+float32 rounding; only the order of the sums inside the matrix products
+differs. The parameters and momentum buffers are the model's and the
+optimizer's own tensors, so checkpoints are the same either way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from homework1.q2 import EpochStats, batch_indices
+
+
+def linear_layers(model: nn.Module) -> list[tuple[nn.Linear, float | None]]:
+    """[(linear, p)] of a ``q2.build_model`` model: p is the dropout after the
+    layer's ReLU, None for the output layer (which has neither)."""
+    modules = [model] if isinstance(model, nn.Linear) else list(model)
+    layers = []
+    for start in range(0, len(modules) - 1, 3):
+        linear, relu, dropout = modules[start:start + 3]
+        if not (isinstance(linear, nn.Linear) and isinstance(relu, nn.ReLU) and isinstance(dropout, nn.Dropout)):
+            raise ValueError(f"expected Linear, ReLU, Dropout at {start}..{start + 2} of {model}")
+        layers.append((linear, dropout.p))
+    if not isinstance(modules[-1], nn.Linear) or len(modules) % 3 != 1:
+        raise ValueError(f"expected hidden blocks of Linear, ReLU, Dropout and a final Linear: {model}")
+    return layers + [(modules[-1], None)]
+
+
+class FusedSGD:
+    """Trains ``model`` with the settings of ``optimizer`` (an SGD without dampening or Nesterov)."""
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.SGD, batch_size: int, X: torch.Tensor):
+        (group,) = optimizer.param_groups
+        if group["dampening"] or group["nesterov"] or group["maximize"]:
+            raise ValueError("the fused step implements SGD without dampening, Nesterov or maximize")
+        self.layers = linear_layers(model)
+        self.learning_rate, self.momentum, self.weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+        self.optimizer = optimizer  # its state holds the momentum buffers (and is replaced on a resume)
+        self.batch = torch.empty(min(batch_size, X.shape[0]), X.shape[1], dtype=X.dtype, device=X.device)
+
+    def _sgd(self, param: torch.Tensor, accumulate) -> None:
+        """torch.optim.SGD's update of ``param``; ``accumulate(target, beta, alpha)`` must do
+        target <- beta * target + alpha * gradient in place (for a weight: one addmm_)."""
+        lr, momentum, weight_decay = self.learning_rate, self.momentum, self.weight_decay
+        if momentum == 0:
+            accumulate(param, 1 - lr * weight_decay, -lr)  # (1 - lr wd) W - lr G
+            return
+        state = self.optimizer.state[param]
+        buffer = state.get("momentum_buffer")
+        if buffer is None:  # the first step: the buffer is the gradient itself
+            buffer = state["momentum_buffer"] = torch.zeros_like(param)
+            accumulate(buffer, 0.0, 1.0)
+        else:
+            accumulate(buffer, momentum, 1.0)
+        if weight_decay:
+            buffer.add_(param, alpha=weight_decay)
+        param.add_(buffer, alpha=-lr)
+
+    def _update(self, linear: nn.Linear, grad_output: torch.Tensor, layer_input: torch.Tensor) -> None:
+        self._sgd(linear.weight, lambda target, beta, alpha: target.addmm_(
+            grad_output.t(), layer_input, beta=beta, alpha=alpha))
+        grad_bias = grad_output.sum(0)
+        self._sgd(linear.bias, lambda target, beta, alpha: target.mul_(beta).add_(grad_bias, alpha=alpha))
+
+    @torch.no_grad()
+    def step(self, X_batch: torch.Tensor, y_batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One SGD step on the batch; (its mean loss, its number of correct predictions).
+        A non-finite loss leaves the parameters as they were."""
+        inputs, hidden, masks = [], [], []  # what the backward pass needs, per layer
+        activation = X_batch
+        for linear, p in self.layers[:-1]:
+            inputs.append(activation)
+            h = torch.addmm(linear.bias, activation, linear.weight.t()).clamp_(min=0)
+            mask = None
+            if p > 0:  # nn.Dropout's own draw: bernoulli(1 - p) / (1 - p); p = 0 draws nothing
+                mask = torch.empty_like(h).bernoulli_(1 - p).div_(1 - p)
+            hidden.append(h)
+            masks.append(mask)
+            activation = h if mask is None else h * mask
+        output = self.layers[-1][0]
+        inputs.append(activation)
+        logits = torch.addmm(output.bias, activation, output.weight.t())
+        loss = F.cross_entropy(logits, y_batch)
+        correct = (logits.argmax(dim=1) == y_batch).sum()
+        if not math.isfinite(loss.item()):
+            return loss, correct
+
+        # d(mean cross-entropy)/d logits = (softmax - onehot) / batch size
+        grad = torch.softmax(logits, dim=1)
+        grad[torch.arange(len(y_batch), device=grad.device), y_batch] -= 1
+        grad.div_(len(y_batch))
+        for k in reversed(range(len(self.layers))):
+            linear = self.layers[k][0]
+            grad_input = grad @ linear.weight if k > 0 else None  # with the weights before their update
+            self._update(linear, grad, inputs[k])
+            if k > 0:  # back through the dropout, then the ReLU of the layer below
+                if masks[k - 1] is not None:
+                    grad_input.mul_(masks[k - 1])
+                grad = grad_input.mul_(hidden[k - 1] > 0)
+        return loss, correct
+
+    def train_epoch(self, X: torch.Tensor, y: torch.Tensor, batch_size: int,
+                    generator: torch.Generator) -> EpochStats:
+        """One pass of mini-batch SGD in the order drawn from ``generator`` (as q2.train_epoch)."""
+        loss_sum, correct = 0.0, 0
+        for i, idx in enumerate(batch_indices(X.shape[0], batch_size, generator, X.device)):
+            X_batch = torch.index_select(X, 0, idx, out=self.batch[:len(idx)])
+            loss, n_correct = self.step(X_batch, y.index_select(0, idx))
+            loss = loss.item()
+            if not math.isfinite(loss):
+                return EpochStats(math.nan, math.nan, i + 1)
+            loss_sum += loss * len(idx)
+            correct += int(n_correct)
+        return EpochStats(loss_sum / X.shape[0], correct / X.shape[0], None)

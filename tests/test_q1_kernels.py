@@ -1,0 +1,125 @@
+"""Q1's compiled kernels (the fast path) against the plain numpy classes (the reference)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from homework1 import q1_kernels
+from homework1.data import flatten_features
+from homework1.q1 import MLP, fit
+from tests.conftest import REPO
+
+N_CLASSES = 6
+
+
+@pytest.fixture(scope="module")
+def pixel_splits():
+    """Images like the homework's (uint8 pixels, features = pixel / 256), with a class
+    signal strong enough that the models learn something and make mistakes too."""
+    rng = np.random.default_rng(11)
+    shape = (8, 8, 3)
+    means = rng.uniform(110, 145, size=(N_CLASSES, int(np.prod(shape))))
+
+    def split(n):
+        labels = rng.permutation(np.arange(n) % N_CLASSES)
+        pixels = np.clip(rng.normal(means[labels], 70), 0, 255).astype(np.uint8)
+        return pixels.reshape(n, *shape), labels.astype(np.int64)
+
+    raw = {"train": split(300), "val": split(60), "test": split(60)}
+    return {bias: {name: (flatten_features(images, add_bias=bias), labels)
+                   for name, (images, labels) in raw.items()}
+            for bias in (True, False)}
+
+
+def both_implementations(model_name, splits, **settings):
+    return {implementation: fit(model_name, splits, seed=3, log=lambda line: None,
+                                implementation=implementation, **settings)
+            for implementation in ("reference", "fast")}
+
+
+def accuracies(result):
+    return [(row["train_acc"], row["val_acc"]) for row in result.history], result.test_acc
+
+
+def test_perceptron_weights_are_bit_identical(pixel_splits):
+    runs = both_implementations("perceptron", pixel_splits[True], epochs=5)
+    (reference, reference_result), (fast, fast_result) = runs["reference"], runs["fast"]
+    assert np.array_equal(fast.W, reference.W)  # every partial sum is exact in float64
+    assert accuracies(fast_result) == accuracies(reference_result)
+    assert 0 < reference_result.history[-1]["train_acc"] < 1  # it made mistakes: W was updated
+
+
+@pytest.mark.parametrize("penalties", [{}, {"l2_penalty": 0.01}, {"l1_penalty": 0.01}],
+                         ids=["plain", "l2", "l1"])
+def test_logreg_agrees_with_the_reference(pixel_splits, penalties):
+    runs = both_implementations("logreg", pixel_splits[True], epochs=4, learning_rate=0.01, **penalties)
+    (reference, reference_result), (fast, fast_result) = runs["reference"], runs["fast"]
+    np.testing.assert_allclose(fast.W, reference.W, rtol=1e-9, atol=1e-12 * np.abs(reference.W).max())
+    assert accuracies(fast_result) == accuracies(reference_result)
+    for fast_row, reference_row in zip(fast_result.history, reference_result.history, strict=True):
+        assert fast_row["train_loss"] == pytest.approx(reference_row["train_loss"], rel=1e-10)
+        assert fast_row["zero_weight_fraction"] == reference_row["zero_weight_fraction"]
+    if penalties.get("l1_penalty"):
+        assert fast_result.history[-1]["zero_weight_fraction"] > 0  # the soft threshold acted
+
+
+def test_mlp_agrees_with_the_reference(pixel_splits):
+    runs = both_implementations("mlp", pixel_splits[False], epochs=3, learning_rate=0.001, hidden_size=32)
+    (reference, reference_result), (fast, fast_result) = runs["reference"], runs["fast"]
+    for name, value in reference.parameters().items():
+        np.testing.assert_allclose(fast.parameters()[name], value, rtol=1e-9,
+                                   atol=1e-12 * np.abs(value).max(), err_msg=name)
+    assert accuracies(fast_result) == accuracies(reference_result)
+    for fast_row, reference_row in zip(fast_result.history, reference_result.history, strict=True):
+        assert fast_row["train_loss"] == pytest.approx(reference_row["train_loss"], rel=1e-10)
+
+
+def test_mlp_kernel_skips_inactive_units_and_still_matches_the_reference():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(60, 20)) / 256
+    y = rng.integers(0, 3, 60)
+    np.random.seed(0)
+    reference = MLP(3, 20, hidden_size=8)
+    reference.b1[:3] = -1e3  # units 0-2 never fire: their gradient is exactly zero
+    # units 3-7 fire for about half of the examples: rows skipped for some, updated for others
+    reference.b1[3:] = -np.median(X @ reference.W1[3:].T, axis=0)
+    fast = {name: value.copy() for name, value in reference.parameters().items()}
+    start = {name: value.copy() for name, value in fast.items()}
+    order = rng.permutation(60)
+
+    loss = q1_kernels.mlp_epoch(fast["W1"], fast["b1"], fast["W2"], fast["b2"], X, y, order, 0.05)
+    reference_loss = reference.train_epoch(X, y, 0.05, order=order)
+
+    assert loss == pytest.approx(reference_loss, rel=1e-12)
+    for name, value in reference.parameters().items():
+        np.testing.assert_allclose(fast[name], value, rtol=1e-12, err_msg=name)
+    assert np.array_equal(fast["W1"][:3], start["W1"][:3]) and np.array_equal(fast["b1"][:3], start["b1"][:3])
+    assert (fast["W1"][3:] != start["W1"][3:]).all(axis=1).all()  # the others learned
+
+
+CACHE_PROBE = """
+import json, numpy as np
+from homework1 import q1_kernels
+W = np.zeros((2, 3))
+q1_kernels.perceptron_epoch(W, np.ones((4, 3)), np.array([0, 1, 0, 1]), np.arange(4))
+stats = q1_kernels.perceptron_epoch.stats
+print(json.dumps({"hits": sum(stats.cache_hits.values()), "misses": sum(stats.cache_misses.values())}))
+"""
+
+
+def test_compiled_kernels_are_cached_for_the_next_process(tmp_path):
+    environment = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path),
+                       PYTHONPATH=os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]))
+
+    def probe():
+        output = subprocess.run([sys.executable, "-c", CACHE_PROBE], env=environment, check=True,
+                                capture_output=True, text=True).stdout
+        return json.loads(output.splitlines()[-1])
+
+    assert probe() == {"hits": 0, "misses": 1}  # compiled, and written to the cache
+    assert any(tmp_path.rglob("*.nbi"))
+    assert probe() == {"hits": 1, "misses": 0}  # the next job loads it instead of compiling
