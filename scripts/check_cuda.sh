@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The CUDA path end to end, on a machine with an NVIDIA GPU (CI has none):
-#   1. the Q2 tests, which repeat every whole-run test on CUDA where it exists;
-#   2. the epoch benchmark on the GPU, project loop against the course's;
-#   3. the default study with device auto: every torch job must report cuda;
-#   4. the Q2 grid at the homework's true scale (synthetic_intel), timed per run.
+# The CUDA path end to end, on a machine with an NVIDIA GPU (CI has none), in about five minutes:
+#   1. the Q2 tests, which repeat every whole-run test on CUDA where it exists
+#      (and test the captured CUDA-graph step against the eager one);
+#   2. the epoch benchmark on the GPU: the course's DataLoader loop, the eager
+#      (reference) step and the CUDA-graph (fast) step, at the true shapes;
+#   3. the Q2 grid at the homework's true scale (synthetic_intel), timed per run.
+# It fails if any torch run did not train on cuda with the CUDA-graph step.
 # Each step's log goes to OUTPUT_DIR; a table of the runs is printed last.
 #
 # Usage, from the repository root:  bash scripts/check_cuda.sh [OUTPUT_DIR]
@@ -30,13 +32,13 @@ step() {  # step NAME TIMEOUT_S COMMAND...: run it with its output in NAME.log
 
 step gpu 60 "$python" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda,
       "device", torch.cuda.get_device_name(0)); assert torch.cuda.is_available()'
-step q2_tests 120 "$python" -m pytest -q -rs tests/test_q2.py
-TAIL_LINES=8 step bench_cuda 150 "$python" scripts/bench_q2_epoch.py --device cuda --repeats 5
-step default_study 150 "$python" -m snakemake --cores "$cores" --config device=auto
-step synthetic_intel_q2 240 "$python" -m snakemake --cores "$cores" --until train_q2 \
+step q2_tests 90 "$python" -m pytest -q -rs tests/test_q2.py tests/test_q2_graph.py
+TAIL_LINES=8 step bench_cuda 90 "$python" scripts/benchmark.py --families q2 --device cuda --quick \
+    --cores "$cores" --out "$out/benchmark"
+step synthetic_intel_q2 120 "$python" -m snakemake --cores "$cores" --until train_q2 \
     --config dataset=synthetic_intel device=auto
 
-# Every Q2 run: where it ran and how long its training loop took.
+# Every Q2 run: where it ran, with which step, and how long its training loop took.
 "$python" - <<'EOF' | tee "$out/q2_runs.txt"
 from pathlib import Path
 from homework1.tables import read_summaries, to_markdown
@@ -44,11 +46,11 @@ paths = sorted(Path("results/runs").glob("*/q2/*/*/seed*/summary.json"))
 if not paths:
     raise SystemExit("no Q2 run summaries under results/runs")
 runs = read_summaries(paths)
-print(to_markdown(runs[["dataset", "experiment", "variant", "seed", "device", "status",
+print(to_markdown(runs[["dataset", "experiment", "variant", "seed", "device", "training_step", "status",
                         "epochs_completed", "wall_time_s", "test_acc"]]))
-off_gpu = runs[~runs["device"].str.startswith("cuda")]
-print(f"{len(runs)} Q2 runs, {len(off_gpu)} not on cuda")
-raise SystemExit(1 if len(off_gpu) else 0)
+slow = runs[~runs["device"].str.startswith("cuda") | (runs["training_step"] != "cuda_graph")]
+print(f"{len(runs)} Q2 runs, {len(slow)} not on cuda with the CUDA-graph step")
+raise SystemExit(1 if len(slow) else 0)
 EOF
 [ "${PIPESTATUS[0]}" -eq 0 ] || failed+=(q2_runs)
 

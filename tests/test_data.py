@@ -79,3 +79,14 @@ def test_failed_write_keeps_the_previous_file(tmp_path, tiny_arrays):
         write_npz(path, broken)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.npz"]
+
+
+def test_float32_features_are_the_float64_ones_exactly(tmp_path, tiny_arrays):
+    path = tmp_path / "data.npz"
+    write_npz(path, tiny_arrays)
+    wide = load_splits(path, add_bias=True)
+    narrow = load_splits(path, add_bias=True, dtype=np.float32)
+    for split, (X, y) in wide.items():
+        assert narrow[split][0].dtype == np.float32
+        assert np.array_equal(narrow[split][0].astype(np.float64), X)  # pixel / 256 is exact in float32
+        assert np.array_equal(narrow[split][1], y)

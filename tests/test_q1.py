@@ -172,6 +172,15 @@ def test_train_logs_one_line_per_epoch_and_counts_classes(npz_path):
     assert 0 <= result.test_acc <= 1
 
 
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_labels_outside_the_classes_are_refused(npz_path, implementation):
+    splits = splits_for(npz_path, "perceptron")
+    X, y = splits["train"]
+    splits["train"] = (X, np.where(y == 2, 7, y))  # class 2 relabelled 7: only 0, 1, 7 remain
+    with pytest.raises(ValueError, match=r"labels must lie in 0\.\.2, got 0\.\.7"):
+        fit("perceptron", splits, epochs=1, log=quiet, implementation=implementation)
+
+
 def test_uses_bias_and_bad_arguments():
     assert uses_bias("perceptron") and uses_bias("logreg") and not uses_bias("mlp")
     with pytest.raises(ValueError, match="unknown model"):

@@ -123,3 +123,32 @@ def test_compiled_kernels_are_cached_for_the_next_process(tmp_path):
     assert probe() == {"hits": 0, "misses": 1}  # compiled, and written to the cache
     assert any(tmp_path.rglob("*.nbi"))
     assert probe() == {"hits": 1, "misses": 0}  # the next job loads it instead of compiling
+
+
+@pytest.fixture(scope="module")
+def digits_npz(tmp_path_factory):
+    from homework1.sources import make_digits
+
+    path = tmp_path_factory.mktemp("digits") / "digits.npz"
+    make_digits(path)
+    return path
+
+
+@pytest.mark.parametrize("model_name, settings", [
+    ("logreg", dict(learning_rate=0.001)),
+    ("logreg", dict(learning_rate=0.001, l2_penalty=0.01)),
+    ("logreg", dict(learning_rate=0.001, l1_penalty=0.001)),
+    ("mlp", dict(learning_rate=0.001, hidden_size=100)),
+], ids=["logreg", "logreg_l2", "logreg_l1", "mlp"])
+def test_the_default_data_set_gives_the_same_accuracies_and_weights(digits_npz, model_name, settings):
+    """The homework's settings on the workflow's default data set, a few epochs."""
+    from homework1.data import load_splits
+    from homework1.q1 import uses_bias
+
+    splits = load_splits(digits_npz, add_bias=uses_bias(model_name))
+    runs = both_implementations(model_name, splits, epochs=4, **settings)
+    (reference, reference_result), (fast, fast_result) = runs["reference"], runs["fast"]
+    assert accuracies(fast_result) == accuracies(reference_result)
+    for name, value in reference.parameters().items():
+        np.testing.assert_allclose(fast.parameters()[name], value, rtol=1e-9,
+                                   atol=1e-9 * np.abs(value).max(), err_msg=name)

@@ -175,7 +175,8 @@ def test_history_and_result_fields(device, implementation, full_train_accuracy):
                       implementation=implementation, full_train_accuracy=full_train_accuracy)
     assert result.status == STATUS_OK and result.device == device
     assert result.extra["implementation"] == implementation
-    assert result.extra["training_step"] == ("fused" if (device, implementation) == ("cpu", "fast") else "autograd")
+    fast_steps = {("cpu", "fast"): "fused", ("cuda", "fast"): "cuda_graph"}
+    assert result.extra["training_step"] == fast_steps.get((device, implementation), "autograd")
     assert [row["epoch"] for row in result.history] == [1, 2, 3]
     for row in result.history:
         assert set(row) == {"epoch", "train_loss", "train_acc_running", "val_loss", "val_acc", "epoch_time_s"} | (

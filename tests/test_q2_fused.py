@@ -46,14 +46,14 @@ def test_epochs_follow_the_reference(case):
     for implementation in ("reference", "fast"):
         model, optimizer = model_and_optimizer(model_name, settings)
         shuffle = torch.Generator().manual_seed(5)
-        fused = FusedSGD(model, optimizer, settings["batch_size"], X)
+        fused = FusedSGD(model, optimizer, X, y, settings["batch_size"])
         torch.manual_seed(1)  # dropout draws from torch's global generator in both
         stats = []
         for _ in range(3):
             if implementation == "reference":
                 stats.append(q2.train_epoch(model, optimizer, X, y, settings["batch_size"], shuffle))
             else:
-                stats.append(fused.train_epoch(X, y, settings["batch_size"], shuffle))
+                stats.append(fused.train_epoch(shuffle))
         runs[implementation] = model, optimizer, stats
 
     (reference, reference_optimizer, reference_stats), (fast, fast_optimizer, fast_stats) = runs.values()
@@ -84,7 +84,7 @@ def test_whole_runs_reach_the_same_accuracy():
 def test_a_non_finite_loss_leaves_the_weights_unchanged():
     X, y = q2.to_tensors(make_splits(), torch.device("cpu"))["train"]
     model, optimizer = model_and_optimizer("ffn", dict(learning_rate=0.05))
-    fused = FusedSGD(model, optimizer, 32, X)
+    fused = FusedSGD(model, optimizer, X, y, 32)
     before = {name: value.clone() for name, value in model.state_dict().items()}
     poisoned = X[:32].clone()
     poisoned[0, 0] = float("inf")

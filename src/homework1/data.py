@@ -105,19 +105,23 @@ def write_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
         raise
 
 
-def flatten_features(images: np.ndarray, add_bias: bool) -> np.ndarray:
-    """The course's features: flattened pixels / 256 in float64, bias 1 appended last."""
-    features = images.reshape(images.shape[0], -1) / 256
+def flatten_features(images: np.ndarray, add_bias: bool, dtype=np.float64) -> np.ndarray:
+    """The course's features: flattened pixels / 256 (float64 by default), bias 1 appended last.
+
+    pixel / 256 is exact in float32 too, so float32 features (what torch trains
+    on) are the float64 ones rounded, without the float64 copy in between."""
+    features = images.reshape(images.shape[0], -1).astype(dtype) / dtype(256)
     if add_bias:
-        features = np.hstack((features, np.ones((features.shape[0], 1))))
+        features = np.hstack((features, np.ones((features.shape[0], 1), dtype=dtype)))
     return features
 
 
-def load_splits(path: str | os.PathLike, add_bias: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Validated data as ``{split: (X float64 (N, F), y int64 (N,))}``."""
+def load_splits(path: str | os.PathLike, add_bias: bool = False,
+                dtype=np.float64) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Validated data as ``{split: (X (N, F) of dtype, y int64 (N,))}``."""
     arrays = read_npz(path)
     return {
-        split: (flatten_features(arrays[f"{split}_images"], add_bias),
+        split: (flatten_features(arrays[f"{split}_images"], add_bias, dtype),
                 arrays[f"{split}_labels"].reshape(-1).astype(np.int64))
         for split in SPLITS
     }

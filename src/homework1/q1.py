@@ -241,11 +241,15 @@ def fit(model_name: str, splits: dict, *, epochs: int, learning_rate: float | No
     if n_classes is None:
         n_classes = np.unique(train_y).size  # the course's count
     n_train, n_features = train_X.shape
+    if train_y.min() < 0 or train_y.max() >= n_classes:
+        # the compiled kernels index weight rows by label without bounds checks
+        raise ValueError(f"training labels must lie in 0..{n_classes - 1}, got {train_y.min()}..{train_y.max()}")
     visit = np.arange(n_train)  # the order the epoch visits the training examples in
 
     configure_seed(seed)
     model = build_model(model_name, n_classes, n_features, hidden_size)
-    extra = {"n_classes": int(n_classes), "n_features": int(n_features), "implementation": implementation}
+    extra = {"n_classes": int(n_classes), "n_features": int(n_features), "implementation": implementation,
+             "training_step": "numba kernels" if implementation == "fast" else "numpy classes"}
 
     history = []
     start = time.perf_counter()

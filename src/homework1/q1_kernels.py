@@ -77,39 +77,51 @@ def perceptron_epoch(W, X, y, order):
 
 
 @njit(cache=True, fastmath=SUM_IN_ANY_ORDER)
+def _update_row_then_dot(row, x, gradient, learning_rate, decay, threshold, x_next):
+    """One row's SGD step, then its dot product with the next example, in one pass:
+    row <- decay * row - (gradient * x) * learning_rate, soft-thresholded by
+    ``threshold`` (L1) unless it is 0; returns row . x_next. With decay 1 and no
+    threshold the step is the plain one, to the bit."""
+    total = 0.0
+    for j in range(row.shape[0]):
+        w = row[j] * decay - (gradient * x[j]) * learning_rate
+        if threshold != 0.0:
+            # sign(w) * max(|w| - t, 0), NaN kept (it marks divergence)
+            shrunk = abs(w) - threshold
+            if shrunk < 0.0:
+                shrunk = 0.0
+            w = np.sign(w) * shrunk
+        row[j] = w
+        total += w * x_next[j]
+    return total
+
+
+@njit(cache=True, fastmath=SUM_IN_ANY_ORDER)
 def logreg_epoch(W, X, y, order, learning_rate, l2_penalty, l1_penalty):
     """One pass of per-example SGD for softmax regression; the mean loss, or the
     first non-finite loss (after its update, as the reference stops)."""
-    n_classes, n_features = W.shape
+    n_classes = W.shape[0]
+    n = len(order)
     scores = np.empty(n_classes)
     dscores = np.empty(n_classes)
-    decay = 1.0 - learning_rate * l2_penalty
+    decay = 1.0 - learning_rate * l2_penalty  # weight decay first, then the gradient step
     threshold = learning_rate * l1_penalty
-    total = 0.0
-    for i in order:
-        x = X[i]
+    if n > 0:
+        x = X[order[0]]
         for c in range(n_classes):
             scores[c] = _dot(W[c], x)
+    total = 0.0
+    for k in range(n):
+        i = order[k]
+        x = X[i]
         loss = _softmax_cross_entropy(scores, y[i], dscores)
-        for c in range(n_classes):
-            d = dscores[c]
-            row = W[c]
-            for j in range(n_features):
-                w = row[j]
-                if l2_penalty != 0.0:
-                    w = w * decay  # weight decay first, then the gradient step
-                w = w - (d * x[j]) * learning_rate
-                if l1_penalty != 0.0:
-                    # soft threshold: sign(w) * max(|w| - t, 0), NaN kept (it marks divergence)
-                    shrunk = abs(w) - threshold
-                    if shrunk < 0.0:
-                        shrunk = 0.0
-                    w = np.sign(w) * shrunk
-                row[j] = w
+        x_next = X[order[k + 1]] if k + 1 < n else x
+        for c in range(n_classes):  # each row updated, then scored against the next example while in cache
+            scores[c] = _update_row_then_dot(W[c], x, dscores[c], learning_rate, decay, threshold, x_next)
         if not math.isfinite(loss):
             return loss
         total += loss
-    return total / len(order)
+    return total / n if n > 0 else 0.0
 
 
 @njit(cache=True, fastmath=SUM_IN_ANY_ORDER)
@@ -148,15 +160,14 @@ def mlp_epoch(W1, b1, W2, b2, X, y, order, learning_rate):
                 W2[c, r] -= (d * h[r]) * learning_rate
             b2[c] -= d * learning_rate
         x_next = X[order[k + 1]] if k + 1 < n else x
-        for r in range(hidden_size):
+        for r in range(hidden_size):  # each row updated, then multiplied with the next example while in cache
             d = dz1[r]
-            row = W1[r]
-            if d != 0.0:  # an inactive unit's row would only get zeros subtracted
-                for j in range(row.shape[0]):
-                    row[j] -= (d * x[j]) * learning_rate
+            if d != 0.0:
+                z1[r] = _update_row_then_dot(W1[r], x, d, learning_rate, 1.0, 0.0, x_next)
                 b1[r] -= d * learning_rate
-            if k + 1 < n:  # the next example's pre-activation, while the row is in cache
-                z1[r] = _dot(row, x_next) + b1[r]
+            else:  # an inactive unit's row would only get zeros subtracted: left as it is
+                z1[r] = _dot(W1[r], x_next)
+            z1[r] += b1[r]
         if not math.isfinite(loss):
             return loss
         total += loss

@@ -154,11 +154,17 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Ten
         optimizer.step()
         losses[i] = loss.detach()
         correct += (logits.detach().argmax(dim=1) == labels).sum()
+    return epoch_stats(losses, [len(idx) for idx in batches], correct)
+
+
+def epoch_stats(losses: torch.Tensor, batch_sizes: list[int], correct: torch.Tensor) -> EpochStats:
+    """An epoch's numbers from its per-batch losses and correct count, read from the device at once."""
     finite = torch.isfinite(losses)
     if not bool(finite.all()):
         return EpochStats(math.nan, math.nan, int((~finite).nonzero()[0]) + 1)
-    sizes = torch.tensor([len(idx) for idx in batches], device=X.device, dtype=torch.float64)
-    return EpochStats(float((losses.double() * sizes).sum() / X.shape[0]), int(correct) / X.shape[0], None)
+    sizes = torch.tensor(batch_sizes, device=losses.device, dtype=torch.float64)
+    n = sum(batch_sizes)
+    return EpochStats(float((losses.double() * sizes).sum() / n), int(correct) / n, None)
 
 
 @torch.no_grad()
@@ -174,6 +180,32 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, chunk: int = EV
         correct += (logits.argmax(dim=1) == labels).sum()
     n = X.shape[0]
     return float(loss_sum) / n, int(correct) / n
+
+
+def training_step_for(implementation: str, device: torch.device) -> str:
+    """The training step a run uses: the fast path where the device has one, else autograd."""
+    if implementation == "fast" and device.type in FAST_STEPS:
+        return FAST_STEPS[device.type]
+    return "autograd"
+
+
+FAST_STEPS = {"cpu": "fused", "cuda": "cuda_graph"}  # MPS trains with autograd either way
+
+
+def epoch_runner(step: str, model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Tensor,
+                 y: torch.Tensor, batch_size: int, generator: torch.Generator) -> Callable[[], EpochStats]:
+    """A function that trains one epoch with `step` ("fused", "cuda_graph" or "autograd")."""
+    if step == "fused":
+        from homework1.q2_fused import FusedSGD
+
+        fused = FusedSGD(model, optimizer, X, y, batch_size)
+        return lambda: fused.train_epoch(generator)
+    if step == "cuda_graph":
+        from homework1.q2_graph import GraphedTrainStep
+
+        graphed = GraphedTrainStep(model, optimizer, X, y, batch_size)
+        return lambda: graphed.train_epoch(generator)
+    return lambda: train_epoch(model, optimizer, X, y, batch_size, generator)
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -255,19 +287,7 @@ def train(model_name: str, splits: dict, *, epochs: int, batch_size: int, learni
                         hidden_size=hidden_size, layers=layers, dropout=dropout).to(dev)
     optimizer = make_optimizer(model, learning_rate, momentum, weight_decay)
     shuffle = torch.Generator().manual_seed(seed)
-    if implementation == "fast" and dev.type == "cpu":
-        from homework1.q2_fused import FusedSGD
-
-        fused = FusedSGD(model, optimizer, batch_size, X_train)
-        training_step = "fused"
-
-        def run_epoch() -> EpochStats:
-            return fused.train_epoch(X_train, y_train, batch_size, shuffle)
-    else:
-        training_step = "autograd"
-
-        def run_epoch() -> EpochStats:
-            return train_epoch(model, optimizer, X_train, y_train, batch_size, shuffle)
+    training_step = training_step_for(implementation, dev)
     # What a checkpoint must agree with to be resumed (epochs may grow between runs).
     config = dict(model_name=model_name, batch_size=batch_size, learning_rate=learning_rate,
                   weight_decay=weight_decay, momentum=momentum, dropout=dropout,
@@ -306,6 +326,7 @@ def train(model_name: str, splits: dict, *, epochs: int, batch_size: int, learni
         if checkpoint is not None and not keep_checkpoint:
             checkpoint.unlink(missing_ok=True)
 
+    run_epoch = epoch_runner(training_step, model, optimizer, X_train, y_train, batch_size, shuffle)
     run_facts = {"resumed_from_epoch": start_epoch, "implementation": implementation,
                  "training_step": training_step}
     started = time.perf_counter()

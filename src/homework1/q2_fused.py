@@ -48,15 +48,17 @@ def linear_layers(model: nn.Module) -> list[tuple[nn.Linear, float | None]]:
 
 
 class FusedSGD:
-    """Trains ``model`` with the settings of ``optimizer`` (an SGD without dampening or Nesterov)."""
+    """Trains ``model`` on (X, y) with the settings of ``optimizer`` (an SGD without dampening or Nesterov)."""
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.SGD, batch_size: int, X: torch.Tensor):
+    def __init__(self, model: nn.Module, optimizer: torch.optim.SGD, X: torch.Tensor, y: torch.Tensor,
+                 batch_size: int):
         (group,) = optimizer.param_groups
         if group["dampening"] or group["nesterov"] or group["maximize"]:
             raise ValueError("the fused step implements SGD without dampening, Nesterov or maximize")
         self.layers = linear_layers(model)
         self.learning_rate, self.momentum, self.weight_decay = group["lr"], group["momentum"], group["weight_decay"]
         self.optimizer = optimizer  # its state holds the momentum buffers (and is replaced on a resume)
+        self.X, self.y, self.batch_size = X, y, batch_size
         self.batch = torch.empty(min(batch_size, X.shape[0]), X.shape[1], dtype=X.dtype, device=X.device)
 
     def _sgd(self, param: torch.Tensor, accumulate) -> None:
@@ -120,11 +122,11 @@ class FusedSGD:
                 grad = grad_input.mul_(hidden[k - 1] > 0)
         return loss, correct
 
-    def train_epoch(self, X: torch.Tensor, y: torch.Tensor, batch_size: int,
-                    generator: torch.Generator) -> EpochStats:
+    def train_epoch(self, generator: torch.Generator) -> EpochStats:
         """One pass of mini-batch SGD in the order drawn from ``generator`` (as q2.train_epoch)."""
+        X, y = self.X, self.y
         loss_sum, correct = 0.0, 0
-        for i, idx in enumerate(batch_indices(X.shape[0], batch_size, generator, X.device)):
+        for i, idx in enumerate(batch_indices(X.shape[0], self.batch_size, generator, X.device)):
             X_batch = torch.index_select(X, 0, idx, out=self.batch[:len(idx)])
             loss, n_correct = self.step(X_batch, y.index_select(0, idx))
             loss = loss.item()

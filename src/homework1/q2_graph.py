@@ -1,0 +1,137 @@
+"""Question 2's whole training step replayed from a CUDA graph: the fast path on NVIDIA GPUs.
+
+On a GPU a step of ``q2.train_epoch`` (gather the batch, forward with dropout,
+cross-entropy, backward, SGD) is some thirty small kernels, each launched from
+Python, and the GPU mostly waits for the launches. Captured once with
+``torch.cuda.graph``, the step is one launch:
+
+- everything the step touches is a static tensor: the epoch's order (copied in
+  once per epoch), the batch number (advanced inside the graph, which also
+  finds the batch's examples in the order), parameters, gradients, momentum
+  buffers, the per-batch losses and the correct count;
+- a few warm-up steps run first on a side stream (cuBLAS, autograd and the
+  optimizer's momentum buffers get their memory), then parameters, buffers and
+  the random generators are put back as they were, so the run is the eager
+  run: only the launches differ;
+- one graph per batch shape: the full batches and the epoch's last, partial one;
+- losses stay on the device; the host reads them once per epoch, when it
+  checks for divergence as the eager loop does on an accelerator;
+- dropout inside the graph draws from torch's graph-safe CUDA generator.
+
+With ``capture=False`` the same steps run eagerly: how the tests check all of
+the above but the capture on a machine without a GPU.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from homework1.q2 import EpochStats, batch_indices, epoch_stats
+
+
+class GraphedTrainStep:
+    """Trains ``model`` with ``optimizer`` on (X, y), one epoch at a time, each step a graph replay."""
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor,
+                 batch_size: int, capture: bool = True, warmup_steps: int = 3):
+        self.model, self.optimizer, self.X, self.y = model, optimizer, X, y
+        self.batch_size = batch_size = min(batch_size, X.shape[0])
+        device = X.device
+        n_batches = -(-X.shape[0] // batch_size)
+        self.order = torch.arange(X.shape[0], device=device)
+        self.offsets = torch.arange(batch_size, device=device)
+        self.batch_number = torch.zeros((), dtype=torch.int64, device=device)
+        self.losses = torch.zeros(n_batches, device=device)
+        self.correct = torch.zeros((), dtype=torch.int64, device=device)
+        sizes = sorted({batch_size, X.shape[0] % batch_size} - {0}, reverse=True)
+
+        saved = self._state()
+        model.train()
+        self.replay = {}
+        for size in sizes:
+            self._warm_up(size, warmup_steps)
+            self.replay[size] = self._capture(size) if capture else self._eager(size)
+        self._restore(saved)
+
+    # -- one step, on static tensors
+
+    def _step(self, size: int) -> None:
+        positions = self.batch_number * self.batch_size + self.offsets[:size]
+        index = self.order.index_select(0, positions)
+        labels = self.y.index_select(0, index)
+        logits = self.model(self.X.index_select(0, index))
+        loss = F.cross_entropy(logits, labels)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.losses.index_copy_(0, self.batch_number.view(1), loss.detach().view(1))
+        self.correct += (logits.detach().argmax(dim=1) == labels).sum()
+        self.batch_number += 1
+
+    def _eager(self, size: int):
+        return lambda: self._step(size)
+
+    def _warm_up(self, size: int, steps: int) -> None:
+        side = torch.cuda.Stream() if self.X.is_cuda else None
+        if side is not None:
+            side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side) if side is not None else nullcontext():
+            for _ in range(steps):
+                self.batch_number.zero_()
+                self._step(size)
+        if side is not None:
+            torch.cuda.current_stream().wait_stream(side)
+
+    def _capture(self, size: int):
+        graph = torch.cuda.CUDAGraph()
+        self.batch_number.zero_()
+        self.optimizer.zero_grad(set_to_none=True)
+        with torch.cuda.graph(graph):
+            self._step(size)
+        return graph.replay
+
+    # -- what the warm-up changes, and putting it back
+
+    def _buffers(self) -> list[torch.Tensor | None]:
+        return [self.optimizer.state[p].get("momentum_buffer") for p in self.model.parameters()]
+
+    def _state(self) -> dict:
+        return {"parameters": [p.detach().clone() for p in self.model.parameters()],
+                "buffers": [None if b is None else b.clone() for b in self._buffers()],
+                "cpu_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state(self.X.device) if self.X.is_cuda else None}
+
+    def _restore(self, saved: dict) -> None:
+        """In place: the graphs hold these very tensors."""
+        with torch.no_grad():
+            for param, value in zip(self.model.parameters(), saved["parameters"]):
+                param.copy_(value)
+            for buffer, value in zip(self._buffers(), saved["buffers"]):
+                if buffer is None:
+                    continue
+                if value is None:
+                    # A run's first step sets the buffer to the gradient; the captured step
+                    # does buffer * momentum + gradient, which from zero is the same.
+                    buffer.zero_()
+                else:
+                    buffer.copy_(value)
+        torch.set_rng_state(saved["cpu_rng"])
+        if saved["cuda_rng"] is not None:
+            torch.cuda.set_rng_state(saved["cuda_rng"], self.X.device)
+
+    # -- an epoch
+
+    def train_epoch(self, generator: torch.Generator) -> EpochStats:
+        """One pass in the order drawn from ``generator``, as q2.train_epoch draws it."""
+        self.model.train()
+        batches = batch_indices(self.X.shape[0], self.batch_size, generator, self.X.device)
+        self.order.copy_(torch.cat(batches))
+        self.batch_number.zero_()
+        self.correct.zero_()
+        for batch in batches:
+            self.replay[len(batch)]()
+        return epoch_stats(self.losses, [len(batch) for batch in batches], self.correct)
