@@ -66,3 +66,22 @@ def test_runs_on_cuda_use_the_graph_and_reach_the_eager_accuracy():
     reference = q2.train("ffn", make_splits(), implementation="reference", **settings)
     assert (fast.extra["training_step"], reference.extra["training_step"]) == ("cuda_graph", "autograd")
     assert round(fast.history[-1]["val_acc"], 3) == round(reference.history[-1]["val_acc"], 3)
+
+
+def test_a_graph_that_cannot_be_captured_falls_back_to_autograd_untouched():
+    # On CPU tensors the capture itself fails (no CUDA): the run must go on as an eager run,
+    # with the warm-up steps undone.
+    X, y = q2.to_tensors(make_splits(), torch.device("cpu"))["train"]
+    settings = dict(learning_rate=0.05, momentum=0.9, batch_size=32)
+    results = []
+    for step in ("cuda_graph", "autograd"):
+        model, optimizer = model_and_optimizer("ffn", settings)
+        torch.manual_seed(1)
+        lines = []
+        run_epoch, used = q2.epoch_runner(step, model, optimizer, X, y, 32, torch.Generator().manual_seed(5),
+                                          lines.append)
+        results.append(([run_epoch() for _ in range(2)], model.state_dict(), used, lines))
+    (fallback_stats, fallback_state, used, lines), (eager_stats, eager_state, _, _) = results
+    assert used == "autograd" and any("could not be captured" in line for line in lines)
+    assert fallback_stats == eager_stats
+    assert all(torch.equal(fallback_state[name], value) for name, value in eager_state.items())

@@ -193,19 +193,24 @@ FAST_STEPS = {"cpu": "fused", "cuda": "cuda_graph"}  # MPS trains with autograd 
 
 
 def epoch_runner(step: str, model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Tensor,
-                 y: torch.Tensor, batch_size: int, generator: torch.Generator) -> Callable[[], EpochStats]:
-    """A function that trains one epoch with `step` ("fused", "cuda_graph" or "autograd")."""
+                 y: torch.Tensor, batch_size: int, generator: torch.Generator,
+                 log: Callable[[str], None] = print) -> tuple[Callable[[], EpochStats], str]:
+    """(a function that trains one epoch with `step`, the step it uses): "fused", "cuda_graph"
+    or "autograd". A CUDA graph that cannot be captured falls back to autograd, and says so."""
     if step == "fused":
         from homework1.q2_fused import FusedSGD
 
         fused = FusedSGD(model, optimizer, X, y, batch_size)
-        return lambda: fused.train_epoch(generator)
+        return (lambda: fused.train_epoch(generator)), step
     if step == "cuda_graph":
         from homework1.q2_graph import GraphedTrainStep
 
-        graphed = GraphedTrainStep(model, optimizer, X, y, batch_size)
-        return lambda: graphed.train_epoch(generator)
-    return lambda: train_epoch(model, optimizer, X, y, batch_size, generator)
+        try:
+            graphed = GraphedTrainStep(model, optimizer, X, y, batch_size)
+            return (lambda: graphed.train_epoch(generator)), step
+        except RuntimeError as err:
+            log(f"WARNING: the CUDA graph could not be captured ({err}); training with the autograd step")
+    return (lambda: train_epoch(model, optimizer, X, y, batch_size, generator)), "autograd"
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -326,7 +331,8 @@ def train(model_name: str, splits: dict, *, epochs: int, batch_size: int, learni
         if checkpoint is not None and not keep_checkpoint:
             checkpoint.unlink(missing_ok=True)
 
-    run_epoch = epoch_runner(training_step, model, optimizer, X_train, y_train, batch_size, shuffle)
+    run_epoch, training_step = epoch_runner(training_step, model, optimizer, X_train, y_train, batch_size,
+                                            shuffle, log)
     run_facts = {"resumed_from_epoch": start_epoch, "implementation": implementation,
                  "training_step": training_step}
     started = time.perf_counter()

@@ -52,10 +52,12 @@ class GraphedTrainStep:
         saved = self._state()
         model.train()
         self.replay = {}
-        for size in sizes:
-            self._warm_up(size, warmup_steps)
-            self.replay[size] = self._capture(size) if capture else self._eager(size)
-        self._restore(saved)
+        try:
+            for size in sizes:
+                self._warm_up(size, warmup_steps)
+                self.replay[size] = self._capture(size) if capture else self._eager(size)
+        finally:  # also when a capture fails: the caller may go on with the eager step
+            self._restore(saved)
 
     # -- one step, on static tensors
 
