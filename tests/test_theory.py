@@ -1,10 +1,6 @@
 """Question 3: features, A_theta, c_theta, constructions of Theta, closed form vs gradient descent."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 import pytest
 
 from homework1 import theory
@@ -228,45 +224,7 @@ def test_regression_task_is_standardised_diabetes():
         theory.regression_task(["bmi", "height"])
 
 
-# ---------------------------------------------------------------- the workflow's entry script
-
-def load_script():
-    path = Path(__file__).resolve().parents[1] / "scripts" / "q3_checks.py"
-    spec = importlib.util.spec_from_file_location("q3_checks", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_q3_script_writes_every_output(tmp_path):
-    script = load_script()
-    outputs = {"checks": tmp_path / "tables" / "checks.csv", "gd_curve": tmp_path / "gd.csv",
-               "k_sweep": tmp_path / "k.csv", "figure_gd": tmp_path / "figs" / "gd.png",
-               "figure_k": tmp_path / "figs" / "k.png"}
-    params = {"identity_dims": [1, 3], "identity_units": [2, 10], "construction_dims": [1, 3],
-              "sweep_dim": 2, "sweep_targets": 1, "sweep_starts": 2, "gd_features": ["bmi", "bp"],
-              "gd_units": [8, 1], "gd_steps": 400, "gd_starts": 1, "gd_gap_tolerance": 1e-3,
-              "rank_deficient_samples": 4}
-    lines = []
-    checks = script.main(params, outputs, lines.append)
-    assert checks["passed"].all(), checks.loc[~checks["passed"], ["claim", "setting", "measured"]]
-    on_disk = pd.read_csv(outputs["checks"])
-    assert list(on_disk.columns) == ["claim", "setting", "measured", "tolerance", "passed", "note"]
-    assert len(on_disk) == len(checks)
-    curve = pd.read_csv(outputs["gd_curve"])
-    assert {"step", "start", "K", "loss", "closed_form_loss"} <= set(curve.columns)
-    assert len(curve) == 2 * 400
-    k = pd.read_csv(outputs["k_sweep"])
-    assert list(k["K"]) == list(range(1, 7))
-    for key in ("figure_gd", "figure_k"):
-        assert outputs[key].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "checks, 0 failed" in lines[-1]
-
-
-def test_q3_script_rejects_unknown_params(tmp_path):
-    with pytest.raises(ValueError, match="unknown q3 parameter"):
-        load_script().main({"sede": 1}, {})
-
+# ---------------------------------------------------------------- helpers
 
 def test_single_thread_restores_the_thread_count():
     import torch
@@ -275,19 +233,3 @@ def test_single_thread_restores_the_thread_count():
     with theory.single_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
-
-
-def test_q3_script_rejects_too_many_rank_deficient_samples(tmp_path):
-    script = load_script()
-    params = {"identity_dims": [1], "identity_units": [1], "construction_dims": [1], "sweep_dim": 1,
-              "sweep_targets": 1, "sweep_starts": 1, "gd_features": ["bmi"], "gd_units": [1], "gd_steps": 5,
-              "gd_starts": 1, "rank_deficient_samples": 3}  # dim phi = 3 for one feature
-    outputs = {k: tmp_path / f"{k}.out" for k in ("checks", "gd_curve", "k_sweep", "figure_gd", "figure_k")}
-    with pytest.raises(ValueError, match="rank_deficient_samples"):
-        script.main(params, outputs)
-
-
-def test_q3_script_has_no_future_import():
-    # Snakemake's script: directive prepends a preamble, after which a __future__ import is a SyntaxError
-    source = (Path(__file__).resolve().parents[1] / "scripts" / "q3_checks.py").read_text()
-    assert "from __future__" not in source

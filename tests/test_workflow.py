@@ -6,6 +6,7 @@ what Snakemake reruns without touching the checkout.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO, make_arrays, nothing_to_do, run_snakemake, snakemake_command
+from tests.conftest import JOB_DETAILS, REPO, make_arrays, nothing_to_do, run_snakemake, snakemake_command
 
 TINY = {
     "dataset": "digits",
@@ -43,7 +44,7 @@ TINY = {
            "sweep_dim": 2, "sweep_targets": 1, "sweep_starts": 1, "gd_features": ["bmi", "bp"],
            "gd_units": [8, 1], "gd_steps": 200, "gd_starts": 1, "rank_deficient_samples": 4},
 }
-COPIED = ["Snakefile", "workflow", "scripts", "src", "config", "envs"]
+COPIED = ["Snakefile", "workflow", "profiles", "scripts", "src", "config", "envs"]
 
 
 def copy_repository(target: Path) -> Path:
@@ -77,7 +78,7 @@ class Workspace:
 def built(tmp_path_factory):
     """One full run of the tiny workflow, shared by the tests that only read it."""
     workspace = Workspace(tmp_path_factory.mktemp("workflow"))
-    workspace.run()
+    workspace.first_run = workspace.run()
     return workspace
 
 
@@ -136,6 +137,25 @@ def test_diverging_run_is_recorded_and_does_not_fail_the_workflow(built):
     selection = pd.read_csv(built.work / "results/tables/selection_q2_ffn_lr.csv")
     assert selection.loc[0, "variant"] == "learning_rate~0.05" and bool(selection.loc[0, "selected"])
     assert (built.work / "results/figures/digits/q2/ffn_lr/learning_rate~10000000000.0.png").exists()
+
+
+def test_terminal_shows_one_line_per_training_job_and_the_log_files_the_rest(built):
+    terminal = built.first_run.stdout + built.first_run.stderr
+    summary = pd.read_csv(built.work / "results/tables/summary.csv")
+    for run in summary.itertuples():
+        name = f"{run.question}/{run.experiment}/{run.variant} seed {run.seed}: {run.status}, "
+        lines = [line for line in terminal.splitlines() if line.startswith(name)]
+        assert len(lines) == 1, name
+        if run.status == "ok":
+            assert re.fullmatch(re.escape(name) + r"test acc \d\.\d{4}, \d+\.\d s on cpu", lines[0])
+    # what data set, Q3, table and figure jobs log, and every epoch, stays in their log files
+    for quiet in ["epoch 1/2", "building digits", "checks, 0 failed", "runs tabulated", "drew ", "wrote ",
+                  "Warning"]:
+        assert quiet not in terminal, quiet
+    # the default profile keeps Snakemake to its progress
+    assert "localrule train_q1:" not in terminal and "steps (100%) done" in terminal
+    assert "mlp epoch 1/2" in (built.work / "logs/runs/digits/q1/mlp/default/seed1.log").read_text()
+    assert "checks, 0 failed" in (built.work / "logs/theory/q3_checks.log").read_text()
 
 
 def test_second_run_does_nothing(built):
@@ -224,6 +244,7 @@ def test_bad_user_data_stops_before_training_and_keeps_earlier_results(built, tm
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert str(user_file) in output and message in output
+    assert "(log: logs/datasets/intel_landscapes.log)" in output  # the job's error names its log
     assert not (built.work / "resources/datasets/intel_landscapes.npz").exists()
     assert not (built.work / "results/runs/intel_landscapes").exists()
     assert {p: p.read_bytes() for p in (built.work / "results/tables").iterdir()} == earlier
@@ -284,7 +305,7 @@ def test_killed_torch_job_resumes_from_its_checkpoint(tmp_path):
     run = "digits/q2/long/default/seed1"
     checkpoint = workspace.work / f"results/checkpoints/{run}.pt"
 
-    process = subprocess.Popen(snakemake_command(workspace.work, config, repo=workspace.repo),
+    process = subprocess.Popen(snakemake_command(workspace.work, config, repo=workspace.repo), cwd=workspace.work,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 300
     while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
@@ -315,6 +336,73 @@ def test_killed_torch_job_resumes_from_its_checkpoint(tmp_path):
     for column in ["train_loss", "train_acc_running", "val_loss", "val_acc"]:
         np.testing.assert_allclose(resumed[column], expected[column], rtol=1e-12, err_msg=column)
     assert summary["test_acc"] == uninterrupted.test_acc
+
+
+@contextlib.contextmanager
+def mounted(kind: str, directory: Path):
+    """``directory`` as a small tmpfs ("full") or bind-mounted read-only ("read-only"), for
+    the duration; needs root (root is not stopped by chmod, so mounts stand in for it)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a full or read-only directory needs root")
+    if kind == "full":
+        commands = [["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(directory)]]
+    else:
+        commands = [["mount", "--bind", str(directory), str(directory)],
+                    ["mount", "-o", "remount,bind,ro", str(directory)]]
+    mounts = 0
+    try:
+        for command in commands:
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                pytest.skip(f"this machine does not allow {' '.join(command)}: {done.stderr.strip()}")
+            mounts = 1
+        yield
+    finally:
+        if mounts:
+            subprocess.run(["umount", str(directory)], check=True)
+
+
+def fill(directory: Path) -> None:
+    """Write into ``directory`` until its file system is full."""
+    with contextlib.suppress(OSError), open(directory / "filler", "wb") as handle:
+        while True:
+            handle.write(bytes(4096))
+            handle.flush()
+
+
+@pytest.mark.parametrize("kind, cause", [("full", "no space left on device"),
+                                         ("read-only", "read-only file system")])
+def test_a_full_or_read_only_disk_is_named_and_leaves_earlier_results_intact(tmp_path, kind, cause):
+    workspace = Workspace(tmp_path)
+    config = dict(TINY, q1={"perceptron": TINY["q1"]["perceptron"]}, checkpoint_every=2, keep_checkpoints=True,
+                  q2={"long": {"model": "ffn", "epochs": 4, "batch_size": 64, "hidden_size": 16}})
+    run = "digits/q2/long/default/seed1"
+    targets = [f"results/runs/{run}/summary.json", "results/runs/digits/q1/perceptron/default/seed1/summary.json"]
+    workspace.run(config, *targets)
+    checkpoint = workspace.work / f"results/checkpoints/{run}.pt"
+    previous_checkpoint = checkpoint.read_bytes()  # kept: the run's final state, epoch 4
+    earlier = {path: path.read_bytes() for path in (workspace.work / "results").rglob("*") if path.is_file()}
+
+    longer = copy.deepcopy(config)
+    longer["q2"]["long"]["epochs"] = 8  # resumes at epoch 4, then must write a checkpoint at epoch 6
+    with mounted(kind, checkpoint.parent):
+        if kind == "full":
+            checkpoint.write_bytes(previous_checkpoint)
+            fill(checkpoint.parent)
+        result = workspace.run(longer, *targets, check=False)
+        assert checkpoint.read_bytes() == previous_checkpoint
+        assert sorted(path.name for path in checkpoint.parent.iterdir()) in (["seed1.pt"], ["filler", "seed1.pt"])
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"cannot write results/checkpoints/{run}.pt: {cause}. To fix:" in output
+    assert f"earlier results and checkpoints are unchanged (log: logs/runs/{run}.log)" in output
+    assert "Traceback" not in output and "enforce fail" not in output
+    # the failed run left no output to be taken as complete; every other result is as it was
+    assert not (workspace.work / f"results/runs/{run}").exists() or not any(
+        (workspace.work / f"results/runs/{run}").iterdir())
+    after = {path: path.read_bytes() for path in (workspace.work / "results").rglob("*") if path.is_file()}
+    assert after == {path: data for path, data in earlier.items() if f"results/runs/{run}/" not in str(path)}
 
 
 def test_homework_data_set_built_from_the_public_archive(tmp_path):
@@ -353,7 +441,7 @@ def test_synthetic_stand_in_is_named_as_such_everywhere(tmp_path):
 
 @pytest.mark.parametrize("device, asks_for_gpu", [("auto", True), ("cuda:0", True), ("cpu", False), ("mps", False)])
 def test_torch_jobs_ask_for_a_gpu_only_where_they_may_use_cuda(built, device, asks_for_gpu):
-    result = built.run(TINY, "--dry-run", "--forcerun", "train_q2", "--config", f"device={device}")
+    result = built.run(TINY, "--dry-run", *JOB_DETAILS, "--forcerun", "train_q2", "--config", f"device={device}")
     resources = [line for line in result.stdout.splitlines() if "resources:" in line and "runtime=240" in line]
     assert len(resources) == 4  # every torch job of the tiny config
     assert all(("gpu=1" in line) == asks_for_gpu for line in resources)

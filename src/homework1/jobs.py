@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from contextlib import contextmanager
@@ -9,37 +10,83 @@ from pathlib import Path
 
 from homework1.data import DataError
 
+# Failures to write that a user fixes on their side: (the cause, what to do).
+DISK_PROBLEMS = {
+    errno.ENOSPC: ("no space left on device", "free some space there"),
+    errno.EDQUOT: ("disk quota exceeded", "free some space there or raise the quota"),
+    errno.EACCES: ("permission denied", "make it writable for you"),
+    errno.EPERM: ("operation not permitted", "make it writable for you"),
+    errno.EROFS: ("read-only file system", "make it writable, or run the workflow in a writable directory"),
+}
+
+
+def failure_message(err: BaseException) -> str | None:
+    """One line for a failure the user can fix without a traceback, else None.
+
+    Data errors already say what is wrong and where. A full or unwritable disk
+    is named with its path; every output is written to a temporary file and
+    renamed, so nothing written before (results, checkpoints) was touched.
+    """
+    if isinstance(err, DataError):
+        return str(err)
+    if isinstance(err, OSError) and err.errno in DISK_PROBLEMS:
+        cause, remedy = DISK_PROBLEMS[err.errno]
+        where = err.filename or "an output of this job"
+        return (f"cannot write {where}: {cause}. To fix: {remedy}, then rerun the workflow; "
+                f"earlier results and checkpoints are unchanged")
+    return None
+
+
+def _terminal_lines(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR or getattr(record, "terminal", False)
+
 
 @contextmanager
 def job_log(path, name: str = "homework1"):
-    """Log to ``path`` and to stderr; yield a print-like ``log`` function.
+    """Log to ``path``; yield ``log(*parts, terminal=False)``, a print-like function.
 
-    A data error is logged as one clear line (no traceback: the message says
-    what is wrong and where); anything else with its traceback. Both re-raise,
-    so Snakemake marks the job failed and removes its partial outputs.
+    The log file gets every line. The terminal (stderr, which Snakemake shows)
+    gets only errors and the lines logged with ``terminal=True``: a training
+    job's one-line result. Jobs that only build data, tables or figures say
+    nothing there when they succeed.
+
+    A failure the user can fix (bad data, a full or unwritable disk) is logged
+    as one clear line, other failures with their traceback; either names the
+    log file and re-raises, so Snakemake marks the job failed and removes its
+    partial outputs.
     """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     logger = logging.getLogger(name)
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    formatter = logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    handlers = [logging.FileHandler(path, mode="w"), logging.StreamHandler(sys.stderr)]
+    to_file = logging.FileHandler(path, mode="w")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    to_terminal = logging.StreamHandler(sys.stderr)
+    to_terminal.addFilter(_terminal_lines)
+    handlers = [to_file, to_terminal]
     for handler in handlers:
-        handler.setFormatter(formatter)
         logger.addHandler(handler)
+    # a library's warnings (a figure without a legend, say) go to the file too, not to the terminal
+    logging.captureWarnings(True)
+    warnings_logger = logging.getLogger("py.warnings")
+    warnings_logger.propagate = False
+    warnings_logger.addHandler(to_file)
 
-    def log(*parts) -> None:
-        logger.info(" ".join(str(part) for part in parts))
+    def log(*parts, terminal: bool = False) -> None:
+        logger.info(" ".join(str(part) for part in parts), extra={"terminal": terminal})
 
     try:
         yield log
-    except DataError as err:
-        logger.error("ERROR: %s", err)
+    except Exception as err:
+        message = failure_message(err)
+        if message is None:
+            logger.exception("ERROR: the job failed (log: %s)", path)
+            raise
+        logger.error("ERROR: %s (log: %s)", message, path)
         raise SystemExit(1) from err
-    except Exception:
-        logger.exception("ERROR: the job failed")
-        raise
     finally:
+        logging.captureWarnings(False)
+        warnings_logger.removeHandler(to_file)
         for handler in handlers:
             logger.removeHandler(handler)
             handler.close()
@@ -50,18 +97,19 @@ def run_training_job(snakemake, question: str, train, add_bias, **train_options)
 
     ``train(model, splits, seed=..., log=..., **hparams, **train_options)`` is the
     question's trainer; ``add_bias(model)`` says whether its features get the bias 1.
+    The job's one line on the terminal says how the run ended.
     """
     # imported here, not at the top: the many jobs that only log need no runs.py
     from homework1.data import load_splits, sha256_file
-    from homework1.runs import summarize, write_run_outputs
+    from homework1.runs import STATUS_OK, summarize, write_run_outputs
 
     wildcards = snakemake.wildcards
     with job_log(snakemake.log[0]) as log:
         hparams = dict(snakemake.params.hparams)
         model = hparams.pop("model")
         seed = snakemake.params.seed
-        log(f"{question}/{wildcards.experiment}/{wildcards.variant} seed {seed}: "
-            f"{model} {hparams} on {wildcards.dataset}")
+        run = f"{question}/{wildcards.experiment}/{wildcards.variant} seed {seed}"
+        log(f"{run}: {model} {hparams} on {wildcards.dataset}")
         splits = load_splits(snakemake.input.data, add_bias=add_bias(model))
         result = train(model, splits, seed=seed, log=log, **hparams, **train_options)
         dataset = snakemake.params.dataset | {"sha256": sha256_file(snakemake.input.data)}
@@ -69,5 +117,5 @@ def run_training_job(snakemake, question: str, train, add_bias, **train_options)
                     "variant": wildcards.variant, "seed": seed, "model": model}
         summary = summarize(result, identity, hparams, dataset)
         write_run_outputs(result, summary, snakemake.output.metrics, snakemake.output.summary)
-        log(f"status {result.status}: test accuracy {result.test_acc} on {result.device}"
-            + (f" ({result.message})" if result.message else ""))
+        outcome = f"test acc {result.test_acc:.4f}" if result.status == STATUS_OK else result.message
+        log(f"{run}: {result.status}, {outcome}, {result.wall_time_s:.1f} s on {result.device}", terminal=True)

@@ -24,10 +24,10 @@ with exactly the numbers of an uninterrupted one.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import random
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from homework1.runs import STATUS_DIVERGED, STATUS_OK, TrainResult
+from homework1.runs import STATUS_DIVERGED, STATUS_OK, TrainResult, atomic_write
 
 MODEL_NAMES = ("logreg", "ffn")
 IMPLEMENTATIONS = ("fast", "reference")
@@ -233,16 +233,14 @@ def _restore_rng_states(states: dict, device: torch.device) -> None:
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
-    """Write atomically: a kill mid-write leaves the previous checkpoint intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write atomically: a kill or a full disk mid-write leaves the previous checkpoint intact.
+
+    Serialised in memory first, so that a failing write is a plain OSError naming
+    the file, not an error from inside torch's zip writer.
+    """
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(buffer.getbuffer()))
 
 
 def load_checkpoint(path: Path) -> dict:

@@ -104,19 +104,30 @@ def summarize(result: TrainResult, identity: dict, hparams: dict, dataset: dict)
     }
 
 
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+def atomic_write(path, write) -> None:
+    """``write(tmp)`` a temporary file beside ``path``, then rename it to ``path``.
+
+    A reader never sees a partial file, and a failure (a kill, a full disk)
+    leaves whatever was at ``path`` before untouched. A failure to write is
+    raised as an OSError naming ``path`` (not the temporary file).
+    """
+    path = Path(path)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as err:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError) and err.errno is not None:
+            raise OSError(err.errno, err.strerror, str(path)) from err
         raise
 
 
 def write_run_outputs(result: TrainResult, summary: dict, metrics_path, summary_path) -> None:
-    _atomic_write(Path(metrics_path), lambda tmp: result.metrics_frame().to_csv(tmp, index=False))
-    _atomic_write(Path(summary_path),
-                  lambda tmp: Path(tmp).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n"))
+    atomic_write(metrics_path, lambda tmp: result.metrics_frame().to_csv(tmp, index=False))
+    atomic_write(summary_path,
+                 lambda tmp: Path(tmp).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n"))

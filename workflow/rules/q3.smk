@@ -2,7 +2,7 @@
 
 rule q3_checks:
     input:
-        code=package_files("theory"),
+        code=package_files("theory", "q3_checks"),
     output:
         checks=report(
             "results/theory/q3_checks.csv",

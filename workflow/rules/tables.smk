@@ -30,12 +30,7 @@ rule summary_tables:
 
 rule select_best:
     input:
-        summary=report(
-            "results/tables/summary.csv",
-            caption="../report/tables.rst",
-            category="tables",
-            labels={"table": "summary: one row per run"},
-        ),
+        summary="results/tables/summary.csv",
         code=package_files("tables"),
     output:
         csv=report(
@@ -57,18 +52,8 @@ rule select_best:
 
 rule reproduction_tables:
     input:
-        summary=report(
-            "results/tables/summary.csv",
-            caption="../report/tables.rst",
-            category="tables",
-            labels={"table": "summary: one row per run"},
-        ),
-        by_config=report(
-            "results/tables/by_config.csv",
-            caption="../report/tables.rst",
-            category="tables",
-            labels={"table": "by configuration: mean and std over seeds"},
-        ),
+        summary="results/tables/summary.csv",
+        by_config="results/tables/by_config.csv",
         report_numbers=REPORT_NUMBERS,
         report_comparisons=REPORT_COMPARISONS,
         metrics=run_outputs("metrics.csv", questions=("q1",)),

@@ -1,0 +1,315 @@
+"""Question 3 checked numerically: the table of claims, the GD curve, the K sweep and two figures.
+
+``run_checks(params, outputs, log)`` writes them all (the rule ``q3_checks``
+calls it through scripts/q3_checks.py). Every parameter has a default in
+DEFAULT_PARAMS; ``settle_params`` fills them in and checks the one setting
+that depends on another.
+
+Claims checked (one row each in the checks CSV: claim, setting, measured,
+tolerance, passed, note):
+  1. dim phi = (D+1)(D+2)/2; h = A_theta phi(x) and y = c_theta^T phi(x) to
+     machine precision for random Theta and x.
+  2. Any c is reached: the report's construction with K >= dim phi, and an
+     explicit one with only K = D units (one per eigenvector of the quadratic
+     part Q of c); fewer than D units cannot work, because the quadratic part
+     of c_theta, -sum_j v_j w_j w_j^T, has rank <= K.
+  3. The squared loss has the closed-form global minimum: full-batch gradient
+     descent on Theta never goes below it and reaches it when K >= dim phi;
+     with a rank-deficient Phi the normal equations break down while lstsq
+     still gives the (minimum-norm, non-unique) minimiser.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from homework1 import theory  # noqa: E402
+
+DEFAULT_PARAMS = {
+    "seed": 42,
+    # identities h = A phi(x), y = c^T phi(x): every (D, K) pair, on identity_samples random x
+    "identity_dims": [1, 2, 5, 10],
+    "identity_units": [1, 3, 20, 100],
+    "identity_samples": 100,
+    "tolerance": 1e-12,  # max error relative to max|h| (or max|y|)
+    # reaching a given c: the report's construction with K = multiple * dim phi, the K = D one
+    "construction_dims": [1, 2, 5, 10],
+    "construction_multiples": [1, 2],
+    "reach_tolerance": 1e-8,  # ||c_theta - c|| for the constructions
+    "construction_epsilon": 1e-6,  # the epsilon of "within epsilon" when Q is singular
+    # best ||c_theta - c|| over Theta as K shrinks (L-BFGS, several starts, float64)
+    "sweep_dim": 4,
+    "sweep_targets": 3,
+    "sweep_starts": 3,
+    "sweep_max_iter": 200,
+    "sweep_tolerance": 1e-6,
+    # gradient descent on Theta vs the closed form, on scikit-learn's diabetes data
+    "gd_features": ["bmi", "bp", "s5", "s1"],
+    "gd_units": [20, 4, 2],
+    "gd_steps": 3000,
+    "gd_starts": 3,
+    "gd_lr": 0.2,
+    "gd_init_scale": 0.5,
+    # final (L - L*) / L* of the worst start, K >= dim phi: GD creeps the last
+    # digits towards the floor, so 3000 steps reach 1e-6 from some starts only
+    "gd_gap_tolerance": 1e-4,
+    # rank-deficient Phi: the first rank_deficient_samples rows (< dim phi) give N < dim phi;
+    # left unset, it is at most dim phi - 1 of the gd_features (see settle_params)
+    "rank_deficient_samples": 10,
+    "condition_threshold": 1e12,  # cond(Phi^T Phi) above this counts as numerically singular
+}
+
+
+def settle_params(options: dict) -> dict:
+    """Every parameter of the checks: ``options`` over DEFAULT_PARAMS.
+
+    rank_deficient_samples must be below dim phi = (D+1)(D+2)/2 of the regression
+    task, D = len(gd_features). Left unset it adapts to the features (the default,
+    or dim phi - 1 if that is smaller); set out of range it raises a ValueError
+    naming the key and the allowed range.
+    """
+    unknown = set(options) - set(DEFAULT_PARAMS)
+    if unknown:
+        raise ValueError(f"unknown q3 parameter(s): {sorted(unknown)}; known: {sorted(DEFAULT_PARAMS)}")
+    params = {**DEFAULT_PARAMS, **options}
+    D = len(params["gd_features"])
+    dim_phi = theory.feature_dim(D)
+    if "rank_deficient_samples" not in options:
+        params["rank_deficient_samples"] = min(DEFAULT_PARAMS["rank_deficient_samples"], dim_phi - 1)
+    elif not 1 <= params["rank_deficient_samples"] < dim_phi:
+        raise ValueError(
+            f"q3: rank_deficient_samples = {params['rank_deficient_samples']} is out of range: with the "
+            f"{D} gd_features {params['gd_features']}, dim phi = {dim_phi}, and the N < dim phi case needs "
+            f"1 <= rank_deficient_samples <= {dim_phi - 1} (or leave it unset: it adapts)")
+    return params
+
+
+def check(rows, claim, setting, measured, tolerance, passed, note=""):
+    rows.append({"claim": claim, "setting": setting, "measured": float(measured),
+                 "tolerance": float(tolerance), "passed": bool(passed), "note": note})
+
+
+def identity_checks(p, rows, log):
+    rng = np.random.default_rng(p["seed"])
+    for D in p["identity_dims"]:
+        n_features = theory.phi(rng.normal(size=(2, D))).shape[1]
+        check(rows, "dim phi = (D+1)(D+2)/2", f"D={D}", n_features, theory.feature_dim(D),
+              n_features == theory.feature_dim(D))
+        for K in p["identity_units"]:
+            r = theory.identity_errors(D, K, p["identity_samples"], rng)
+            setting = f"D={D}, K={K}, N={p['identity_samples']}"
+            check(rows, "h = A_theta phi(x)", setting, r["h_relative_error"], p["tolerance"],
+                  r["h_relative_error"] < p["tolerance"], f"max abs error {r['h_max_abs_error']:.2e}")
+            check(rows, "y = c_theta^T phi(x)", setting, r["y_relative_error"], p["tolerance"],
+                  r["y_relative_error"] < p["tolerance"], f"max abs error {r['y_max_abs_error']:.2e}")
+    log(f"identities checked for D in {p['identity_dims']}, K in {p['identity_units']}")
+
+
+def construction_checks(p, rows, log):
+    rng = np.random.default_rng(p["seed"] + 1)
+    tol = p["reach_tolerance"]
+    for D in p["construction_dims"]:
+        P = theory.feature_dim(D)
+        c = rng.normal(size=P)
+        for m in p["construction_multiples"]:
+            _, info = theory.theta_from_c(c, m * P, rng)
+            check(rows, "report's construction (K >= dim phi) reaches c", f"D={D}, K={m * P}",
+                  info["error"], tol, info["error"] < tol,
+                  f"cond(A_theta) = {info['condition']:.3g}; v0 = c_1, A^T v = c - c_1 e_1 by lstsq")
+        error = np.linalg.norm(theory.c_theta(**theory.theta_from_c_eigen(c, D)) - c)
+        min_eig = np.abs(np.linalg.eigvalsh(theory.split_c(c)[2])).min()
+        check(rows, "explicit construction with K = D units reaches c", f"D={D}, K={D}, dim phi={P}",
+              error, tol, error < tol, f"one unit per eigenvector of Q; min |eigenvalue| {min_eig:.3g}")
+    # A singular quadratic part is only reached within epsilon by this construction. With
+    # D = 1 and c = 1 + 2x no single unit works exactly (-v w^2 = 0 forces v (1 - 2b) w = 0),
+    # but one unit with curvature ~epsilon and a large bias gets within epsilon.
+    eps = p["construction_epsilon"]
+    c = np.array([1.0, 2.0, 0.0])
+    error = np.linalg.norm(theory.c_theta(**theory.theta_from_c_eigen(c, 1, eps)) - c)
+    check(rows, "singular Q (affine c) reached within epsilon by K = D", "D=1, K=1, c=(1, 2, 0)",
+          error, eps, error < eps, "not reachable exactly with one unit: it needs curvature of size ~epsilon")
+    log("constructions checked")
+
+
+def sweep_checks(p, rows, log):
+    D, tol = p["sweep_dim"], p["sweep_tolerance"]
+    P = theory.feature_dim(D)
+    sweep = theory.k_sweep(D, list(range(1, P + 1)), p["sweep_targets"], p["sweep_starts"], tol,
+                           p["seed"], p["sweep_max_iter"])
+    summary = theory.summarise_k_sweep(sweep, tol)
+    reached = summary.loc[summary["targets_reached"] == summary["n_targets"], "K"]
+    k_min = int(reached.min()) if len(reached) else P + 1
+    setting = f"D={D}, dim phi={P}, {p['sweep_targets']} targets c ~ N(0, I), {p['sweep_starts']} starts"
+    check(rows, "optimisation reaches every sampled c with K <= dim phi units", setting, k_min, P, k_min <= P,
+          f"smallest K reaching all targets by L-BFGS; proven minimum is D = {D}; targets reached at K = D: "
+          f"{int(summary.loc[summary['K'] == D, 'targets_reached'].iloc[0])}/{p['sweep_targets']}")
+    below = sweep[sweep["K"] < D]
+    if len(below):
+        check(rows, "K < D units cannot reach c (rank of the quadratic part <= K)", setting,
+              below["best_error"].min(), tol, below["best_error"].min() > tol,
+              f"smallest rank lower bound for K < D: {below['lower_bound'].min():.3g}")
+    slack = (sweep["best_error"] - sweep["lower_bound"]).min()
+    check(rows, "optimised error never below the rank lower bound", setting, slack, 1e-12, slack > -1e-12,
+          "min over (K, target) of best_error - lower_bound; a negative value would be a bug")
+    worst = sweep["construction_error"].max()
+    check(rows, "explicit K >= D construction reaches every sampled c", setting, worst, p["reach_tolerance"],
+          worst < p["reach_tolerance"], "max over K >= D and targets")
+    log(f"K sweep: smallest K reaching every target by optimisation = {k_min} (D = {D}, dim phi = {P})")
+    log("\n" + summary.to_string(index=False))
+    return summary
+
+
+def gd_checks(p, X, y, rows, log):
+    Phi = theory.phi(X)
+    P = Phi.shape[1]
+    ls = theory.least_squares(Phi, y)
+    ne = theory.normal_equations(Phi, y)
+    floor = ls["loss"]
+    diff = np.linalg.norm(ne["c"] - ls["c"]) / np.linalg.norm(ls["c"])
+    task = f"diabetes, features {'/'.join(p['gd_features'])}, N={len(y)}, D={X.shape[1]}, dim phi={P}"
+    check(rows, "closed form (Phi^T Phi)^-1 Phi^T y equals lstsq (full rank)", task, diff, 1e-8, diff < 1e-8,
+          f"rank {ls['rank']}, cond(Phi^T Phi) = {ne['condition']:.3g}, closed-form loss {floor:.6g}")
+    log(f"closed-form loss {floor:.10g} ({task})")
+    # The global minimum is already a K = D network: build it explicitly.
+    explicit = theory.theta_from_c_eigen(ls["c"], X.shape[1])
+    gap = abs(theory.squared_loss(Phi, theory.c_theta(**explicit), y) - floor) / floor
+    _, network_y = theory.forward(X, **explicit)
+    check(rows, "a K = D network attains the closed-form minimum (explicit construction)",
+          f"{task}, K={X.shape[1]}", gap, 1e-10, gap < 1e-10,
+          f"relative loss difference; network output vs Phi c* max abs {np.abs(network_y - Phi @ ls['c']).max():.2e}; "
+          f"min |eigenvalue| of Q(c*) {np.abs(np.linalg.eigvalsh(theory.split_c(ls['c'])[2])).min():.3g}")
+    curves = []
+    for K in p["gd_units"]:
+        finals, distances, statuses = [], [], []
+        for start in range(p["gd_starts"]):
+            run = theory.train_network(X, y, K, p["gd_steps"], p["gd_lr"], p["seed"] + 100 * K + start,
+                                       p["gd_init_scale"])
+            losses = run["losses"]
+            curves.append(pd.DataFrame({"step": np.arange(len(losses)), "start": start, "K": K, "loss": losses,
+                                        "closed_form_loss": floor, "relative_gap": (losses - floor) / floor}))
+            statuses.append(run["status"])
+            finals.append((losses[-1] - floor) / floor if len(losses) else np.inf)
+            distances.append(np.linalg.norm(theory.c_theta(**run["theta"]) - ls["c"]) / np.linalg.norm(ls["c"]))
+        runs = pd.concat(curves[-p["gd_starts"]:])
+        lowest = runs["relative_gap"].min()
+        setting = f"{task}, K={K}, {p['gd_starts']} starts, {p['gd_steps']} steps, lr {p['gd_lr']}"
+        note = (f"final relative gaps {', '.join(f'{g:.2e}' for g in finals)}; "
+                f"||c_theta - c*|| / ||c*|| {', '.join(f'{d:.2e}' for d in distances)}; status {'/'.join(statuses)}")
+        check(rows, "GD loss never below the closed-form floor", setting, lowest, 1e-12, lowest > -1e-12, note)
+        if K >= P:
+            worst = max(finals)
+            check(rows, "GD with K >= dim phi reaches the closed-form floor", setting, worst,
+                  p["gd_gap_tolerance"], worst < p["gd_gap_tolerance"], "worst start's final relative gap")
+        log(f"GD K={K}: {note}")
+    return pd.concat(curves, ignore_index=True), floor, P, X.shape[1]
+
+
+def rank_deficiency_checks(p, X, y, floor, rows, log):
+    """``floor``: the closed-form loss of the full-rank task (X, y)."""
+    cases = {
+        "duplicated feature": (np.hstack([X, X[:, :1]]), y),
+        "N < dim phi": (X[:p["rank_deficient_samples"]], y[:p["rank_deficient_samples"]]),
+    }
+    for name, (Xc, yc) in cases.items():
+        r = theory.rank_deficiency(Xc, yc)
+        setting = f"{name}: N={r['N']}, dim phi={r['dim_phi']}, rank {r['rank']}"
+        if r["normal_equations_error"]:
+            outcome = f"np.linalg.solve raised: {r['normal_equations_error']}"
+        else:
+            outcome = (f"np.linalg.solve returned c with loss {r['normal_equations_loss']:.6g} "
+                       f"(lstsq {r['lstsq_loss']:.6g}) and norm {r['normal_equations_norm']:.3g} "
+                       f"(lstsq {r['lstsq_norm']:.3g})")
+        check(rows, "normal equations numerically singular", setting, r["gram_condition"],
+              p["condition_threshold"], r["gram_condition"] > p["condition_threshold"], outcome)
+        check(rows, "Phi rank-deficient (lstsq rank < dim phi)", setting, r["rank"], r["dim_phi"],
+              r["rank"] < r["dim_phi"], f"null space of dimension {r['nullity']}")
+        change = abs(r["shifted_loss"] - r["lstsq_loss"]) / max(r["lstsq_loss"], 1e-300)
+        if name == "N < dim phi":  # the minimum is an interpolation, loss ~ 0: compare on the scale of y
+            change = abs(r["shifted_loss"] - r["lstsq_loss"]) / (0.5 * np.mean(yc**2))
+        check(rows, "minimiser not unique: a null-space step keeps the loss", setting, change, 1e-10, change < 1e-10,
+              f"c moved by {r['shift_distance']:.3g}; lstsq norm {r['lstsq_norm']:.3g} < shifted norm "
+              f"{r['shifted_norm']:.3g} (lstsq is the minimum-norm minimiser)")
+        if name == "duplicated feature":
+            gap = abs(r["lstsq_loss"] - floor) / floor
+            check(rows, "lstsq on rank-deficient Phi attains the minimal loss", setting, gap, 1e-10, gap < 1e-10,
+                  "same column space as the de-duplicated full-rank problem; relative loss difference")
+        else:
+            check(rows, "lstsq interpolates when N < dim phi", setting, r["lstsq_loss"], 1e-20,
+                  r["lstsq_loss"] < 1e-20, "loss at the minimum-norm solution")
+        log(f"rank deficiency, {setting}: cond(Phi^T Phi) {r['gram_condition']:.3g}; {outcome}")
+
+
+def plot_gd(curve, floor, P, D, path):
+    fig, (ax_loss, ax_gap) = plt.subplots(1, 2, figsize=(11, 4.2))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (K, runs) in enumerate(curve.groupby("K", sort=False)):
+        for start, run in runs.groupby("start"):
+            label = f"K = {K}" if start == 0 else None
+            ax_loss.plot(run["step"], run["loss"], color=colors[i % len(colors)], alpha=0.8, lw=1, label=label)
+            ax_gap.plot(run["step"], np.maximum(run["relative_gap"], 1e-17), color=colors[i % len(colors)],
+                        alpha=0.8, lw=1, label=label)
+    ax_loss.axhline(floor, color="black", ls="--", lw=1, label=f"closed form {floor:.4f}")
+    ax_loss.set(yscale="log", xlabel="gradient-descent step", ylabel="training loss (1/2N) sum (y_hat - y)^2",
+                title="loss per step, closed-form floor dashed")
+    ax_gap.set(yscale="log", xlabel="gradient-descent step", ylabel="(loss - closed form) / closed form",
+               title=f"gap to the floor (D = {D}, dim phi = {P})")
+    ax_loss.legend()
+    ax_gap.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_k(summary, tolerance, path):
+    D, P = int(summary["D"].iloc[0]), int(summary["dim_phi"].iloc[0])
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    floor = 1e-17  # exact zeros, drawn at the bottom of the log axis
+    ax.plot(summary["K"], np.maximum(summary["best_error"], floor), "o-", label="optimised, worst target")
+    ax.plot(summary["K"], np.maximum(summary["median_error"], floor), ".:", label="optimised, median target")
+    bound = summary[summary["lower_bound"] > 0]  # zero from K = D on
+    ax.plot(bound["K"], bound["lower_bound"], "s--", ms=4, label="rank lower bound")
+    ax.plot(summary["K"], np.maximum(summary["construction_error"], floor), "x", label="explicit construction")
+    ax.axhline(tolerance, color="gray", lw=1, ls=":", label=f"tolerance {tolerance:g}")
+    ax.axvline(D, color="black", lw=1, ls="--")
+    ax.axvline(P, color="black", lw=1, ls="-.")
+    ax.text(D, 1, f" D = {D}", va="top")
+    ax.text(P, 1, f" dim phi = {P}", va="top", ha="right")
+    ax.set(yscale="log", xlabel="hidden units K", ylabel="min over Theta of ||c_theta - c||",
+           title="reaching a random c with K units")
+    ax.legend(loc="center right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def run_checks(params: dict, outputs: dict, log=print) -> pd.DataFrame:
+    """Every check, table and figure; ``outputs`` maps checks, gd_curve, k_sweep,
+    figure_gd and figure_k to their paths. Returns the checks table."""
+    p = settle_params(params)
+    log(f"params: {p}")
+    rows = []
+    identity_checks(p, rows, log)
+    construction_checks(p, rows, log)
+    summary = sweep_checks(p, rows, log)
+    X, y = theory.regression_task(p["gd_features"])  # the real regression task of claim 4
+    curve, floor, P, D = gd_checks(p, X, y, rows, log)
+    rank_deficiency_checks(p, X, y, floor, rows, log)
+    checks = pd.DataFrame(rows)
+    for key in ("checks", "gd_curve", "k_sweep", "figure_gd", "figure_k"):
+        Path(outputs[key]).parent.mkdir(parents=True, exist_ok=True)
+    checks.to_csv(outputs["checks"], index=False)
+    curve.to_csv(outputs["gd_curve"], index=False)
+    summary.to_csv(outputs["k_sweep"], index=False)
+    plot_gd(curve, floor, P, D, outputs["figure_gd"])
+    plot_k(summary, p["sweep_tolerance"], outputs["figure_k"])
+    failed = checks.loc[~checks["passed"]]
+    log(f"{len(checks)} checks, {len(failed)} failed" + ("".join(
+        f"\n  FAILED {r.claim} [{r.setting}]: {r.measured:.3g} vs {r.tolerance:.3g}" for r in failed.itertuples())))
+    return checks

@@ -1,0 +1,72 @@
+"""What every job shares: its log (the file gets everything, the terminal little), clear
+failures and atomic writes."""
+
+import errno
+import warnings
+from pathlib import Path
+
+import pytest
+
+from homework1.data import DataError
+from homework1.jobs import job_log
+from homework1.runs import atomic_write
+
+
+def test_the_file_gets_every_line_the_terminal_only_marked_ones(tmp_path, capfd):
+    path = tmp_path / "logs" / "job.log"
+    with job_log(path) as log:
+        log("epoch", 1, "of", 2)
+        log("the run's result", terminal=True)
+        warnings.warn("a library's warning")
+    terminal = capfd.readouterr().err
+    assert terminal == "the run's result\n"
+    text = path.read_text()
+    assert "epoch 1 of 2" in text and "the run's result" in text and "a library's warning" in text
+
+
+def test_a_data_error_is_one_line_naming_the_log(tmp_path, capfd):
+    path = tmp_path / "job.log"
+    with pytest.raises(SystemExit), job_log(path):
+        raise DataError("data.npz: array 'x' is wrong")
+    terminal = capfd.readouterr().err
+    assert terminal == f"ERROR: data.npz: array 'x' is wrong (log: {path})\n"
+    assert "array 'x' is wrong" in path.read_text()
+
+
+@pytest.mark.parametrize("code, cause, remedy", [
+    (errno.ENOSPC, "no space left on device", "free some space"),
+    (errno.EDQUOT, "disk quota exceeded", "free some space"),
+    (errno.EACCES, "permission denied", "make it writable"),
+    (errno.EROFS, "read-only file system", "make it writable"),
+])
+def test_a_full_or_unwritable_disk_is_one_line_naming_path_cause_and_remedy(tmp_path, capfd, code, cause,
+                                                                           remedy):
+    with pytest.raises(SystemExit), job_log(tmp_path / "job.log"):
+        raise OSError(code, "from the system", "results/x.pt")
+    terminal = capfd.readouterr().err
+    assert terminal.count("\n") == 1 and "Traceback" not in terminal
+    assert f"cannot write results/x.pt: {cause}" in terminal and remedy in terminal
+    assert "earlier results and checkpoints are unchanged" in terminal
+
+
+def test_other_failures_keep_their_traceback(tmp_path, capfd):
+    with pytest.raises(ZeroDivisionError), job_log(tmp_path / "job.log"):
+        1 / 0
+    terminal = capfd.readouterr().err
+    assert "Traceback" in terminal and "ZeroDivisionError" in terminal
+    assert f"(log: {tmp_path / 'job.log'})" in terminal
+
+
+def test_atomic_write_keeps_the_previous_file_and_names_the_target(tmp_path):
+    target = tmp_path / "out" / "state.pt"
+    atomic_write(target, lambda tmp: Path(tmp).write_bytes(b"first"))
+
+    def fail(tmp):
+        Path(tmp).write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError) as caught:
+        atomic_write(target, fail)
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(target)
+    assert target.read_bytes() == b"first"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["state.pt"]  # no temporary file left
