@@ -1,10 +1,12 @@
 """Train one Question 2 PyTorch model (rule `train_q2`)."""
 
+import numpy as np
+
 from homework1 import q2
 from homework1.jobs import run_training_job
 
 run_training_job(
-    snakemake, "q2", q2.train, add_bias=lambda model: False,
+    snakemake, "q2", q2.train, add_bias=lambda model: False, features_dtype=np.float32,
     device=snakemake.params.device,
     threads=snakemake.threads,
     implementation=snakemake.params.implementation,

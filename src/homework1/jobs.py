@@ -8,6 +8,8 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
 from homework1.data import DataError
 
 # Failures to write that a user fixes on their side: (the cause, what to do).
@@ -92,11 +94,13 @@ def job_log(path, name: str = "homework1"):
             handler.close()
 
 
-def run_training_job(snakemake, question: str, train, add_bias, **train_options) -> None:
+def run_training_job(snakemake, question: str, train, add_bias, features_dtype=np.float64,
+                     **train_options) -> None:
     """The body of a training rule: load the data, train, write metrics and summary.
 
     ``train(model, splits, seed=..., log=..., **hparams, **train_options)`` is the
-    question's trainer; ``add_bias(model)`` says whether its features get the bias 1.
+    question's trainer; ``add_bias(model)`` says whether its features get the bias 1,
+    ``features_dtype`` what they are computed in (torch trains on float32).
     The job's one line on the terminal says how the run ended.
     """
     # imported here, not at the top: the many jobs that only log need no runs.py
@@ -110,7 +114,7 @@ def run_training_job(snakemake, question: str, train, add_bias, **train_options)
         seed = snakemake.params.seed
         run = f"{question}/{wildcards.experiment}/{wildcards.variant} seed {seed}"
         log(f"{run}: {model} {hparams} on {wildcards.dataset}")
-        splits = load_splits(snakemake.input.data, add_bias=add_bias(model))
+        splits = load_splits(snakemake.input.data, add_bias=add_bias(model), dtype=features_dtype)
         result = train(model, splits, seed=seed, log=log, **hparams, **train_options)
         dataset = snakemake.params.dataset | {"sha256": sha256_file(snakemake.input.data)}
         identity = {"question": question, "experiment": wildcards.experiment,

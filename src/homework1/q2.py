@@ -102,7 +102,7 @@ def make_optimizer(model: nn.Module, learning_rate: float, momentum: float = 0.0
 # ----------------------------------------------------------------------------- data
 
 def to_tensors(splits: dict, device: torch.device) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """numpy float64 features / int labels -> float32 / int64 tensors on `device`, once."""
+    """numpy features / int labels -> float32 / int64 tensors on `device`, once (float32 input: no copy on a CPU)."""
     return {split: (torch.as_tensor(X, dtype=torch.float32).to(device).contiguous(),
                     torch.as_tensor(y, dtype=torch.int64).to(device))
             for split, (X, y) in splits.items()}
