@@ -31,19 +31,24 @@ def cluster_answers() -> bool:
 pytestmark = pytest.mark.skipif(not cluster_answers(), reason="no SLURM cluster answers sinfo")
 
 
+def submit(workspace: Workspace, config: dict, *args: str) -> subprocess.CompletedProcess:
+    """The workflow of ``workspace`` sent to the cluster through the repository's SLURM profile."""
+    command = snakemake_command(
+        workspace.work, config, "--workflow-profile", str(workspace.repo / "workflow/profiles/slurm"),
+        "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
+        "--slurm-no-account", "--jobs", "4", *args, repo=workspace.repo,
+    )
+    # jobs start `python -m snakemake` on the node: it must find this environment's
+    environment = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run(command, capture_output=True, text=True, timeout=900, env=environment)
+
+
 def test_workflow_runs_on_slurm_through_the_profile(tmp_path):
     workspace = Workspace(tmp_path)
     config = copy.deepcopy(TINY)
     config["q1"] = {"perceptron": TINY["q1"]["perceptron"]}
     config["q2"] = {"ffn_batch": TINY["q2"]["ffn_batch"]}
-    command = snakemake_command(
-        workspace.work, config, "--workflow-profile", str(workspace.repo / "workflow/profiles/slurm"),
-        "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
-        "--slurm-no-account", "--jobs", "4", repo=workspace.repo,
-    )
-    # jobs start `python -m snakemake` on the node: it must find this environment's
-    environment = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, env=environment)
+    result = submit(workspace, config)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
 
@@ -56,3 +61,17 @@ def test_workflow_runs_on_slurm_through_the_profile(tmp_path):
         (workspace.work / "results/runs/digits/q2/ffn_batch/batch_size~64/seed1/summary.json").read_text())
     assert torch_run["status"] == "ok" and torch_run["device"] == "cpu"
     assert (workspace.work / "results/report.md").exists()
+
+
+def test_a_device_this_machine_lacks_is_left_to_the_cluster_nodes(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: nothing to leave to the nodes")
+    workspace = Workspace(tmp_path)
+    # a local run would stop here (tests/test_configuration.py); jobs sent to a cluster go ahead
+    result = submit(workspace, TINY, "resources/datasets/digits.npz", "--config", "device=cuda")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "cannot be used on this machine" not in output
+    assert (workspace.work / "resources/datasets/digits.npz").exists()

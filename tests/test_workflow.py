@@ -218,7 +218,8 @@ def test_missing_real_data_set_says_what_to_set(tmp_path):
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "intel_landscapes:" in output and "path:" in output and "archive:" in output
-    assert not (workspace.work / "results/runs").exists()
+    assert "nothing was started" in output
+    assert not (workspace.work / "resources").exists() and not (workspace.work / "results").exists()
 
 
 @pytest.mark.parametrize("corruption, message", [
