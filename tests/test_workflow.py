@@ -270,6 +270,35 @@ def test_markdown_report_walks_through_every_question(built):
     for link in re.findall(r"!\[[^]]*\]\(([^)]+)\)", text):
         assert (built.work / "results" / link).is_file(), link
     assert "other data set (digits)" in text
+    # the copied repository has no .git: its runs say so, without an error
+    assert "Code: no git commit (not run from a git checkout) (8 runs); on " in text
+    stored = json.loads((built.work / "results/runs/digits/q1/mlp/default/seed1/summary.json").read_text())
+    assert stored["git_commit"] is None and stored["git_dirty"] is None and stored["host"]
+
+
+def test_runs_record_the_commit_of_the_workflow_and_whether_it_was_edited(tmp_path):
+    workspace = Workspace(tmp_path)
+    shutil.copy2(REPO / ".gitignore", workspace.repo / ".gitignore")  # what runs leave behind is ignored
+    git = ["git", "-C", str(workspace.repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    for command in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "the workflow"]):
+        subprocess.run(git + command, check=True)
+    commit = subprocess.run(git + ["rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+    config = dict(TINY, q1={"perceptron": TINY["q1"]["perceptron"]}, q2={})
+    summary_path = workspace.work / "results/runs/digits/q1/perceptron/default/seed1/summary.json"
+
+    workspace.run(config)
+    summary = json.loads(summary_path.read_text())
+    assert (summary["git_commit"], summary["git_dirty"]) == (commit, False)
+    assert f"Code: commit `{commit}` (1 run); on {summary['host']}." in (
+        workspace.work / "results/report.md").read_text()
+
+    readme = workspace.repo / "config" / "README.md"
+    readme.write_text(readme.read_text() + "\nan uncommitted edit\n")
+    assert nothing_to_do(workspace.run(config, "--dry-run"))  # the commit is no param: nothing reruns for it
+    workspace.run(config, "--forcerun", "train_q1")
+    summary = json.loads(summary_path.read_text())
+    assert (summary["git_commit"], summary["git_dirty"]) == (commit, True)
+    assert f"commit `{commit}` with uncommitted changes (1 run)" in (workspace.work / "results/report.md").read_text()
 
 
 def test_several_seeds_give_mean_spread_and_comparisons(tmp_path):

@@ -10,6 +10,7 @@ localrules:
 
 rule report_md:
     input:
+        summary="results/tables/summary.csv",
         by_config="results/tables/by_config.csv",
         reproduction_md="results/tables/reproduction.md",
         comparisons_md="results/tables/seed_comparisons.md",
