@@ -51,6 +51,17 @@ def accuracy_table(by_config: pd.DataFrame) -> str:
     return rows.to_markdown(index=False, disable_numparse=True) + "\n"
 
 
+def code_origin(summary: pd.DataFrame) -> str:
+    """The commit(s) of the workflow's checkout that the runs came from, and their hosts."""
+    origins = []
+    for (commit, dirty), runs in summary.groupby(["git_commit", "git_dirty"], dropna=False, sort=True):
+        name = ("no git commit (not run from a git checkout)" if pd.isna(commit)
+                else f"commit `{commit}`" + (" with uncommitted changes" if dirty else ""))
+        origins.append(f"{name} ({len(runs)} run{'s' * (len(runs) > 1)})")
+    hosts = ", ".join(sorted(summary["host"].dropna().astype(str).unique()))
+    return f"Code: {'; '.join(origins)}; on {hosts or 'an unknown host'}.\n"
+
+
 def section(lines: list, title: str, level: int = 2) -> None:
     lines.append(f"\n{'#' * level} {title}\n")
 
@@ -65,6 +76,7 @@ with job_log(snakemake.log[0]) as log:
         "# Homework 1, reproduced\n",
         f"Data set: **{DATASET_NOTES.get(params.dataset, params.dataset)}**; seeds {params.seeds}. "
         "Tables are in `results/tables/` (CSV and Markdown); every figure also exists as PDF.\n",
+        code_origin(pd.read_csv(snakemake.input.summary)),
     ]
     if params.dataset != "intel_landscapes":
         lines.append("> These runs did not use the homework's data set, so their accuracies are not "

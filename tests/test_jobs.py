@@ -1,7 +1,8 @@
 """What every job shares: its log (the file gets everything, the terminal little), clear
-failures and atomic writes."""
+failures, atomic writes and the provenance of the code that ran."""
 
 import errno
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from homework1.data import DataError
 from homework1.jobs import job_log
-from homework1.runs import atomic_write
+from homework1.runs import atomic_write, code_provenance
 
 
 def test_the_file_gets_every_line_the_terminal_only_marked_ones(tmp_path, capfd):
@@ -70,3 +71,27 @@ def test_atomic_write_keeps_the_previous_file_and_names_the_target(tmp_path):
     assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(target)
     assert target.read_bytes() == b"first"
     assert sorted(p.name for p in target.parent.iterdir()) == ["state.pt"]  # no temporary file left
+
+
+def git(directory, *args):
+    subprocess.run(["git", "-C", str(directory), "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+                   check=True, capture_output=True)
+
+
+def test_provenance_names_the_commit_and_whether_the_tree_was_dirty(tmp_path):
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "sub").mkdir()
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "first")
+    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    clean = code_provenance(tmp_path / "sub")
+    assert clean["git_commit"] == head and clean["git_dirty"] is False and clean["host"]
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert code_provenance(tmp_path) == dict(clean, git_dirty=True)
+
+
+def test_provenance_outside_a_repository_is_null(tmp_path):
+    provenance = code_provenance(tmp_path)
+    assert provenance["git_commit"] is None and provenance["git_dirty"] is None and provenance["host"]

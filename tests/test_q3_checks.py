@@ -1,5 +1,7 @@
 """Question 3's checks as the workflow runs them: settings, the table of claims, the figures."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -58,6 +60,16 @@ def test_rank_deficient_samples_set_out_of_range_names_the_key_and_the_range(sam
 def test_settled_params_settle_to_themselves():
     settled = q3_checks.settle_params({"gd_features": ["bmi", "bp"]})
     assert q3_checks.settle_params(settled) == settled
+
+
+def test_checking_the_settings_loads_neither_torch_nor_matplotlib():
+    # the workflow settles these params when it starts: that must stay cheap
+    code = ("import sys; from homework1.q3_checks import settle_params; settle_params({}); "
+            "print(sorted({'torch', 'matplotlib'} & set(sys.modules)))")
+    source = Path(q3_checks.__file__).parents[1]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={"PYTHONPATH": str(source)})
+    assert done.stdout.strip() == "[]"
 
 
 def test_entry_script_has_no_future_import():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,17 +18,28 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import snakemake_command
+from tests.conftest import REPO, snakemake_command
 from tests.test_workflow import TINY, Workspace
 
 
 def cluster_answers() -> bool:
-    if shutil.which("sinfo") is None:
-        return False
-    return subprocess.run(["sinfo"], capture_output=True).returncode == 0
+    """The CI script's own probe, with its time limit: a stale configuration does not hang the tests."""
+    return subprocess.run(["bash", str(REPO / ".ci/start_local_slurm"), "--check"], capture_output=True).returncode == 0
 
 
 pytestmark = pytest.mark.skipif(not cluster_answers(), reason="no SLURM cluster answers sinfo")
+
+
+def submit(workspace: Workspace, config: dict, *args: str) -> subprocess.CompletedProcess:
+    """The workflow of ``workspace`` sent to the cluster through the repository's SLURM profile."""
+    command = snakemake_command(
+        workspace.work, config, "--workflow-profile", str(workspace.repo / "workflow/profiles/slurm"),
+        "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
+        "--slurm-no-account", "--jobs", "4", *args, repo=workspace.repo,
+    )
+    # jobs start `python -m snakemake` on the node: it must find this environment's
+    environment = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return subprocess.run(command, capture_output=True, text=True, timeout=900, env=environment)
 
 
 def test_workflow_runs_on_slurm_through_the_profile(tmp_path):
@@ -36,23 +47,31 @@ def test_workflow_runs_on_slurm_through_the_profile(tmp_path):
     config = copy.deepcopy(TINY)
     config["q1"] = {"perceptron": TINY["q1"]["perceptron"]}
     config["q2"] = {"ffn_batch": TINY["q2"]["ffn_batch"]}
-    command = snakemake_command(
-        workspace.work, config, "--workflow-profile", str(workspace.repo / "workflow/profiles/slurm"),
-        "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
-        "--slurm-no-account", "--jobs", "4", repo=workspace.repo,
-    )
-    # jobs start `python -m snakemake` on the node: it must find this environment's
-    environment = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, env=environment)
+    result = submit(workspace, config)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
 
-    submitted = [line for line in output.splitlines() if "has been submitted with SLURM jobid" in line]
-    assert len(submitted) >= 5
-    assert any("rule_train_q2" in line for line in submitted) and any("rule_train_q1" in line for line in submitted)
+    # only the jobs that compute go to the cluster: the data set, the three training runs and the Q3
+    # checks; tables, figures and the report are local rules, run on the submitting host
+    submitted = re.findall(r"has been submitted with SLURM jobid \d+ \(log: .*/slurm_logs/rule_(\w+)/", output)
+    assert sorted(submitted) == ["dataset", "q3_checks", "train_q1", "train_q2", "train_q2"]
     summary = pd.read_csv(workspace.work / "results/tables/summary.csv")
     assert sorted(summary["experiment"]) == ["ffn_batch", "ffn_batch", "perceptron"]
     torch_run = json.loads(
         (workspace.work / "results/runs/digits/q2/ffn_batch/batch_size~64/seed1/summary.json").read_text())
     assert torch_run["status"] == "ok" and torch_run["device"] == "cpu"
     assert (workspace.work / "results/report.md").exists()
+
+
+def test_a_device_this_machine_lacks_is_left_to_the_cluster_nodes(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: nothing to leave to the nodes")
+    workspace = Workspace(tmp_path)
+    # a local run would stop here (tests/test_configuration.py); jobs sent to a cluster go ahead
+    result = submit(workspace, TINY, "resources/datasets/digits.npz", "--config", "device=cuda")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "cannot be used on this machine" not in output
+    assert (workspace.work / "resources/datasets/digits.npz").exists()

@@ -218,7 +218,8 @@ def test_missing_real_data_set_says_what_to_set(tmp_path):
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "intel_landscapes:" in output and "path:" in output and "archive:" in output
-    assert not (workspace.work / "results/runs").exists()
+    assert "nothing was started" in output
+    assert not (workspace.work / "resources").exists() and not (workspace.work / "results").exists()
 
 
 @pytest.mark.parametrize("corruption, message", [
@@ -269,6 +270,35 @@ def test_markdown_report_walks_through_every_question(built):
     for link in re.findall(r"!\[[^]]*\]\(([^)]+)\)", text):
         assert (built.work / "results" / link).is_file(), link
     assert "other data set (digits)" in text
+    # the copied repository has no .git: its runs say so, without an error
+    assert "Code: no git commit (not run from a git checkout) (8 runs); on " in text
+    stored = json.loads((built.work / "results/runs/digits/q1/mlp/default/seed1/summary.json").read_text())
+    assert stored["git_commit"] is None and stored["git_dirty"] is None and stored["host"]
+
+
+def test_runs_record_the_commit_of_the_workflow_and_whether_it_was_edited(tmp_path):
+    workspace = Workspace(tmp_path)
+    shutil.copy2(REPO / ".gitignore", workspace.repo / ".gitignore")  # what runs leave behind is ignored
+    git = ["git", "-C", str(workspace.repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    for command in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "the workflow"]):
+        subprocess.run(git + command, check=True)
+    commit = subprocess.run(git + ["rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+    config = dict(TINY, q1={"perceptron": TINY["q1"]["perceptron"]}, q2={})
+    summary_path = workspace.work / "results/runs/digits/q1/perceptron/default/seed1/summary.json"
+
+    workspace.run(config)
+    summary = json.loads(summary_path.read_text())
+    assert (summary["git_commit"], summary["git_dirty"]) == (commit, False)
+    assert f"Code: commit `{commit}` (1 run); on {summary['host']}." in (
+        workspace.work / "results/report.md").read_text()
+
+    readme = workspace.repo / "config" / "README.md"
+    readme.write_text(readme.read_text() + "\nan uncommitted edit\n")
+    assert nothing_to_do(workspace.run(config, "--dry-run"))  # the commit is no param: nothing reruns for it
+    workspace.run(config, "--forcerun", "train_q1")
+    summary = json.loads(summary_path.read_text())
+    assert (summary["git_commit"], summary["git_dirty"]) == (commit, True)
+    assert f"commit `{commit}` with uncommitted changes (1 run)" in (workspace.work / "results/report.md").read_text()
 
 
 def test_several_seeds_give_mean_spread_and_comparisons(tmp_path):
@@ -339,26 +369,34 @@ def test_killed_torch_job_resumes_from_its_checkpoint(tmp_path):
 
 
 @contextlib.contextmanager
-def mounted(kind: str, directory: Path):
-    """``directory`` as a small tmpfs ("full") or bind-mounted read-only ("read-only"), for
-    the duration; needs root (root is not stopped by chmod, so mounts stand in for it)."""
+def unwritable(kind: str, directory: Path):
+    """``directory`` made "full" (a small tmpfs mounted on it) or "read-only" (bind-mounted
+    read-only; chmod where not root, since root writes through chmod) for the duration.
+    Yields the cause a job writing there should report; skips where neither can be done."""
+    if kind == "read-only" and os.geteuid() != 0:
+        directory.chmod(0o555)
+        try:
+            yield "permission denied"
+        finally:
+            directory.chmod(0o755)
+        return
     if os.geteuid() != 0:
-        pytest.skip("mounting a full or read-only directory needs root")
+        pytest.skip("mounting a small tmpfs needs root")
     if kind == "full":
         commands = [["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(directory)]]
     else:
         commands = [["mount", "--bind", str(directory), str(directory)],
                     ["mount", "-o", "remount,bind,ro", str(directory)]]
-    mounts = 0
+    mounted = False
     try:
         for command in commands:
             done = subprocess.run(command, capture_output=True, text=True)
             if done.returncode != 0:
                 pytest.skip(f"this machine does not allow {' '.join(command)}: {done.stderr.strip()}")
-            mounts = 1
-        yield
+            mounted = True
+        yield "no space left on device" if kind == "full" else "read-only file system"
     finally:
-        if mounts:
+        if mounted:
             subprocess.run(["umount", str(directory)], check=True)
 
 
@@ -370,9 +408,8 @@ def fill(directory: Path) -> None:
             handle.flush()
 
 
-@pytest.mark.parametrize("kind, cause", [("full", "no space left on device"),
-                                         ("read-only", "read-only file system")])
-def test_a_full_or_read_only_disk_is_named_and_leaves_earlier_results_intact(tmp_path, kind, cause):
+@pytest.mark.parametrize("kind", ["full", "read-only"])
+def test_a_full_or_read_only_disk_is_named_and_leaves_earlier_results_intact(tmp_path, kind):
     workspace = Workspace(tmp_path)
     config = dict(TINY, q1={"perceptron": TINY["q1"]["perceptron"]}, checkpoint_every=2, keep_checkpoints=True,
                   q2={"long": {"model": "ffn", "epochs": 4, "batch_size": 64, "hidden_size": 16}})
@@ -385,7 +422,7 @@ def test_a_full_or_read_only_disk_is_named_and_leaves_earlier_results_intact(tmp
 
     longer = copy.deepcopy(config)
     longer["q2"]["long"]["epochs"] = 8  # resumes at epoch 4, then must write a checkpoint at epoch 6
-    with mounted(kind, checkpoint.parent):
+    with unwritable(kind, checkpoint.parent) as cause:
         if kind == "full":
             checkpoint.write_bytes(previous_checkpoint)
             fill(checkpoint.parent)

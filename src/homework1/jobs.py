@@ -105,7 +105,7 @@ def run_training_job(snakemake, question: str, train, add_bias, features_dtype=n
     """
     # imported here, not at the top: the many jobs that only log need no runs.py
     from homework1.data import load_splits, sha256_file
-    from homework1.runs import STATUS_OK, summarize, write_run_outputs
+    from homework1.runs import STATUS_OK, code_provenance, summarize, write_run_outputs
 
     wildcards = snakemake.wildcards
     with job_log(snakemake.log[0]) as log:
@@ -119,7 +119,8 @@ def run_training_job(snakemake, question: str, train, add_bias, features_dtype=n
         dataset = snakemake.params.dataset | {"sha256": sha256_file(snakemake.input.data)}
         identity = {"question": question, "experiment": wildcards.experiment,
                     "variant": wildcards.variant, "seed": seed, "model": model}
-        summary = summarize(result, identity, hparams, dataset)
+        # the checkout the entry script lives in: the code that ran
+        summary = summarize(result, identity, hparams, dataset) | code_provenance(snakemake.scriptdir)
         write_run_outputs(result, summary, snakemake.output.metrics, snakemake.output.summary)
         outcome = f"test acc {result.test_acc:.4f}" if result.status == STATUS_OK else result.message
         log(f"{run}: {result.status}, {outcome}, {result.wall_time_s:.1f} s on {result.device}", terminal=True)

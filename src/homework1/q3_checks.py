@@ -3,7 +3,7 @@
 ``run_checks(params, outputs, log)`` writes them all (the rule ``q3_checks``
 calls it through scripts/q3_checks.py). Every parameter has a default in
 DEFAULT_PARAMS; ``settle_params`` fills them in and checks the one setting
-that depends on another.
+that depends on another, which the workflow does before any job runs.
 
 Claims checked (one row each in the checks CSV: claim, setting, measured,
 tolerance, passed, note):
@@ -23,14 +23,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from homework1 import theory  # noqa: E402
+from homework1 import theory
 
 DEFAULT_PARAMS = {
     "seed": 42,
@@ -246,7 +242,18 @@ def rank_deficiency_checks(p, X, y, floor, rows, log):
         log(f"rank deficiency, {setting}: cond(Phi^T Phi) {r['gram_condition']:.3g}; {outcome}")
 
 
+def _pyplot():
+    """matplotlib, loaded only to draw: the workflow imports this module at start-up (settle_params)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def plot_gd(curve, floor, P, D, path):
+    plt = _pyplot()
     fig, (ax_loss, ax_gap) = plt.subplots(1, 2, figsize=(11, 4.2))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (K, runs) in enumerate(curve.groupby("K", sort=False)):
@@ -268,6 +275,7 @@ def plot_gd(curve, floor, P, D, path):
 
 
 def plot_k(summary, tolerance, path):
+    plt = _pyplot()
     D, P = int(summary["D"].iloc[0]), int(summary["dim_phi"].iloc[0])
     fig, ax = plt.subplots(figsize=(7, 4.2))
     floor = 1e-17  # exact zeros, drawn at the bottom of the log axis

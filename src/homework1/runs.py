@@ -12,6 +12,8 @@ import math
 import os
 import platform
 import re
+import socket
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -66,6 +68,26 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return versions
+
+
+def _git(directory, *args) -> str | None:
+    try:
+        done = subprocess.run(["git", "-C", str(directory), *args], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):  # no git, or a stuck file system
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def code_provenance(directory) -> dict:
+    """Which code ran, read at run time: the git commit of the checkout holding
+    ``directory``, whether its tree differed from that commit (uncommitted or
+    untracked, not ignored, files), and the host. The commit is None (and
+    ``git_dirty`` with it) where git or a repository is missing."""
+    commit = _git(directory, "rev-parse", "HEAD")
+    status = _git(directory, "status", "--porcelain") if commit else None
+    return {"git_commit": commit.strip() if commit else None,
+            "git_dirty": bool(status.strip()) if status is not None else None,
+            "host": socket.gethostname()}
 
 
 def _finite_or_none(value):

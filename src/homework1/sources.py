@@ -36,11 +36,46 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 # ---------------------------------------------------------------------------
 # embedded and generated data sets
 
+DIGITS_IMAGES, DIGITS_CLASSES = 1797, 10  # scikit-learn's digits: 174-183 images per class
+
+
+def _held_out(n: int, fraction: float) -> tuple[int, int]:
+    """(kept, held out) of n by a fraction, rounded as scikit-learn's train_test_split does."""
+    held_out = math.ceil(fraction * n)
+    return n - held_out, held_out
+
+
+def _fraction_range(fewest: int, most: int, n: int) -> str:
+    """The fractions of n that hold out ``fewest``..``most`` items (4 decimals, rounded inwards)."""
+    low = math.floor((fewest - 1) / n * 1e4 + 1) / 1e4
+    high = math.floor(most / n * 1e4) / 1e4
+    return f"from {low:.4f} to {high:.4f}"
+
+
+def digits_split_problem(test_fraction: float, val_fraction: float) -> str | None:
+    """Why these fractions cannot split the digits (None if they can): a stratified
+    split needs at least one image per class on each side, in train, val and test."""
+    rest, test = _held_out(DIGITS_IMAGES, test_fraction)
+    train, val = _held_out(rest, val_fraction)
+    if min(train, val, test) >= DIGITS_CLASSES:
+        return None
+    fewest = DIGITS_CLASSES
+    problem = (f"digits: test_fraction = {test_fraction} and val_fraction = {val_fraction} split the "
+               f"{DIGITS_IMAGES} images into {train} train, {val} val and {test} test, but a stratified "
+               f"split needs at least {fewest} in each (one per class): ")
+    if test < fewest or rest < 2 * fewest:
+        return problem + f"test_fraction must be {_fraction_range(fewest, DIGITS_IMAGES - 2 * fewest, DIGITS_IMAGES)}"
+    return problem + f"with this test_fraction, val_fraction must be {_fraction_range(fewest, rest - fewest, rest)}"
+
+
 def make_digits(out_path, *, seed=42, test_fraction=0.2, val_fraction=0.1) -> None:
     """scikit-learn's 8x8 digits in the npz layout, split stratified with a fixed seed."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
+    problem = digits_split_problem(test_fraction, val_fraction)
+    if problem:
+        raise DataError(problem)
     digits = load_digits()
     # pixels are 0..16; stretch to the 0..255 of a uint8 image like the Intel file
     images = np.round(digits.images * 255 / 16).astype(np.uint8)[..., None]
@@ -295,6 +330,9 @@ def fetch_intel_landscapes(out_path, *, path=None, url=None, sha256=None, archiv
                            log=print) -> None:
     """Produce the Intel landscapes npz from the first configured source: path, url, archive."""
     out_path = Path(out_path)
+    problem = intel_landscapes_problem(path, url, sha256, archive)
+    if problem:
+        raise DataError(problem)
     configured = [key for key, value in (("path", path), ("url", url), ("archive", archive))
                   if value]
     if len(configured) > 1:
@@ -315,17 +353,33 @@ def fetch_intel_landscapes(out_path, *, path=None, url=None, sha256=None, archiv
         finally:
             Path(tmp).unlink(missing_ok=True)
     elif url:
-        if not sha256:
-            raise DataError("intel_landscapes: 'url:' is set but 'sha256:' is not; set sha256: "
-                            "in config/config.yaml to the file's SHA-256 (e.g. from sha256sum)")
         log(f"intel_landscapes: downloading {url}")
         download(url, out_path, sha256=sha256)
-    elif archive:
+    else:
         log(f"intel_landscapes: building from archive {archive}")
         build_from_archive(archive, out_path, seed=seed)
-    else:
-        raise DataError(
-            "intel_landscapes: no source configured. In config/config.yaml set one of, under "
+
+
+def intel_landscapes_problem(path=None, url=None, sha256=None, archive=None) -> str | None:
+    """Why these settings cannot give the Intel landscapes file (None if they can).
+
+    The first source set is used, in the order path, url, archive; a local file
+    or archive must exist, a url needs its sha256. The workflow asks this before
+    any job runs.
+    """
+    if path:
+        return None if Path(path).exists() else (
+            f"intel_landscapes: path: {path} does not exist; set it to your copy of the course's "
+            f"intel_landscapes.npz")
+    if url:
+        return None if sha256 else (
+            "intel_landscapes: 'url:' is set but 'sha256:' is not; set sha256: in config/config.yaml "
+            "to the file's SHA-256 (e.g. from sha256sum)")
+    if archive:
+        return None if Path(archive).exists() else (
+            f"intel_landscapes: archive: {archive} does not exist; set it to the Intel Image "
+            f"Classification .zip or its extracted folder with seg_train/ and seg_test/")
+    return ("intel_landscapes: no source configured. In config/config.yaml set one of, under "
             "intel_landscapes:, 'path:' (a local copy of the course's .npz), 'url:' together "
             "with 'sha256:' (a download), or 'archive:' (the Intel Image Classification .zip "
             "or its extracted folder with seg_train/ and seg_test/)")

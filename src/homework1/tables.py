@@ -16,25 +16,27 @@ RESULT_COLUMNS = [
     "best_val_acc", "best_epoch", "final_train_loss", "final_val_loss",
     "wall_time_s", "device", "implementation", "training_step",
 ]
+# Where a run came from: its data, its code (runs.code_provenance) and its machine.
+ORIGIN_COLUMNS = ["dataset_sha256", "git_commit", "git_dirty", "host"]
 # What by_config averages over seeds.
 SEED_STATISTICS = ["final_train_acc", "final_train_acc_running", "final_val_acc", "test_acc", "best_val_acc",
                    "wall_time_s"]
 
 
 def read_summaries(paths) -> pd.DataFrame:
-    """One row per run: identity, every hyper-parameter (one column each), results."""
+    """One row per run: identity, every hyper-parameter (one column each), results,
+    then where the run came from (data set checksum, code commit, host)."""
     rows = []
     for path in paths:
         summary = json.loads(Path(path).read_text())
-        row = {key: summary.get(key) for key in ID_COLUMNS + RESULT_COLUMNS}
+        row = {key: summary.get(key) for key in ID_COLUMNS + RESULT_COLUMNS + ORIGIN_COLUMNS}
         row.update(summary["hparams"])
-        row["dataset_sha256"] = summary.get("dataset_sha256")
         row["synthetic_data"] = summary.get("synthetic_data", False)
         rows.append(row)
     frame = pd.DataFrame(rows)
-    hparam_columns = [c for c in frame.columns if c not in ID_COLUMNS + RESULT_COLUMNS
-                      and c not in ("dataset_sha256", "synthetic_data")]
-    columns = ID_COLUMNS + sorted(hparam_columns) + RESULT_COLUMNS + ["synthetic_data", "dataset_sha256"]
+    hparam_columns = [c for c in frame.columns if c not in ID_COLUMNS + RESULT_COLUMNS + ORIGIN_COLUMNS
+                      and c != "synthetic_data"]
+    columns = ID_COLUMNS + sorted(hparam_columns) + RESULT_COLUMNS + ["synthetic_data"] + ORIGIN_COLUMNS
     return frame.reindex(columns=columns).sort_values(ID_COLUMNS[:3] + ["seed"], ignore_index=True)
 
 

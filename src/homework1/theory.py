@@ -12,6 +12,8 @@ report's construction with K >= dim phi, and an explicit one with only K = D
 units), measures how well gradient-based optimisation reaches c as K shrinks,
 and compares gradient descent on the network with the closed-form least-squares
 optimum. Everything is float64; numpy for the algebra, torch for gradients.
+torch is imported by the functions that use it: the workflow reads feature_dim
+when it checks the configuration, and should not load torch for that.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
-import torch
 
 # ----------------------------------------------------------------------------
 # features, A_theta, c_theta, forward pass
@@ -180,6 +181,8 @@ def rank_lower_bound(c: np.ndarray, K: int) -> float:
 def single_thread():
     """Run torch on one thread, then restore: these tensors are tiny, and extra
     threads only add synchronisation (tens of times slower on a busy machine)."""
+    import torch
+
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -189,6 +192,8 @@ def single_thread():
 
 
 def c_theta_torch(W: torch.Tensor, b: torch.Tensor, v: torch.Tensor, v0: torch.Tensor) -> torch.Tensor:
+    import torch
+
     d, e = cross_pairs(W.shape[1])
     A = torch.cat([(b - b * b)[:, None], W * (1 - 2 * b)[:, None], -W * W, -2 * W[:, d] * W[:, e]], dim=1)
     return A.T @ v + v0 * torch.eye(A.shape[1], dtype=A.dtype)[0]
@@ -196,6 +201,8 @@ def c_theta_torch(W: torch.Tensor, b: torch.Tensor, v: torch.Tensor, v0: torch.T
 
 def _torch_theta(K: int, D: int, generator: torch.Generator, scale: float) -> list[torch.Tensor]:
     """W ~ N(0, scale^2 / D), b ~ N(0, scale^2), v ~ N(0, scale^2 / K), v0 = 0; leaves needing grad."""
+    import torch
+
     def draw(*shape, std):
         return (std * torch.randn(*shape, dtype=torch.float64, generator=generator)).requires_grad_()
     return [draw(K, D, std=scale / np.sqrt(D)), draw(K, std=scale), draw(K, std=scale / np.sqrt(K)),
@@ -209,6 +216,8 @@ def fit_theta_to_c(c: np.ndarray, K: int, n_starts: int, seed: int, tolerance: f
     Stops at the first start that gets below tolerance (the answer to "is c
     reachable with K units" is then known). Returns the best error and all starts' errors.
     """
+    import torch
+
     target = torch.as_tensor(np.asarray(c, dtype=np.float64))
     D = feature_dim_inverse(target.numel())
     generator = torch.Generator().manual_seed(seed)
@@ -325,6 +334,8 @@ def train_network(X: np.ndarray, y: np.ndarray, K: int, steps: int, lr: float, s
     final Theta as numpy arrays, the final step size, and status "ok" or
     "diverged" (the step size underflowed without finding a descent step).
     """
+    import torch
+
     generator = torch.Generator().manual_seed(seed)
     W, b, v, v0 = params = _torch_theta(K, X.shape[1], generator, init_scale)
     Xt, yt = torch.as_tensor(X, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)

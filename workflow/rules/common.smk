@@ -1,36 +1,47 @@
 # Helpers shared by the rules: config validation, the table of runs, target
 # lists and input functions. The other .smk files hold rules only.
 
+import copy
 import os
 import sys
 from pathlib import Path
 
+import yaml
 from snakemake.utils import validate
 
 SOURCE_DIR = Path(workflow.basedir) / "src"
-sys.path.insert(0, str(SOURCE_DIR))  # the workflow reads its runs with the package it runs
-
-from homework1.study import expand_runs
-
-
-# `--config 'seeds=[1,2,3]'` reaches the config as strings (Snakemake reads
-# such lists with YAML's base loader): make whole numbers numbers again.
-if isinstance(config.get("seeds"), list):
-    config["seeds"] = [int(s) if isinstance(s, str) and s.isdigit() else s for s in config["seeds"]]
-
-validate(config, schema="../schemas/config.schema.yaml")
 
 
 def use_package_of_this_checkout():
-    """Jobs import the package from this checkout's src/, so that the source files
-    listed as rule inputs are exactly the code that runs (and a change to them
-    reruns the jobs that use them), whatever else is installed. Jobs on a
-    cluster re-read this file, so they get the same path."""
+    """The workflow and its jobs import the package from this checkout's src/, so
+    that the source files listed as rule inputs are exactly the code that runs
+    (and a change to them reruns the jobs that use them), whatever else is
+    installed. Jobs on a cluster re-read this file, so they get the same path."""
+    sys.path.insert(0, str(SOURCE_DIR))
     inherited = os.environ.get("PYTHONPATH", "")
     os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (str(SOURCE_DIR), inherited) if p))
 
 
 use_package_of_this_checkout()
+
+from homework1 import configuration
+from homework1.study import expand_runs
+
+CONFIG_SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+# Values nested in --config arrive as strings: type them by the schema first.
+config.update(configuration.coerce(dict(config), yaml.safe_load(CONFIG_SCHEMA.read_text())))
+CONFIG_AS_GIVEN = copy.deepcopy(config)
+validate(config, schema=str(CONFIG_SCHEMA))
+configuration.settle(config, CONFIG_AS_GIVEN)
+
+
+onstart:
+    # Checked here, not while the workflow is read: only now is it known whether jobs
+    # run on this machine, or go to a cluster whose nodes may have the device.
+    if workflow.local_exec and (problem := configuration.device_problem(config["device"])):
+        raise configuration.ConfigError(f"{problem}; nothing was started")
+
+
 # The report we compare against, shipped with the workflow: its numbers and
 # its "A beats B" conclusions.
 REPORT_NUMBERS = str(Path(workflow.basedir) / "config" / "report_numbers.csv")
@@ -39,6 +50,7 @@ REPORT_COMPARISONS = str(Path(workflow.basedir) / "config" / "report_comparisons
 DATASET = config["dataset"]
 SEEDS = config["seeds"]
 ENV = "../../envs/homework1.yaml"
+
 
 wildcard_constraints:
     dataset="|".join(["digits", "intel_landscapes", "synthetic_intel"]),

@@ -1,5 +1,13 @@
 # Figures drawn from the per-epoch metrics, each as PNG (screens, reports) and PDF (print).
 # One script per kind of figure, so editing one redraws only its figures.
+# Seconds of work each: on a cluster they run on the submitting host, not as jobs.
+
+
+localrules:
+    run_curves,
+    sweep_overlay,
+    q1_weight_figures,
+    q1_mlp_loss,
 
 
 rule run_curves:

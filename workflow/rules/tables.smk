@@ -1,4 +1,12 @@
 # Run summaries -> pandas tables (CSV for machines, Markdown for people).
+# Seconds of work each: on a cluster they run on the submitting host, not as jobs.
+
+
+localrules:
+    summary_tables,
+    select_best,
+    reproduction_tables,
+    runtime_table,
 
 
 rule summary_tables:

@@ -1,0 +1,197 @@
+"""The workflow's configuration before any job runs: typed values, then settings that must agree.
+
+Snakemake hands values nested in ``--config`` over as strings (it reads them
+with YAML's base loader), so ``--config 'q1={perceptron: {epochs: 3}}'`` gives
+the string '3'. ``coerce`` types them by the schema: where the schema allows no
+string but the value is one, the string is read as YAML and the typed value is
+kept if its type is allowed there. Strings where a string is allowed (a
+report id "2.1", a path) stay strings.
+
+``settle`` then checks what the schema cannot, the settings that depend on
+each other, and adapts what may adapt; everything else stops the workflow
+before its first job with every problem named (``ConfigError``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import yaml
+
+from homework1 import sources
+from homework1.q3_checks import settle_params
+from homework1.study import MODEL_HPARAMS
+
+EXPERIMENT_LABELS = ("model", "report_id")  # the settings of an experiment that are no hyper-parameter
+
+
+class ConfigError(ValueError):
+    """Settings that cannot run together; the message names every such setting."""
+
+
+# ---------------------------------------------------------------- typed overrides
+
+JSON_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
+              (list, "array"), (dict, "object"), (type(None), "null"))
+
+
+def json_type(value) -> str | None:
+    for python_type, name in JSON_TYPES:  # bool before int: True is an int in Python
+        if isinstance(value, python_type):
+            return name
+    return None
+
+
+def _resolve(schema: dict, root: dict) -> dict:
+    """A schema with its local ``$ref`` ("#/$defs/name") replaced by what it points to."""
+    while "$ref" in schema:
+        target = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        schema = {**target, **{key: value for key, value in schema.items() if key != "$ref"}}
+    return schema
+
+
+def _alternatives(schema: dict, root: dict) -> list[dict]:
+    """The schemas a value may match: those of oneOf / anyOf, or the schema itself."""
+    schema = _resolve(schema, root)
+    choices = schema.get("oneOf") or schema.get("anyOf")
+    if not choices:
+        return [schema]
+    return [alternative for choice in choices for alternative in _alternatives(choice, root)]
+
+
+def _allowed_types(schema: dict) -> set[str]:
+    if "type" in schema:
+        return {schema["type"]} if isinstance(schema["type"], str) else set(schema["type"])
+    if "enum" in schema:
+        return {json_type(value) for value in schema["enum"]}
+    if "properties" in schema or "additionalProperties" in schema:
+        return {"object"}
+    if "items" in schema:
+        return {"array"}
+    return {name for _, name in JSON_TYPES}  # unconstrained
+
+
+def _fits(value, types: set[str]) -> bool:
+    kind = json_type(value)
+    return kind in types or (kind == "integer" and "number" in types)
+
+
+def _parse(text: str):
+    """A string read as YAML (``1e-5``, which YAML 1.1 leaves a string, as a number);
+    the text itself where that gives no finite value."""
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(parsed, str):
+        try:
+            parsed = float(text)
+        except ValueError:
+            return text
+    if isinstance(parsed, float) and not math.isfinite(parsed):
+        return text
+    return parsed
+
+
+def coerce(value, schema: dict, root: dict | None = None):
+    """``value`` typed by ``schema`` (whose local $refs point into ``root``, the whole schema)."""
+    root = schema if root is None else root
+    alternatives = _alternatives(schema, root)
+    if isinstance(value, str):
+        types = set().union(*map(_allowed_types, alternatives))
+        if "string" in types:
+            return value
+        parsed = _parse(value)
+        if not _fits(parsed, types):
+            return value  # the schema's own message will name the key
+        value = parsed
+    for alternative in alternatives:
+        if isinstance(value, dict) and _fits(value, _allowed_types(alternative)):
+            properties = alternative.get("properties", {})
+            others = alternative.get("additionalProperties")
+            others = others if isinstance(others, dict) else {}
+            return {key: coerce(item, properties.get(key, others), root) for key, item in value.items()}
+        if isinstance(value, list) and _fits(value, _allowed_types(alternative)):
+            return [coerce(item, alternative.get("items", {}), root) for item in value]
+    return value
+
+
+# ---------------------------------------------------------------- settings that must agree
+
+
+def _non_finite_numbers(value, where: str) -> list[str]:
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{where} = {value}: numbers must be finite"]
+    if isinstance(value, dict):
+        return [problem for key, item in value.items() for problem in _non_finite_numbers(item, f"{where}.{key}")]
+    if isinstance(value, list):
+        return [problem for item in value for problem in _non_finite_numbers(item, where)]
+    return []
+
+
+def unused_hyper_parameters(as_given: dict) -> list[str]:
+    """Hyper-parameters set on a model that ignores them (``as_given``: the config before
+    the schema filled in its defaults, so that only what the user wrote is judged)."""
+    problems = []
+    for question in ("q1", "q2"):
+        for experiment, settings in as_given.get(question, {}).items():
+            model = settings["model"]
+            used = MODEL_HPARAMS[(question, model)]
+            for key in sorted(settings.keys() - used - set(EXPERIMENT_LABELS)):
+                users = [name for (q, name), names in MODEL_HPARAMS.items() if q == question and key in names]
+                problems.append(
+                    f"{question}.{experiment}.{key}: model {model} does not use {key} (it uses "
+                    f"{', '.join(used)}); remove it" + (f", or choose model {' or '.join(users)}" if users else ""))
+    return problems
+
+
+def dataset_problems(config: dict) -> list[str]:
+    """What keeps the configured data set from being built."""
+    name = config["dataset"]
+    if name == "digits":
+        problem = sources.digits_split_problem(config["digits"]["test_fraction"], config["digits"]["val_fraction"])
+    elif name == "intel_landscapes":
+        options = config["intel_landscapes"]
+        problem = sources.intel_landscapes_problem(options["path"], options["url"], options["sha256"],
+                                                   options["archive"])
+    else:
+        problem = None
+    return [problem] if problem else []
+
+
+def settle(config: dict, as_given: dict) -> None:
+    """Check, after the schema, the settings that depend on each other; adapt what may adapt.
+
+    ``config`` is the validated config (defaults filled in), updated in place;
+    ``as_given`` is the same before the schema's defaults, so that what the user
+    set is told apart from what they left out. Raises ConfigError naming every
+    problem. Q3's rank_deficient_samples adapts to gd_features when left unset.
+    """
+    problems = [problem for key, value in config.items() for problem in _non_finite_numbers(value, key)]
+    problems += unused_hyper_parameters(as_given) + dataset_problems(config)
+    try:
+        config["q3"] = settle_params(config["q3"])
+    except ValueError as err:
+        problems.append(str(err))
+    if problems:
+        raise ConfigError("the configuration cannot run; nothing was started:\n"
+                          + "\n".join(f"  - {problem}" for problem in problems))
+
+
+def device_problem(device: str) -> str | None:
+    """Why torch jobs on this machine cannot use ``device`` (None if they can).
+
+    Only an explicit CUDA or MPS device is checked, so torch is loaded only then;
+    'auto' falls back to the CPU.
+    """
+    if not device.startswith(("cuda", "mps")):
+        return None
+    from homework1.q2 import resolve_device
+
+    try:
+        resolve_device(device)
+    except (RuntimeError, ValueError) as err:
+        return f"device = {device!r} cannot be used on this machine: {err}"
+    return None

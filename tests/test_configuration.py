@@ -1,0 +1,223 @@
+"""The configuration before any job runs: values typed by the schema, settings that must agree.
+
+Unit tests of homework1.configuration and homework1.sources' checks, then the
+real Snakemake reading the real workflow with such settings.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import yaml
+
+from homework1 import configuration, sources
+from tests.conftest import JOB_DETAILS, REPO
+from tests.test_workflow import TINY, Workspace, planned_jobs
+
+SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+
+
+# ---------------------------------------------------------------- typed overrides
+
+def test_nested_strings_become_numbers_lists_and_booleans_where_the_schema_wants_them():
+    # what Snakemake's --config hands over for q1={perceptron: {epochs: 3}} and friends
+    given = {"q1": {"perceptron": {"model": "perceptron", "epochs": "3", "report_id": "1.1a"}},
+             "q2": {"ffn": {"model": "ffn", "epochs": "2", "batch_size": ["64", "128"],
+                            "learning_rate": "1e-5", "dropout": "0.25"}},
+             "seeds": ["42", "7"], "keep_checkpoints": "true", "torch_threads": "2",
+             "intel_landscapes": {"archive": "/data/a.zip", "seed": "7"}}
+    typed = configuration.coerce(given, SCHEMA)
+    assert typed["q1"]["perceptron"] == {"model": "perceptron", "epochs": 3, "report_id": "1.1a"}
+    assert typed["q2"]["ffn"]["batch_size"] == [64, 128]
+    assert typed["q2"]["ffn"]["learning_rate"] == 1e-05 and typed["q2"]["ffn"]["dropout"] == 0.25
+    assert typed["seeds"] == [42, 7] and typed["keep_checkpoints"] is True and typed["torch_threads"] == 2
+    assert typed["intel_landscapes"] == {"archive": "/data/a.zip", "seed": 7}
+
+
+@pytest.mark.parametrize("key, value", [
+    ("report_id", "2.1"),  # a string the schema wants: stays one, though YAML would read a number
+    ("model", "logreg"),
+])
+def test_strings_where_a_string_is_allowed_stay_strings(key, value):
+    typed = configuration.coerce({"q2": {"x": {key: value}}}, SCHEMA)
+    assert typed["q2"]["x"][key] == value
+
+
+def test_paths_and_checksums_stay_strings():
+    checksum = "0" * 64  # YAML would read it as the number 0
+    options = {"path": "123", "sha256": checksum, "url": "", "archive": "2024-01-01"}
+    assert configuration.coerce({"intel_landscapes": options}, SCHEMA)["intel_landscapes"] == options
+
+
+@pytest.mark.parametrize("text", ["three", ".nan", "inf", "[1, 2"])
+def test_what_does_not_read_as_an_allowed_type_is_left_for_the_schema_to_name(text):
+    assert configuration.coerce({"torch_threads": text}, SCHEMA) == {"torch_threads": text}
+
+
+def test_typed_values_are_left_alone():
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    assert configuration.coerce(copy.deepcopy(config), SCHEMA) == config
+
+
+# ---------------------------------------------------------------- settings that must agree
+
+def test_hyper_parameters_a_model_ignores_are_named():
+    as_given = {"q1": {"mlp": {"model": "mlp", "epochs": 2, "l2_penalty": 0.1, "report_id": "1.3a"},
+                       "perceptron": {"model": "perceptron", "epochs": 2, "learning_rate": [0.1, 0.2]}},
+                "q2": {"lr": {"model": "logreg", "epochs": 2, "batch_size": 8, "dropout": 0.5}}}
+    problems = configuration.unused_hyper_parameters(as_given)
+    assert len(problems) == 3
+    assert ("q1.mlp.l2_penalty: model mlp does not use l2_penalty (it uses epochs, learning_rate, hidden_size); "
+            "remove it, or choose model logreg") in problems
+    assert any(p.startswith("q1.perceptron.learning_rate:") and "choose model logreg or mlp" in p
+               for p in problems)
+    assert any(p.startswith("q2.lr.dropout: model logreg") and "choose model ffn" in p for p in problems)
+
+
+def digits_split_works(test_fraction, val_fraction):
+    """The real split of the real digits, as sources.make_digits does it."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    labels = load_digits().target
+    try:
+        rest, _ = train_test_split(np.arange(len(labels)), test_size=test_fraction, stratify=labels,
+                                   random_state=0)
+        train, _ = train_test_split(rest, test_size=val_fraction, stratify=labels[rest], random_state=0)
+    except ValueError:
+        return False
+    return len(np.unique(labels[train])) == 10
+
+
+@pytest.mark.parametrize("test_fraction", [0.001, 0.005, 0.0051, 0.2, 0.5, 0.98, 0.9888, 0.9889, 0.995])
+@pytest.mark.parametrize("val_fraction", [0.001, 0.0056, 0.1, 0.5, 0.94, 0.99])
+def test_digits_split_check_agrees_with_scikit_learn(test_fraction, val_fraction):
+    problem = sources.digits_split_problem(test_fraction, val_fraction)
+    assert (problem is None) == digits_split_works(test_fraction, val_fraction), problem
+
+
+def test_digits_split_problem_names_the_key_and_its_range():
+    assert sources.DIGITS_IMAGES == 1797  # the constants the check relies on
+    problem = sources.digits_split_problem(0.001, 0.1)
+    assert "test_fraction = 0.001" in problem and "2 test" in problem
+    assert "test_fraction must be from 0.0051 to 0.9888" in problem
+    problem = sources.digits_split_problem(0.2, 0.999)
+    assert "val_fraction must be from 0.0063 to 0.9930" in problem
+    # the ends of the ranges it gives work
+    assert sources.digits_split_problem(0.0051, 0.1) is None and sources.digits_split_problem(0.9888, 0.5) is None
+    assert sources.digits_split_problem(0.2, 0.0063) is None and sources.digits_split_problem(0.2, 0.993) is None
+
+
+@pytest.mark.parametrize("options, message", [
+    ({}, "no source configured"),
+    ({"url": "https://example.org/x.npz"}, "'url:' is set but 'sha256:' is not"),
+    ({"path": "/nowhere/x.npz"}, "path: /nowhere/x.npz does not exist"),
+    ({"archive": "/nowhere/a.zip"}, "archive: /nowhere/a.zip does not exist"),
+])
+def test_intel_landscapes_sources_that_cannot_work_are_named(options, message):
+    assert message in sources.intel_landscapes_problem(**options)
+
+
+def test_a_usable_intel_landscapes_source_passes(tmp_path):
+    (tmp_path / "a.zip").touch()
+    assert sources.intel_landscapes_problem(archive=str(tmp_path / "a.zip")) is None
+    assert sources.intel_landscapes_problem(url="https://example.org/x.npz", sha256="0" * 64) is None
+
+
+def test_device_check_loads_torch_only_for_an_explicit_accelerator():
+    assert configuration.device_problem("auto") is None and configuration.device_problem("cpu") is None
+    import torch
+
+    if not torch.cuda.is_available():
+        assert "device = 'cuda:0' cannot be used on this machine" in configuration.device_problem("cuda:0")
+
+
+def test_non_finite_numbers_are_named():
+    config = {"q2": {"x": {"learning_rate": [0.1, math.nan]}}, "seeds": [1]}
+    with pytest.raises(configuration.ConfigError, match=r"q2\.x\.learning_rate = nan: numbers must be finite"):
+        configuration.settle(dict(config, q3={}, dataset="synthetic_intel"), as_given={})
+
+
+# ---------------------------------------------------------------- through the real Snakemake
+
+def output_of(result):
+    return result.stdout + result.stderr
+
+
+def test_nested_command_line_overrides_reach_the_jobs_typed(tmp_path):
+    workspace = Workspace(tmp_path)
+    config = dict(TINY, q1={"perceptron": TINY["q1"]["perceptron"]}, q2={})
+    (tmp_path / "a.zip").touch()
+    plan = workspace.run(config, "--dry-run", "--config", "dataset=intel_landscapes",
+                         f"intel_landscapes={{archive: {tmp_path / 'a.zip'}, seed: 7}}",
+                         "q2={ffn: {model: ffn, epochs: 2, batch_size: [64, 128], learning_rate: 1e-3}}",
+                         "keep_checkpoints=true", "seeds=[1, 2]")
+    jobs = planned_jobs(plan)
+    assert (jobs["dataset"], jobs["train_q1"], jobs["train_q2"]) == (1, 2, 4)  # two seeds, two batch sizes
+    workspace.run(config, "results/runs/digits/q1/perceptron/default/seed1/metrics.csv",
+                  "--config", "q1={perceptron: {epochs: 3}}")
+    metrics = (workspace.work / "results/runs/digits/q1/perceptron/default/seed1/metrics.csv").read_text()
+    assert len(metrics.splitlines()) == 1 + 3  # header and the three epochs asked for
+
+
+@pytest.mark.parametrize("change, messages", [
+    ({"q3": {"gd_features": ["bmi", "bp"], "rank_deficient_samples": 7}},
+     ["q3: rank_deficient_samples = 7 is out of range", "1 <= rank_deficient_samples <= 5"]),
+    ({"q1": {"mlp": {"model": "mlp", "epochs": 2, "l2_penalty": 0.01}}},
+     ["q1.mlp.l2_penalty: model mlp does not use l2_penalty"]),
+    ({"q2": {"lr": {"model": "logreg", "epochs": 2, "batch_size": 8, "layers": [1, 2]}}},
+     ["q2.lr.layers: model logreg does not use layers", "choose model ffn"]),
+    ({"digits": {"test_fraction": 0.999}},
+     ["digits: test_fraction = 0.999", "test_fraction must be from 0.0051 to 0.9888"]),
+    ({"dataset": "intel_landscapes", "intel_landscapes": {"url": "https://example.org/x.npz"}},
+     ["'url:' is set but 'sha256:' is not"]),
+    ({"dataset": "intel_landscapes", "intel_landscapes": {"path": "/nowhere/intel.npz"}},
+     ["intel_landscapes: path: /nowhere/intel.npz does not exist"]),
+])
+def test_settings_that_disagree_stop_the_workflow_before_any_job(tmp_path, change, messages):
+    workspace = Workspace(tmp_path)
+    result = workspace.run(dict(TINY, **change), "--dry-run", check=False)
+    assert result.returncode != 0
+    for message in messages + ["nothing was started"]:
+        assert message in output_of(result), message
+    assert "Job stats:" not in output_of(result)  # stopped before planning a job
+
+
+def test_every_problem_is_named_at_once(tmp_path):
+    config = dict(TINY, q3=dict(TINY["q3"], rank_deficient_samples=99), digits={"val_fraction": 0.0001})
+    result = Workspace(tmp_path).run(config, "--dry-run", check=False)
+    assert "rank_deficient_samples = 99" in output_of(result) and "val_fraction must be" in output_of(result)
+
+
+def test_q3_setting_left_unset_adapts_to_the_features(tmp_path):
+    workspace = Workspace(tmp_path)
+    q3 = {key: value for key, value in TINY["q3"].items() if key != "rank_deficient_samples"}
+    config = dict(TINY, q1={}, q2={}, q3=dict(q3, gd_features=["bmi", "bp"]))
+    workspace.run(config, "results/theory/q3_checks.csv")
+    checks = (workspace.work / "results/theory/q3_checks.csv").read_text()
+    assert "N < dim phi: N=5, dim phi=6" in checks  # min(10, dim phi - 1)
+
+
+def test_a_missing_accelerator_stops_a_local_run_before_any_job(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: device cuda is fine here")
+    workspace = Workspace(tmp_path)
+    result = workspace.run(TINY, "--config", "device=cuda", check=False)
+    assert result.returncode != 0
+    assert "device = 'cuda' cannot be used on this machine" in output_of(result)
+    assert "this torch sees no CUDA device" in output_of(result)
+    assert not (workspace.work / "resources").exists() and not (workspace.work / "results").exists()
+    assert not (workspace.work / "logs").exists()
+
+
+def test_more_torch_threads_than_cores_are_scaled_down_not_refused(tmp_path):
+    # threads adapt: Snakemake gives a job at most --cores, and torch uses the job's threads
+    result = Workspace(tmp_path).run(dict(TINY, torch_threads=64), "--dry-run", *JOB_DETAILS)
+    assert planned_jobs(result)["train_q2"] == 4
+    threads = {line.split()[-1] for line in output_of(result).splitlines() if line.strip().startswith("threads:")}
+    assert threads == {"2"}
