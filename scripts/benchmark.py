@@ -2,8 +2,8 @@
 
 Run from the repository root, in the environment of requirements.txt:
 
-    python scripts/benchmark.py               # every model family of the configured study, 3 timed epochs each
-    python scripts/benchmark.py --quick       # 1 timed epoch each: under 3 minutes on 2 cores
+    python scripts/benchmark.py               # every model family of the configured study, 3 rounds (about 4 minutes)
+    python scripts/benchmark.py --quick       # 1 round: under 3 minutes on 2 cores
     python scripts/benchmark.py --cores 8 --configfile my_config.yaml   # the estimate for your study
     python scripts/benchmark.py --families q2 --device cuda             # Q2 on a GPU
 
@@ -13,8 +13,9 @@ content: it says nothing about accuracy.
 
 Each family of runs in the configured study (Q1: perceptron, logistic
 regression plain / L2 / L1, MLP; Q2: each model and batch size) is timed as a
-WHOLE EPOCH, as a run does it, both sides in this process with the same threads
-(one by default, as the workflow's jobs run):
+WHOLE EPOCH, as a run does it, every side in this process with the same threads
+(one by default, as the workflow's jobs run), in rounds of one epoch of each
+side (so that the machine's drifts hit them alike; the median is reported):
 - course: the course's starter-code loops, written out below. Q1: re-order the
   training arrays (X = X[perm]), a Python loop over the examples, train and
   validation accuracy. Q2: a Dataset + DataLoader(shuffle=True) training loop
@@ -23,7 +24,7 @@ WHOLE EPOCH, as a run does it, both sides in this process with the same threads
   `implementation: reference` (the plain numpy classes, torch autograd) and
   `implementation: fast` (the workflow's default: compiled Q1 kernels, the fused
   Q2 step on a CPU).
-Same result: Q1 compares the weights after the same epochs from the same seed
+Same result: Q1 compares the weights after one epoch from the same seed
 (perceptron: bit-identical); Q2 runs the course's loop once more, fed the
 project's batch order and dropout draws, and compares the first epoch's
 validation loss and accuracy.
@@ -33,9 +34,10 @@ floor / project time of that rate. Q1's per-example SGD is matrix-vector work,
 bound by memory rather than by the matmul rate: its rate is printed beside the
 machine's float64 matmul rate for scale.
 The study estimate: every configured run's epochs times its family's epoch,
-plus each job's start (interpreter, imports, loading the data set), scheduled
-longest first onto --cores; plus building the data set. Jobs side by side share
-memory bandwidth, so a real run is somewhat slower.
+plus each job's start (interpreter, imports, loading the data set), slowed by
+what jobs side by side cost each other (caches, memory bandwidth: measured by
+running that many training processes at once), scheduled longest first onto
+--cores; plus building the data set.
 
 Writes results/benchmarks/benchmark.csv and benchmark.md. A benchmark prints; it asserts nothing.
 """
@@ -250,20 +252,22 @@ def q1_flops(model_name, hidden_size, n_train, n_val, n_features, n_classes):
 IMPLEMENTATIONS = ("reference", "fast")
 
 
-def bench_q1(family, hparams, splits, epochs):
+def bench_q1(family, hparams, splits, rounds):
     _, model_name, *_ = family
     settings = {key: hparams[key] for key in ("learning_rate", "l2_penalty", "l1_penalty", "hidden_size")
                 if key in hparams}
     n_classes = int(splits["train"][1].max()) + 1
     q1.fit(model_name, {name: (X[:8], y[:8]) for name, (X, y) in splits.items()},  # compile outside the timing
            epochs=1, n_classes=n_classes, log=lambda line: None, **settings)
-    course_times, course_model = course_q1(model_name, splits, settings, epochs)
-    project_times = {}
-    for implementation in IMPLEMENTATIONS:
-        project_model, result = q1.fit(model_name, splits, epochs=epochs, seed=SEED, implementation=implementation,
-                                       log=lambda line: None, **settings)
-        project_times[implementation] = [row["epoch_time_s"] for row in result.history]
-    differences = [relative_difference(project, course)  # the fast path's against the course's
+    times = {"course": [], **{implementation: [] for implementation in IMPLEMENTATIONS}}
+    for _ in range(rounds):  # an epoch of each side per round: the machine's drifts hit all alike
+        course_seconds, course_model = course_q1(model_name, splits, settings, epochs=1)
+        times["course"] += course_seconds
+        for implementation in IMPLEMENTATIONS:
+            project_model, result = q1.fit(model_name, splits, epochs=1, seed=SEED, implementation=implementation,
+                                           log=lambda line: None, **settings)
+            times[implementation].append(result.history[0]["epoch_time_s"])
+    differences = [relative_difference(project, course)  # the fast path's against the course's, after one epoch
                    for project, course in zip(project_model.parameters().values(),
                                               (vars(course_model)[name] for name in project_model.parameters()))]
     worst = max(differences)
@@ -271,7 +275,7 @@ def bench_q1(family, hparams, splits, epochs):
     X, y = splits["train"]
     flops = q1_flops(model_name, settings.get("hidden_size"), X.shape[0], splits["val"][0].shape[0],
                      X.shape[1], np.unique(y).size)
-    return course_times, project_times, same, flops, result.status
+    return times, same, flops, result.status
 
 
 def gemm_seconds(shapes, device, repeats=5):
@@ -303,7 +307,7 @@ def q2_products(batch_size, widths, n_train, n_val):
     return [(count, shape) for count, shape in products if count]
 
 
-def bench_q2(family, hparams, splits, epochs, device):
+def bench_q2(family, hparams, splits, rounds, device):
     _, model_name, batch_size, hidden, layers = family
     settings = dict(batch_size=batch_size, learning_rate=hparams["learning_rate"],
                     weight_decay=hparams["weight_decay"], momentum=hparams["momentum"])
@@ -329,16 +333,16 @@ def bench_q2(family, hparams, splits, epochs, device):
                             generator=torch.Generator())  # a loader draws a seed: not from dropout's generator
     course_check = course_q2_epoch(model, optimizer, same_order, X_val, y_val, device)
 
-    # The course's loop as it is: shuffle=True, timed after that first epoch.
+    # The course's loop as it is (shuffle=True), after that first epoch; the project's second epochs.
     loader = DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=True)
-    course_times = [timed(lambda: course_q2_epoch(model, optimizer, loader, X_val, y_val, device), device)[0]
-                    for _ in range(epochs)]
-
-    project_times = {}
-    for implementation in IMPLEMENTATIONS:
-        result = q2.train(model_name, splits, epochs=epochs + 1, seed=SEED, device=str(device), threads=THREADS,
-                          implementation=implementation, log=lambda line: None, **settings)
-        project_times[implementation] = [row["epoch_time_s"] for row in result.history[1:]]  # the first warms up
+    times = {"course": [], **{implementation: [] for implementation in IMPLEMENTATIONS}}
+    for _ in range(rounds):  # an epoch of each side per round: the machine's drifts hit all alike
+        times["course"].append(timed(lambda: course_q2_epoch(model, optimizer, loader, X_val, y_val, device),
+                                     device)[0])
+        for implementation in IMPLEMENTATIONS:
+            result = q2.train(model_name, splits, epochs=2, seed=SEED, device=str(device), threads=THREADS,
+                              implementation=implementation, log=lambda line: None, **settings)
+            times[implementation].append(result.history[1]["epoch_time_s"])
     first = result.history[0]  # the fast path's
     n_val = X_val.shape[0]  # accuracies compared as counts: the course's is a float32 mean
     same = (f"val loss {abs(first['val_loss'] - course_check[1]) / course_check[1]:.1e} (relative), val acc "
@@ -350,7 +354,7 @@ def bench_q2(family, hparams, splits, epochs, device):
     seconds = gemm_seconds([shape for _, shape in products], device)
     floor = sum(count * seconds[shape] for count, shape in products)
     flops = sum(count * 2 * m * k * n for count, (m, k, n) in products)
-    return course_times, project_times, same, flops, floor, result.extra["training_step"]
+    return times, same, flops, floor, result.extra["training_step"]
 
 
 def float64_matmul_rate(splits):
@@ -373,6 +377,40 @@ def job_start_seconds(npz_path):
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                    env=dict(os.environ, PYTHONPATH=str(REPO / "src")))
     return time.perf_counter() - start
+
+
+SIDE_BY_SIDE_PROBE = """
+import sys, time, torch
+sys.path.insert(0, {src!r})
+from homework1 import q2
+torch.set_num_threads(1)
+g = torch.Generator().manual_seed(0)
+X = torch.randint(0, 256, (12630, 6912), generator=g, dtype=torch.uint8).float() / 256
+y = torch.randint(0, 6, (12630,), generator=g)
+model = q2.build_model("ffn", 6912, 6)
+run_epoch, _ = q2.epoch_runner("fused", model, q2.make_optimizer(model, 0.002), X, y, 64, torch.Generator())
+run_epoch()
+start = time.perf_counter()
+for _ in range(3):
+    run_epoch()
+print(time.perf_counter() - start)
+"""
+
+
+def side_by_side_slowdown(slots):
+    """How much slower a training job (Q2's FFN, batch 64) runs beside slots - 1 others
+    than alone; None where this machine has fewer CPUs than slots."""
+    if slots < 2 or slots > os.cpu_count():
+        return None if slots > 1 else 1.0
+    probe = SIDE_BY_SIDE_PROBE.format(src=str(REPO / "src"))
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+    def mean_seconds(processes):
+        running = [subprocess.Popen([sys.executable, "-c", probe], stdout=subprocess.PIPE, text=True, env=env)
+                   for _ in range(processes)]
+        return statistics.mean(float(process.communicate()[0]) for process in running)
+
+    return mean_seconds(slots) / mean_seconds(1)
 
 
 def longest_first_makespan(durations, slots):
@@ -399,8 +437,9 @@ def read_config(configfiles):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], parents=[_threads])
-    parser.add_argument("--quick", action="store_true", help="one timed epoch per side (under 3 minutes)")
-    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per side (median reported)")
+    parser.add_argument("--quick", action="store_true", help="one round (under 3 minutes)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of one timed epoch per side, interleaved (the median is reported)")
     parser.add_argument("--families", nargs="+", choices=["q1", "q2"], default=["q1", "q2"])
     parser.add_argument("--device", default="cpu", help="for Q2: cpu, cuda, mps or auto (as in the config)")
     parser.add_argument("--cores", type=int, default=os.cpu_count(), help="cores of the study estimate")
@@ -408,7 +447,7 @@ def main() -> None:
     parser.add_argument("--n-train", type=int, default=12630, help="training examples (fewer: a smoke test)")
     parser.add_argument("--out", default=str(REPO / "results/benchmarks"))
     args = parser.parse_args()
-    epochs = 1 if args.quick else args.epochs
+    rounds = 1 if args.quick else args.rounds
     torch.set_num_threads(THREADS)
     device = q2.resolve_device(args.device)
     config = read_config(args.configfile)
@@ -421,7 +460,7 @@ def main() -> None:
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {THREADS} thread(s); "
           f"python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}, "
           f"Q2 on {device}" + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""))
-    print(f"{'quick: ' if args.quick else ''}{epochs} timed epoch(s) per side; load average "
+    print(f"{'quick: ' if args.quick else ''}{rounds} round(s) of one timed epoch per side; load average "
           f"{os.getloadavg()[0]:.2f} (other work skews timings)")
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -439,12 +478,12 @@ def main() -> None:
     for family, hparams in families.items():
         name = family_name(family)
         if family[0] == "q1":
-            course, project, same, flops, status = bench_q1(family, hparams, splits[q1.uses_bias(family[1])], epochs)
+            times, same, flops, status = bench_q1(family, hparams, splits[q1.uses_bias(family[1])], rounds)
             floor, step, limit = None, "kernels" if status == "ok" else status, matmul64
         else:
-            course, project, same, flops, floor, step = bench_q2(family, hparams, splits[False], epochs, device)
+            times, same, flops, floor, step = bench_q2(family, hparams, splits[False], rounds, device)
             limit = flops / floor / 1e9
-        course_s, reference_s, fast_s = (statistics.median(times) for times in (course, *project.values()))
+        course_s, reference_s, fast_s = (statistics.median(times[side]) for side in ("course", *IMPLEMENTATIONS))
         rows.append({
             "family": name, "course_s": course_s, "reference_s": reference_s, "fast_s": fast_s,
             "speedup": course_s / fast_s, "fast_over_reference": reference_s / fast_s,
@@ -461,12 +500,15 @@ def main() -> None:
 
     # The whole study: every configured run's epochs at its family's measured epoch.
     epoch_seconds = {family_name(family): seconds for family, seconds in zip(families, table["fast_s"])}
-    jobs = [start_seconds + epochs_of_run * epoch_seconds[family_name(family)]
-            for family, _, epochs_of_run in runs if family_name(family) in epoch_seconds]
     slots = max(args.cores // config["torch_threads"], 1)
+    slowdown = side_by_side_slowdown(slots)
+    jobs = [(start_seconds + epochs_of_run * epoch_seconds[family_name(family)]) * (slowdown or 1.0)
+            for family, _, epochs_of_run in runs if family_name(family) in epoch_seconds]
     makespan = longest_first_makespan(jobs, slots)
-    study = (f"{len(jobs)} training jobs of the configured study ({', '.join(args.families)}), "
-             f"{sum(jobs) / 60:.1f} min of CPU, on {args.cores} cores: data set {dataset_seconds:.0f} s "
+    beside = (f"{slots} jobs side by side run {slowdown:.2f}x slower than alone" if slowdown else
+              f"side by side not measured: this machine has fewer than {slots} CPUs")
+    study = (f"{len(jobs)} training jobs of the configured study ({', '.join(args.families)}) on "
+             f"{args.cores} cores ({beside}): {sum(jobs) / 60:.1f} min of CPU; data set {dataset_seconds:.0f} s "
              f"+ training {makespan / 60:.1f} min = about {(dataset_seconds + makespan) / 60:.1f} min "
              f"(tables, figures and the Q3 checks add about a minute)")
     scale = "true scale" if args.n_train == 12630 else f"{args.n_train} training examples"
@@ -478,7 +520,7 @@ def main() -> None:
     table.to_csv(out / "benchmark.csv", index=False)
     (out / "benchmark.md").write_text(
         f"Whole epochs at the Intel shapes ({args.n_train} training examples, SYNTHETIC data), {THREADS} thread(s), "
-        f"{'quick, ' if args.quick else ''}median of {epochs}; Q2 on {device}.\n\n"
+        f"{'quick, ' if args.quick else ''}median of {rounds} round(s); Q2 on {device}.\n\n"
         + to_markdown(table, floatfmt=".3g") + f"\nWhole study: {study}.\n")
     print(f"\nwrote {out / 'benchmark.csv'} and {out / 'benchmark.md'}")
 

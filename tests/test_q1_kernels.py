@@ -78,7 +78,8 @@ def test_mlp_agrees_with_the_reference(pixel_splits):
         assert fast_row["train_loss"] == pytest.approx(reference_row["train_loss"], rel=1e-10)
 
 
-def test_mlp_kernel_skips_inactive_units_and_still_matches_the_reference():
+@pytest.mark.parametrize("as_pixels", [True, False], ids=["uint8 pixels", "float64 features"])
+def test_mlp_kernel_skips_inactive_units_and_still_matches_the_reference(as_pixels):
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, size=(60, 20)) / 256
     y = rng.integers(0, 3, 60)
@@ -91,7 +92,12 @@ def test_mlp_kernel_skips_inactive_units_and_still_matches_the_reference():
     start = {name: value.copy() for name, value in fast.items()}
     order = rng.permutation(60)
 
-    loss = q1_kernels.mlp_epoch(fast["W1"], fast["b1"], fast["W2"], fast["b2"], X, y, order, 0.05)
+    features = q1_kernels.compact(X, has_bias=False)
+    assert features.values.dtype == np.uint8 and features.scale == 1 / 256  # these features are pixels
+    if not as_pixels:
+        features = q1_kernels.Features(X, 1.0, False)
+    loss = q1_kernels.mlp_epoch(fast["W1"], fast["b1"], fast["W2"], fast["b2"], features.values, y, order, 0.05,
+                                features.scale)
     reference_loss = reference.train_epoch(X, y, 0.05, order=order)
 
     assert loss == pytest.approx(reference_loss, rel=1e-12)
@@ -105,7 +111,7 @@ CACHE_PROBE = """
 import json, numpy as np
 from homework1 import q1_kernels
 W = np.zeros((2, 3))
-q1_kernels.perceptron_epoch(W, np.ones((4, 3)), np.array([0, 1, 0, 1]), np.arange(4))
+q1_kernels.perceptron_epoch(W, np.ones((4, 3)), np.array([0, 1, 0, 1]), np.arange(4), 1.0, False)
 stats = q1_kernels.perceptron_epoch.stats
 print(json.dumps({"hits": sum(stats.cache_hits.values()), "misses": sum(stats.cache_misses.values())}))
 """
@@ -123,6 +129,35 @@ def test_compiled_kernels_are_cached_for_the_next_process(tmp_path):
     assert probe() == {"hits": 0, "misses": 1}  # compiled, and written to the cache
     assert any(tmp_path.rglob("*.nbi"))
     assert probe() == {"hits": 1, "misses": 0}  # the next job loads it instead of compiling
+
+
+def test_compact_reads_pixels_back_only_where_they_are_exact():
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, 256, size=(5, 12), dtype=np.uint8)
+    with_bias = flatten_features(pixels.reshape(5, 2, 2, 3), add_bias=True)
+    features = q1_kernels.compact(with_bias, has_bias=True)
+    assert np.array_equal(features.values, pixels) and features.scale == 1 / 256 and features.bias
+    assert q1_kernels.compact(with_bias[:, :-1], has_bias=False).bias is False
+    for not_pixels in (with_bias + 1e-9,                         # not multiples of 1/256
+                       np.hstack([with_bias[:, :-1], np.zeros((5, 1))]),  # no bias column
+                       with_bias * 2):                           # beyond 255/256
+        features = q1_kernels.compact(not_pixels, has_bias=True)
+        assert features.values.dtype == np.float64 and features.scale == 1.0 and not features.bias
+        assert np.array_equal(features.values, not_pixels)
+
+
+def test_linear_accuracy_matches_the_models_own():
+    rng = np.random.default_rng(2)
+    X = flatten_features(rng.integers(0, 256, size=(200, 4, 4, 3), dtype=np.uint8), add_bias=True)
+    y = rng.integers(0, 6, 200)
+    W = rng.normal(size=(6, X.shape[1]))
+    from homework1.q1 import LogisticRegression
+
+    model = LogisticRegression(6, X.shape[1])
+    model.W = W
+    for features in (q1_kernels.compact(X, has_bias=True), q1_kernels.Features(X, 1.0, False)):
+        assert q1_kernels.linear_accuracy(W, features.values, y, features.scale, features.bias) == \
+            model.evaluate(X, y)
 
 
 @pytest.fixture(scope="module")

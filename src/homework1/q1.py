@@ -200,10 +200,11 @@ def build_model(model_name: str, n_classes: int, n_features: int, hidden_size: i
     return MLP(n_classes, n_features, hidden_size)
 
 
-def train_one_epoch(model_name: str, model, X: np.ndarray, y: np.ndarray, order: np.ndarray,
+def train_one_epoch(model_name: str, model, X, y: np.ndarray, order: np.ndarray,
                     learning_rate: float | None, l2_penalty: float, l1_penalty: float,
                     implementation: str = "fast") -> float | None:
-    """One epoch over X[order]; its mean loss (None for the perceptron, which has no loss)."""
+    """One epoch over the rows ``order`` of X (an array for the reference, ``q1_kernels.Features``
+    for the fast path); its mean loss (None for the perceptron, which has no loss)."""
     if implementation == "reference":
         if model_name == "perceptron":
             return model.train_epoch(X, y, order=order)
@@ -213,11 +214,22 @@ def train_one_epoch(model_name: str, model, X: np.ndarray, y: np.ndarray, order:
     from homework1 import q1_kernels  # compiled on first use (then cached): only on this path
 
     if model_name == "perceptron":
-        return q1_kernels.perceptron_epoch(model.W, X, y, order)
+        return q1_kernels.perceptron_epoch(model.W, X.values, y, order, X.scale, X.bias)
     if model_name == "logreg":
-        return q1_kernels.logreg_epoch(model.W, X, y, order, float(learning_rate),
-                                       float(l2_penalty), float(l1_penalty))
-    return q1_kernels.mlp_epoch(model.W1, model.b1, model.W2, model.b2, X, y, order, float(learning_rate))
+        return q1_kernels.logreg_epoch(model.W, X.values, y, order, float(learning_rate),
+                                       float(l2_penalty), float(l1_penalty), X.scale, X.bias)
+    return q1_kernels.mlp_epoch(model.W1, model.b1, model.W2, model.b2, X.values, y, order,
+                                float(learning_rate), X.scale)
+
+
+def accuracy_on(model_name: str, model, X: np.ndarray, y: np.ndarray, features=None) -> float:
+    """The model's accuracy on (X, y); with ``features`` (the same examples as
+    ``q1_kernels.Features``) a linear model is scored by the compiled kernel."""
+    if features is None or model_name == "mlp":  # the MLP's hidden layer is a matrix product: BLAS is best
+        return model.evaluate(X, y)
+    from homework1 import q1_kernels
+
+    return q1_kernels.linear_accuracy(model.W, features.values, y, features.scale, features.bias)
 
 
 def weights_are_finite(model) -> bool:
@@ -245,6 +257,11 @@ def fit(model_name: str, splits: dict, *, epochs: int, learning_rate: float | No
         # the compiled kernels index weight rows by label without bounds checks
         raise ValueError(f"training labels must lie in 0..{n_classes - 1}, got {train_y.min()}..{train_y.max()}")
     visit = np.arange(n_train)  # the order the epoch visits the training examples in
+    features = dict.fromkeys(splits)  # what the fast path reads: the splits' pixels
+    if implementation == "fast":
+        from homework1 import q1_kernels
+
+        features = {split: q1_kernels.compact(X, uses_bias(model_name)) for split, (X, _) in splits.items()}
 
     configure_seed(seed)
     model = build_model(model_name, n_classes, n_features, hidden_size)
@@ -261,8 +278,8 @@ def fit(model_name: str, splits: dict, *, epochs: int, learning_rate: float | No
         visit = visit[np.random.permutation(n_train)]
         # a diverging run overflows: that is detected just below and reported, not warned about
         with np.errstate(over="ignore", invalid="ignore"):
-            loss = train_one_epoch(model_name, model, train_X, train_y, visit, learning_rate,
-                                   l2_penalty, l1_penalty, implementation)
+            loss = train_one_epoch(model_name, model, train_X if features["train"] is None else features["train"],
+                                   train_y, visit, learning_rate, l2_penalty, l1_penalty, implementation)
             weight_norm = None if model_name == "mlp" else float(np.linalg.norm(model.W))
         if not weights_are_finite(model) or any(value is not None and not math.isfinite(value)
                                                 for value in (loss, weight_norm)):
@@ -273,8 +290,8 @@ def fit(model_name: str, splits: dict, *, epochs: int, learning_rate: float | No
                                       wall_time_s=time.perf_counter() - start, message=message,
                                       extra=extra)
         row = {"epoch": epoch,
-               "train_acc": model.evaluate(train_X, train_y),
-               "val_acc": model.evaluate(val_X, val_y)}
+               "train_acc": accuracy_on(model_name, model, train_X, train_y, features["train"]),
+               "val_acc": accuracy_on(model_name, model, val_X, val_y, features["val"])}
         if loss is not None:
             row["train_loss"] = loss
         if weight_norm is not None:
@@ -287,7 +304,7 @@ def fit(model_name: str, splits: dict, *, epochs: int, learning_rate: float | No
             + " | ".join(f"{key} {value:.4f}" for key, value in row.items() if key != "epoch"))
     wall_time_s = time.perf_counter() - start
 
-    test_acc = model.evaluate(test_X, test_y)
+    test_acc = accuracy_on(model_name, model, test_X, test_y, features["test"])
     log(f"{model_name} final test acc {test_acc:.4f}")
     return model, TrainResult(history=history, test_acc=test_acc, status=STATUS_OK,
                               wall_time_s=wall_time_s, extra=extra)

@@ -9,12 +9,15 @@ update formulas. What differs:
   so logistic regression and the MLP agree with the reference to rounding, not
   bit for bit. The perceptron's weights are bit-identical: its features are
   multiples of 1/256 and every partial sum is exact in float64, in any order;
+- the features are read as the uint8 pixels they come from (``Features``): a
+  feature is pixel / 256, exactly the float64 the reference reads, from an
+  eighth of the memory;
 - nothing is allocated per example (the reference builds an outer-product
-  gradient of the weights' size for every example);
-- the MLP streams W1 once per example instead of three to five times: each
-  row is updated with this example and at once multiplied with the next
-  example, and rows whose hidden unit was inactive (an exactly-zero gradient)
-  are not written at all, which changes no bit.
+  gradient of the weights' size for every example), and a weight row is
+  updated and multiplied with the next example in one pass;
+- the MLP streams W1 once per example instead of three to five times, and rows
+  whose hidden unit was inactive (an exactly-zero gradient) are not written at
+  all, which changes no bit.
 
 Kernels are compiled on first use and cached on disk (numba's ``cache=True``:
 in ``__pycache__`` beside this file, or numba's user cache directory where that
@@ -25,22 +28,89 @@ compilation.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 # Let LLVM reassociate sums (and ignore the sign of zero) so that the dot
 # products vectorise. Not "fast" as a whole: no-NaN/no-Inf assumptions would
-# let the compiler delete the divergence checks, and contraction into fused
-# multiply-adds would round the element-wise updates differently from numpy.
+# let the compiler delete the divergence checks.
 SUM_IN_ANY_ORDER = {"reassoc", "nsz"}
+PIXEL_SCALE = 1 / 256
+
+
+class Features(NamedTuple):
+    """A split's features as the kernels read them: row i is [values[i] * scale, then 1 if bias]."""
+    values: np.ndarray  # uint8 pixels (scale 1/256), or the float64 features themselves (scale 1)
+    scale: float
+    bias: bool          # a constant 1 feature follows (pixels only: float64 features carry their own)
+
+
+def compact(X: np.ndarray, has_bias: bool) -> Features:
+    """X as uint8 pixels where it holds pixel / 256 (and, with ``has_bias``, a last column of
+    ones), as every data set of the workflow does; else X itself."""
+    n_pixels = X.shape[1] - 1 if has_bias else X.shape[1]
+    if X.dtype == np.float64 and (not has_bias or (X[:, -1] == 1.0).all()):
+        pixels = np.empty((X.shape[0], n_pixels), dtype=np.uint8)
+        if _read_pixels(X, pixels):
+            return Features(pixels, PIXEL_SCALE, has_bias)
+    return Features(np.ascontiguousarray(X), 1.0, False)
+
+
+@njit(cache=True)
+def _read_pixels(X, pixels):
+    """pixels <- X * 256 over the first pixels.shape[1] columns; False at the first value
+    that is not a whole number from 0 to 255 once multiplied."""
+    for i in range(pixels.shape[0]):
+        for j in range(pixels.shape[1]):
+            value = X[i, j] * 256.0
+            if not (0.0 <= value <= 255.0) or value != math.floor(value):
+                return False
+            pixels[i, j] = np.uint8(value)
+    return True
 
 
 @njit(cache=True, fastmath=SUM_IN_ANY_ORDER)
-def _dot(w, x):
+def _dot(w, x, scale, bias):
+    """w . [x * scale, 1 if bias]. Scaling the sum once by a power of two rounds as
+    scaling every term does."""
     total = 0.0
     for j in range(x.shape[0]):
         total += w[j] * x[j]
+    total *= scale
+    if bias:
+        total += w[x.shape[0]]
+    return total
+
+
+@njit(cache=True, fastmath=SUM_IN_ANY_ORDER, inline="always")
+def _sgd_step(w, feature, gradient, learning_rate, decay, threshold):
+    """decay * w - (gradient * feature) * learning_rate, then soft-thresholded (L1) unless
+    the threshold is 0; NaN is kept (it marks divergence). Decay 1 is the plain step, to the bit."""
+    w = w * decay - (gradient * feature) * learning_rate
+    if threshold != 0.0:
+        shrunk = abs(w) - threshold
+        if shrunk < 0.0:
+            shrunk = 0.0
+        w = np.sign(w) * shrunk
+    return w
+
+
+@njit(cache=True, fastmath=SUM_IN_ANY_ORDER)
+def _update_row_then_dot(row, x, gradient, learning_rate, decay, threshold, x_next, scale, bias):
+    """One weight row's SGD step for example x, then its dot product with the next
+    example, in one pass over the row."""
+    total = 0.0
+    for j in range(x.shape[0]):
+        w = _sgd_step(row[j], x[j] * scale, gradient, learning_rate, decay, threshold)
+        row[j] = w
+        total += w * x_next[j]
+    total *= scale
+    if bias:
+        n = x.shape[0]
+        row[n] = _sgd_step(row[n], 1.0, gradient, learning_rate, decay, threshold)
+        total += row[n]
     return total
 
 
@@ -59,45 +129,30 @@ def _softmax_cross_entropy(scores, label, dscores):
 
 
 @njit(cache=True, fastmath=SUM_IN_ANY_ORDER)
-def perceptron_epoch(W, X, y, order):
-    """One pass of the multi-class perceptron over X[order], updating W in place."""
+def perceptron_epoch(W, X, y, order, scale, bias):
+    """One pass of the multi-class perceptron over the rows ``order`` of X, updating W in place."""
     n_classes = W.shape[0]
+    n = X.shape[1]
     scores = np.empty(n_classes)
     for i in order:
         x = X[i]
         for c in range(n_classes):
-            scores[c] = _dot(W[c], x)
+            scores[c] = _dot(W[c], x, scale, bias)
         guess = np.argmax(scores)  # ties go to the lowest class, as np.argmax does
         label = y[i]
         if guess != label:
             pulled, pushed = W[label], W[guess]
-            for j in range(x.shape[0]):  # a loop, not W[label] += x: no temporary array
-                pulled[j] += x[j]
-                pushed[j] -= x[j]
+            for j in range(n):
+                feature = x[j] * scale
+                pulled[j] += feature
+                pushed[j] -= feature
+            if bias:
+                pulled[n] += 1.0
+                pushed[n] -= 1.0
 
 
 @njit(cache=True, fastmath=SUM_IN_ANY_ORDER)
-def _update_row_then_dot(row, x, gradient, learning_rate, decay, threshold, x_next):
-    """One row's SGD step, then its dot product with the next example, in one pass:
-    row <- decay * row - (gradient * x) * learning_rate, soft-thresholded by
-    ``threshold`` (L1) unless it is 0; returns row . x_next. With decay 1 and no
-    threshold the step is the plain one, to the bit."""
-    total = 0.0
-    for j in range(row.shape[0]):
-        w = row[j] * decay - (gradient * x[j]) * learning_rate
-        if threshold != 0.0:
-            # sign(w) * max(|w| - t, 0), NaN kept (it marks divergence)
-            shrunk = abs(w) - threshold
-            if shrunk < 0.0:
-                shrunk = 0.0
-            w = np.sign(w) * shrunk
-        row[j] = w
-        total += w * x_next[j]
-    return total
-
-
-@njit(cache=True, fastmath=SUM_IN_ANY_ORDER)
-def logreg_epoch(W, X, y, order, learning_rate, l2_penalty, l1_penalty):
+def logreg_epoch(W, X, y, order, learning_rate, l2_penalty, l1_penalty, scale, bias):
     """One pass of per-example SGD for softmax regression; the mean loss, or the
     first non-finite loss (after its update, as the reference stops)."""
     n_classes = W.shape[0]
@@ -109,7 +164,7 @@ def logreg_epoch(W, X, y, order, learning_rate, l2_penalty, l1_penalty):
     if n > 0:
         x = X[order[0]]
         for c in range(n_classes):
-            scores[c] = _dot(W[c], x)
+            scores[c] = _dot(W[c], x, scale, bias)
     total = 0.0
     for k in range(n):
         i = order[k]
@@ -117,7 +172,8 @@ def logreg_epoch(W, X, y, order, learning_rate, l2_penalty, l1_penalty):
         loss = _softmax_cross_entropy(scores, y[i], dscores)
         x_next = X[order[k + 1]] if k + 1 < n else x
         for c in range(n_classes):  # each row updated, then scored against the next example while in cache
-            scores[c] = _update_row_then_dot(W[c], x, dscores[c], learning_rate, decay, threshold, x_next)
+            scores[c] = _update_row_then_dot(W[c], x, dscores[c], learning_rate, decay, threshold, x_next,
+                                             scale, bias)
         if not math.isfinite(loss):
             return loss
         total += loss
@@ -125,7 +181,7 @@ def logreg_epoch(W, X, y, order, learning_rate, l2_penalty, l1_penalty):
 
 
 @njit(cache=True, fastmath=SUM_IN_ANY_ORDER)
-def mlp_epoch(W1, b1, W2, b2, X, y, order, learning_rate):
+def mlp_epoch(W1, b1, W2, b2, X, y, order, learning_rate, scale):
     """One pass of per-example SGD for the one-hidden-layer ReLU MLP; the mean
     loss, or the first non-finite loss (after its update, as the reference stops)."""
     hidden_size = W1.shape[0]
@@ -139,7 +195,7 @@ def mlp_epoch(W1, b1, W2, b2, X, y, order, learning_rate):
     if n > 0:
         x = X[order[0]]
         for r in range(hidden_size):
-            z1[r] = _dot(W1[r], x) + b1[r]
+            z1[r] = _dot(W1[r], x, scale, False) + b1[r]
     total = 0.0
     for k in range(n):
         i = order[k]
@@ -147,7 +203,7 @@ def mlp_epoch(W1, b1, W2, b2, X, y, order, learning_rate):
         for r in range(hidden_size):
             h[r] = z1[r] if not z1[r] <= 0.0 else 0.0  # ReLU that keeps NaN, as np.maximum
         for c in range(n_classes):
-            z2[c] = _dot(W2[c], h) + b2[c]
+            z2[c] = _dot(W2[c], h, 1.0, False) + b2[c]
         loss = _softmax_cross_entropy(z2, y[i], dz2)
         for r in range(hidden_size):  # back through W2 (before its update), then the ReLU
             back = 0.0
@@ -163,12 +219,25 @@ def mlp_epoch(W1, b1, W2, b2, X, y, order, learning_rate):
         for r in range(hidden_size):  # each row updated, then multiplied with the next example while in cache
             d = dz1[r]
             if d != 0.0:
-                z1[r] = _update_row_then_dot(W1[r], x, d, learning_rate, 1.0, 0.0, x_next)
+                z1[r] = _update_row_then_dot(W1[r], x, d, learning_rate, 1.0, 0.0, x_next, scale, False)
                 b1[r] -= d * learning_rate
             else:  # an inactive unit's row would only get zeros subtracted: left as it is
-                z1[r] = _dot(W1[r], x_next)
+                z1[r] = _dot(W1[r], x_next, scale, False)
             z1[r] += b1[r]
         if not math.isfinite(loss):
             return loss
         total += loss
     return total / n if n > 0 else 0.0
+
+
+@njit(cache=True, fastmath=SUM_IN_ANY_ORDER)
+def linear_accuracy(W, X, y, scale, bias):
+    """The fraction of rows of X whose highest score W . x is their label (ties: the lowest class)."""
+    scores = np.empty(W.shape[0])
+    correct = 0
+    for i in range(X.shape[0]):
+        for c in range(W.shape[0]):
+            scores[c] = _dot(W[c], X[i], scale, bias)
+        if np.argmax(scores) == y[i]:
+            correct += 1
+    return correct / X.shape[0]
