@@ -349,12 +349,41 @@ def bench_q2(family, hparams, splits, rounds, device):
             + ("equal" if round(first["val_acc"] * n_val) == round(course_check[2] * n_val) else
                f"{abs(round(first['val_acc'] * n_val) - round(course_check[2] * n_val))} of {n_val} apart"))
 
+    if device.type == "cuda":  # the other way to replay a step: let torch.compile capture it
+        times["torch.compile"] = [torch_compile_epoch_seconds(new_model, X, y, batch_size, device)]
+
     widths = [X.shape[1]] + [hidden] * (layers if model_name == "ffn" else 0) + [n_classes]
     products = q2_products(batch_size, widths, X.shape[0], X_val.shape[0])
     seconds = gemm_seconds([shape for _, shape in products], device)
     floor = sum(count * seconds[shape] for count, shape in products)
     flops = sum(count * 2 * m * k * n for count, (m, k, n) in products)
     return times, same, flops, floor, result.extra["training_step"]
+
+
+def torch_compile_epoch_seconds(new_model, X, y, batch_size, device):
+    """One epoch of the eager step compiled with torch.compile(mode="reduce-overhead") (which
+    replays CUDA graphs too), timed after a compiling epoch; NaN, and a message, if it fails."""
+    model, optimizer = new_model()
+    X, y = X.to(device), y.to(device)
+
+    @torch.compile(mode="reduce-overhead")
+    def step(X_batch, y_batch):
+        loss = F.cross_entropy(model(X_batch), y_batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+
+    def epoch():
+        for idx in q2.batch_indices(X.shape[0], batch_size, torch.Generator().manual_seed(SEED), device):
+            step(X.index_select(0, idx), y.index_select(0, idx))
+
+    try:
+        epoch()
+        return timed(epoch, device)[0]
+    except Exception as err:  # a benchmark reports what it could not time
+        print(f"  torch.compile failed: {type(err).__name__}: {str(err)[:300]}")
+        return float("nan")
 
 
 def float64_matmul_rate(splits):
@@ -397,10 +426,10 @@ print(time.perf_counter() - start)
 """
 
 
-def side_by_side_slowdown(slots):
-    """How much slower a training job (Q2's FFN, batch 64) runs beside slots - 1 others
-    than alone; None where this machine has fewer CPUs than slots."""
-    if slots < 2 or slots > os.cpu_count():
+def side_by_side_slowdown(slots, device):
+    """How much slower a training job (Q2's FFN, batch 64, on the CPU) runs beside slots - 1
+    others than alone; None where this machine has fewer CPUs than slots, or jobs share a GPU."""
+    if slots < 2 or slots > os.cpu_count() or device.type != "cpu":
         return None if slots > 1 else 1.0
     probe = SIDE_BY_SIDE_PROBE.format(src=str(REPO / "src"))
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -484,28 +513,31 @@ def main() -> None:
             times, same, flops, floor, step = bench_q2(family, hparams, splits[False], rounds, device)
             limit = flops / floor / 1e9
         course_s, reference_s, fast_s = (statistics.median(times[side]) for side in ("course", *IMPLEMENTATIONS))
+        compiled = {"torch_compile_s": times["torch.compile"][0]} if "torch.compile" in times else {}
         rows.append({
             "family": name, "course_s": course_s, "reference_s": reference_s, "fast_s": fast_s,
             "speedup": course_s / fast_s, "fast_over_reference": reference_s / fast_s,
             "same_result": same, "fast_path": step, "gflop_per_epoch": flops / 1e9,
             "fast_gflops": flops / fast_s / 1e9, "machine_matmul_gflops": limit,
-            "floor_s": floor, "matrix_work_at": floor / fast_s if floor else None,
+            "floor_s": floor, "matrix_work_at": floor / fast_s if floor else None, **compiled,
         })
         print(f"{name:>26}: course {course_s:6.3f} s, reference {reference_s:6.3f} s, fast {fast_s:6.3f} s, "
               f"{course_s / fast_s:4.1f}x the course; "
               f"{flops / fast_s / 1e9:5.1f} GFLOP/s (matmul {limit:5.1f})"
               + (f", floor {floor:.3f} s, matrix work at {floor / fast_s:.0%} of the matmul rate" if floor else "")
+              + (f", torch.compile {compiled['torch_compile_s']:.3f} s" if compiled else "")
               + f"; {same}", flush=True)
     table = pd.DataFrame(rows)
 
     # The whole study: every configured run's epochs at its family's measured epoch.
     epoch_seconds = {family_name(family): seconds for family, seconds in zip(families, table["fast_s"])}
     slots = max(args.cores // config["torch_threads"], 1)
-    slowdown = side_by_side_slowdown(slots)
+    slowdown = side_by_side_slowdown(slots, device)
     jobs = [(start_seconds + epochs_of_run * epoch_seconds[family_name(family)]) * (slowdown or 1.0)
             for family, _, epochs_of_run in runs if family_name(family) in epoch_seconds]
     makespan = longest_first_makespan(jobs, slots)
     beside = (f"{slots} jobs side by side run {slowdown:.2f}x slower than alone" if slowdown else
+              "jobs side by side not measured: they share the GPU" if device.type != "cpu" else
               f"side by side not measured: this machine has fewer than {slots} CPUs")
     study = (f"{len(jobs)} training jobs of the configured study ({', '.join(args.families)}) on "
              f"{args.cores} cores ({beside}): {sum(jobs) / 60:.1f} min of CPU; data set {dataset_seconds:.0f} s "

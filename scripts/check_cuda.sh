@@ -30,12 +30,12 @@ step() {  # step NAME TIMEOUT_S COMMAND...: run it with its output in NAME.log
     [ "$rc" -eq 0 ] || failed+=("$name")
 }
 
-step gpu 60 "$python" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda,
+step gpu 30 "$python" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda,
       "device", torch.cuda.get_device_name(0)); assert torch.cuda.is_available()'
-step q2_tests 90 "$python" -m pytest -q -rs tests/test_q2.py tests/test_q2_graph.py
-TAIL_LINES=8 step bench_cuda 90 "$python" scripts/benchmark.py --families q2 --device cuda --quick \
+step q2_tests 80 "$python" -m pytest -q -rs tests/test_q2.py tests/test_q2_graph.py
+TAIL_LINES=8 step bench_cuda 80 "$python" scripts/benchmark.py --families q2 --device cuda --quick \
     --cores "$cores" --out "$out/benchmark"
-step synthetic_intel_q2 120 "$python" -m snakemake --cores "$cores" --until train_q2 \
+step synthetic_intel_q2 100 "$python" -m snakemake --cores "$cores" --until train_q2 \
     --config dataset=synthetic_intel device=auto
 
 # Every Q2 run: where it ran, with which step, and how long its training loop took.
