@@ -10,7 +10,8 @@ import pytest
 
 from homework1.data import DataError
 from homework1.jobs import job_log
-from homework1.runs import atomic_write, code_provenance
+from homework1.data import atomic_write
+from homework1.runs import code_provenance
 
 
 def test_the_file_gets_every_line_the_terminal_only_marked_ones(tmp_path, capfd):
@@ -71,6 +72,15 @@ def test_atomic_write_keeps_the_previous_file_and_names_the_target(tmp_path):
     assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(target)
     assert target.read_bytes() == b"first"
     assert sorted(p.name for p in target.parent.iterdir()) == ["state.pt"]  # no temporary file left
+
+
+def test_atomic_write_leaves_the_name_of_a_file_elsewhere(tmp_path):
+    # A copy whose source cannot be read is not a failure to write the target.
+    target, source = tmp_path / "out" / "data.npz", tmp_path / "elsewhere" / "missing.npz"
+    with pytest.raises(OSError) as caught:
+        atomic_write(target, lambda tmp: Path(tmp).write_bytes(source.read_bytes()))
+    assert caught.value.errno == errno.ENOENT and caught.value.filename == str(source)
+    assert list(target.parent.iterdir()) == []
 
 
 def git(directory, *args):

@@ -91,18 +91,41 @@ def read_npz(path: str | os.PathLike, n_classes: int | None = None) -> dict[str,
 
 def write_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
     """Validate, then write atomically: a reader never sees a half-written file."""
-    path = Path(path)
     arrays = {name: arrays[name] for name in array_names() if name in arrays} | arrays
     validate_arrays(arrays, str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp.npz")
-    os.close(fd)
+    atomic_write(path, lambda tmp: np.savez_compressed(tmp, **arrays), suffix=".tmp.npz")
+
+
+def atomic_write(path, write, suffix: str = ".tmp") -> None:
+    """``write(tmp)`` a temporary file beside ``path``, then rename it to ``path``.
+
+    A reader never sees a partial file, and a failure (a kill, a full disk)
+    leaves whatever was at ``path`` before untouched. A failure to write is
+    raised as an OSError naming ``path``, not the temporary file beside it (an
+    error about a file elsewhere, such as the source of a copy or a parent
+    directory that cannot be made, keeps its own name). ``suffix`` ends
+    the temporary file's name (numpy's savez appends ".npz" to any other).
+    """
+    path = Path(path)
+    tmp = None
     try:
-        np.savez_compressed(tmp, **arrays)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+        os.close(fd)
+        write(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as err:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError) and err.errno is not None and _about_the_temporary_file(err, path):
+            raise OSError(err.errno, err.strerror, str(path)) from err
         raise
+
+
+def _about_the_temporary_file(err: OSError, path: Path) -> bool:
+    """Whether a failure of atomic_write concerns its temporary file: it names a file
+    beside ``path``, or none (a write to an open file)."""
+    return err.filename is None or Path(os.path.abspath(err.filename)).parent == Path(os.path.abspath(path)).parent
 
 
 def flatten_features(images: np.ndarray, add_bias: bool, dtype=np.float64) -> np.ndarray:

@@ -37,7 +37,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from homework1.runs import STATUS_DIVERGED, STATUS_OK, TrainResult, atomic_write
+from homework1.data import atomic_write
+from homework1.runs import STATUS_DIVERGED, STATUS_OK, TrainResult
 
 MODEL_NAMES = ("logreg", "ffn")
 IMPLEMENTATIONS = ("fast", "reference")

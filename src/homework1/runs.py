@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import platform
 import re
 import socket
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
+
+from homework1.data import atomic_write
 
 # Per-epoch columns every metrics CSV carries, in this order; a trainer leaves
 # out what its model does not have (those cells stay empty).
@@ -124,29 +124,6 @@ def summarize(result: TrainResult, identity: dict, hparams: dict, dataset: dict)
         "versions": package_versions(),
         **result.extra,
     }
-
-
-def atomic_write(path, write) -> None:
-    """``write(tmp)`` a temporary file beside ``path``, then rename it to ``path``.
-
-    A reader never sees a partial file, and a failure (a kill, a full disk)
-    leaves whatever was at ``path`` before untouched. A failure to write is
-    raised as an OSError naming ``path`` (not the temporary file).
-    """
-    path = Path(path)
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException as err:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        if isinstance(err, OSError) and err.errno is not None:
-            raise OSError(err.errno, err.strerror, str(path)) from err
-        raise
 
 
 def write_run_outputs(result: TrainResult, summary: dict, metrics_path, summary_path) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from homework1.data import DataError, read_npz, sha256_file, write_npz
+from homework1.data import DataError, atomic_write, read_npz, sha256_file, write_npz
 
 INTEL_CLASSES = ("buildings", "forest", "glacier", "mountain", "sea", "street")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -343,15 +343,7 @@ def fetch_intel_landscapes(out_path, *, path=None, url=None, sha256=None, archiv
         read_npz(path)  # stops on a corrupt or malformed file, naming it
         if out_path.exists() and os.path.samefile(path, out_path):
             return
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.",
-                                   suffix=".tmp.npz")
-        os.close(fd)
-        try:
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, out_path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        atomic_write(out_path, lambda tmp: shutil.copyfile(path, tmp))
     elif url:
         log(f"intel_landscapes: downloading {url}")
         download(url, out_path, sha256=sha256)
