@@ -9,7 +9,8 @@ Two implementations of the training step, chosen by ``implementation``:
 "reference" is the loop below as a student writes it (autograd, then
 ``optimizer.step()``); "fast" runs the step of ``q2_fused`` on the CPU (the same
 arithmetic written out by hand, the weight updates fused into the matrix
-products) and the reference loop elsewhere.
+products), replays it from a CUDA graph (``q2_graph``) on an NVIDIA GPU, and
+runs the reference loop on Apple MPS.
 
 Per epoch a run records the training loss and the accuracy on the training
 batches as they were trained (``train_acc_running``: train mode, dropout on,
@@ -263,7 +264,7 @@ def train(model_name: str, splits: dict, *, epochs: int, batch_size: int, learni
           threads: int | None = None, implementation: str = "fast", full_train_accuracy: bool = False,
           checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int = 10,
           keep_checkpoint: bool = False, log: Callable[[str], None] = print) -> TrainResult:
-    """Train `model_name` ("logreg" or "ffn") on `splits` = {split: (X float64 (N, F), y int (N,))}.
+    """Train `model_name` ("logreg" or "ffn") on `splits` = {split: (X float (N, F), y int (N,))}.
 
     History rows: epoch, train_loss (batch losses weighted by batch size),
     train_acc_running, val_loss, val_acc, train_acc (eval mode, whole train
