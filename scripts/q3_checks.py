@@ -1,7 +1,7 @@
-"""Question 3 checked numerically (rule `q3_checks`): see homework1.q3_checks."""
+"""Question 3 checked numerically (rule `q3_checks`): see homework1.q3.checks."""
 
-from homework1.jobs import job_log
-from homework1.q3_checks import run_checks
+from homework1.joblog import job_log
+from homework1.q3.checks import run_checks
 
 with job_log(snakemake.log[0]) as log:
     run_checks(dict(snakemake.params.options), dict(snakemake.output.items()), log)

@@ -2,21 +2,16 @@
 
 import pandas as pd
 
-from homework1.jobs import job_log
-from homework1.reproduction import (
-    final_weight_norms, read_comparisons, read_report_numbers, reproduction_table, seed_comparisons,
-)
+from homework1 import comparisons, reproduction
+from homework1.joblog import job_log
 from homework1.tables import write_table
 
 with job_log(snakemake.log[0]) as log:
-    table = reproduction_table(
-        pd.read_csv(snakemake.input.by_config),
-        read_report_numbers(snakemake.input.report_numbers),
-        snakemake.params.dataset,
-        weight_norms=final_weight_norms(snakemake.input.metrics),
-    )
+    table = reproduction.reproduction_table(
+        pd.read_csv(snakemake.input.by_config), reproduction.read_report_numbers(snakemake.input.report_numbers),
+        snakemake.params.dataset, weight_norms=reproduction.final_weight_norms(snakemake.input.metrics))
     write_table(table, snakemake.output.reproduction, snakemake.output.reproduction_md)
-    comparisons = seed_comparisons(pd.read_csv(snakemake.input.summary),
-                                   read_comparisons(snakemake.input.report_comparisons))
-    write_table(comparisons, snakemake.output.comparisons, snakemake.output.comparisons_md)
+    checked = comparisons.seed_comparisons(pd.read_csv(snakemake.input.summary),
+                                           comparisons.read_comparisons(snakemake.input.report_comparisons))
+    write_table(checked, snakemake.output.comparisons, snakemake.output.comparisons_md)
     log(f"{len(table)} report numbers: {table['verdict'].value_counts().to_dict()}")

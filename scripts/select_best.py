@@ -1,13 +1,12 @@
-"""Pick the best variant of one sweep by validation accuracy (rule `select_best`)."""
+"""Rank the variants of one sweep by validation accuracy (rule `select_best`)."""
 
 import pandas as pd
 
-from homework1.jobs import job_log
+from homework1.joblog import job_log
 from homework1.tables import select_best, write_table
 
 with job_log(snakemake.log[0]) as log:
-    summary = pd.read_csv(snakemake.input.summary)
-    table = select_best(summary, snakemake.wildcards.question, snakemake.wildcards.experiment,
-                        metric=snakemake.params.metric)
+    table = select_best(pd.read_csv(snakemake.input.summary), snakemake.wildcards.question,
+                        snakemake.wildcards.experiment, metric=snakemake.params.metric)
     write_table(table, snakemake.output.csv, snakemake.output.md)
     log(f"selected {table.loc[0, 'variant']} by {table.loc[0, 'selected_by']}")

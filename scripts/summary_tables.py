@@ -1,6 +1,6 @@
 """Gather every run's summary into results/tables (rule `summary_tables`)."""
 
-from homework1.jobs import job_log
+from homework1.joblog import job_log
 from homework1.tables import by_config, read_summaries, write_table
 
 with job_log(snakemake.log[0]) as log:

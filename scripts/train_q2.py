@@ -7,11 +7,8 @@ from homework1.jobs import run_training_job
 
 run_training_job(
     snakemake, "q2", q2.train, add_bias=lambda model: False, features_dtype=np.float32,
-    device=snakemake.params.device,
-    threads=snakemake.threads,
-    implementation=snakemake.params.implementation,
+    device=snakemake.params.device, threads=snakemake.threads, implementation=snakemake.params.implementation,
     full_train_accuracy=snakemake.params.full_train_accuracy,
-    checkpoint_path=snakemake.params.checkpoint,
-    checkpoint_every=snakemake.config["checkpoint_every"],
-    keep_checkpoint=snakemake.config["keep_checkpoints"],
+    checkpoint=q2.Checkpointing(snakemake.params.checkpoint, every=snakemake.config["checkpoint_every"],
+                                keep=snakemake.config["keep_checkpoints"]),
 )

@@ -1,31 +1,153 @@
-"""Shared fixtures: tiny data sets in the course's layout and a real Snakemake runner."""
+"""What the tests share: tiny data sets in the course's layout, the real workflow run by the real
+Snakemake in a temporary directory, and one numba cache for the whole suite."""
 
 from __future__ import annotations
 
+import copy
+import os
+import re
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from PIL import Image
+
+from homework1.data import flatten_features
+from homework1.sources import INTEL_CLASSES
 
 REPO = Path(__file__).resolve().parents[1]
+SOURCE = REPO / "src"
 
 
-def make_arrays(n_train=60, n_val=12, n_test=18, shape=(4, 4, 3), n_classes=3, seed=0):
-    """Random images in the course's npz layout, every class in every split."""
+# ---------------------------------------------------------------- tiny data sets
+
+def image_arrays(sizes=(60, 12, 18), shape=(4, 4, 3), n_classes=3, spread=None, seed=0) -> dict:
+    """uint8 images in the course's npz layout (train, val, test of ``sizes``), every class in
+    every split. ``spread`` None: random pixels, for tests where content does not matter. Else
+    class c's pixels scatter (std ``spread``) around a mean of its own, never 0: the models
+    learn, and make mistakes."""
     rng = np.random.default_rng(seed)
+    means = rng.uniform(60, 200, size=(n_classes, int(np.prod(shape))))
     arrays = {}
-    for split, n in (("train", n_train), ("val", n_val), ("test", n_test)):
-        arrays[f"{split}_images"] = rng.integers(0, 256, size=(n, *shape), dtype=np.uint8)
-        arrays[f"{split}_labels"] = (np.arange(n) % n_classes).reshape(n, 1).astype(np.int64)
+    for split, n in zip(("train", "val", "test"), sizes):
+        labels = rng.permutation(np.arange(n) % n_classes)
+        if spread is None:
+            pixels = rng.integers(0, 256, size=(n, int(np.prod(shape))))
+        else:
+            pixels = np.clip(rng.normal(means[labels], spread), 1, 255)
+        arrays[f"{split}_images"] = pixels.astype(np.uint8).reshape(n, *shape)
+        arrays[f"{split}_labels"] = labels.reshape(-1, 1).astype(np.int64)
     return arrays
 
 
-@pytest.fixture
-def tiny_arrays():
-    return make_arrays()
+def image_splits(add_bias: bool, dtype=np.float64, **options) -> dict:
+    """``image_arrays(**options)`` as a trainer reads them: {split: (features, labels)}."""
+    arrays = image_arrays(**options)
+    return {split: (flatten_features(arrays[f"{split}_images"], add_bias, dtype), arrays[f"{split}_labels"].ravel())
+            for split in ("train", "val", "test")}
+
+
+# The data of Question 2's tests: float features of 20 pixels, 3 classes, easy to learn.
+N_FEATURES, N_CLASSES = 20, 3
+
+
+def torch_splits(seed=0) -> dict:
+    """{split: (float32 features, labels)}: 200 / 60 / 60 examples, a partial last batch of 32."""
+    return image_splits(False, np.float32, sizes=(200, 60, 60), shape=(5, 4, 1), n_classes=N_CLASSES, spread=25,
+                        seed=seed)
+
+
+def quiet(_line):
+    """A log that drops every line."""
+
+
+# The public Intel Image Classification archive in miniature: seg_train/ and seg_test/ with a
+# folder of JPEGs per class.
+TRAIN_COUNTS = [10, 10, 10, 10, 10, 14]  # the 14 gives one class an extra val image
+TEST_COUNT = 3
+
+
+def colour(label: int, index: int) -> tuple[int, int, int]:
+    """A solid colour per file, so each output image can be traced back to its file."""
+    return (40 * label, 15 * index, 200)
+
+
+def write_archive(root: Path, nested: bool) -> Path:
+    for split, counts in (("seg_train", TRAIN_COUNTS), ("seg_test", [TEST_COUNT] * 6)):
+        for label, (name, n) in enumerate(zip(INTEL_CLASSES, counts)):
+            folder = root / split / (split if nested else "") / name
+            folder.mkdir(parents=True)
+            for index in range(n):
+                size = (140, 150) if (label, index) == (2, 1) else (150, 150)
+                Image.new("RGB", size, colour(label, index)).save(folder / f"{index:05d}.jpg")
+    return root
+
+
+def zip_folder(folder: Path, out: Path) -> Path:
+    with zipfile.ZipFile(out, "w") as archive:
+        for path in sorted(folder.rglob("*")):
+            archive.write(path, path.relative_to(folder).as_posix())
+        archive.writestr("seg_pred/seg_pred/99999.jpg", b"unlabelled images are ignored")
+    return out
+
+
+# ---------------------------------------------------------------- the real workflow
+
+# A study every rule of the workflow runs for, in seconds.
+TINY = {
+    "dataset": "digits",
+    "seeds": [1],
+    "torch_threads": 1,
+    "device": "cpu",
+    "q1": {
+        "perceptron": {"model": "perceptron", "epochs": 2, "report_id": "1.1a"},
+        "logreg": {"model": "logreg", "epochs": 2},
+        "logreg_l1": {"model": "logreg", "epochs": 2, "l1_penalty": 0.001},
+        "mlp": {"model": "mlp", "epochs": 2, "hidden_size": 16, "learning_rate": 0.01},
+    },
+    "q2": {
+        "ffn_batch": {"model": "ffn", "epochs": 2, "batch_size": [64, 256], "hidden_size": 16,
+                      "report_id": "2.2a"},
+        "ffn_lr": {"model": "ffn", "epochs": 2, "batch_size": 64, "hidden_size": 16,
+                   "learning_rate": [0.05, 1.0e10]},
+    },
+    "q3": {"seed": 0, "identity_dims": [1, 3], "identity_units": [2, 10], "construction_dims": [1, 3],
+           "sweep_dim": 2, "sweep_targets": 1, "sweep_starts": 1, "gd_features": ["bmi", "bp"],
+           "gd_units": [8, 1], "gd_steps": 200, "gd_starts": 1, "rank_deficient_samples": 4},
+}
+# The default profile (profiles/default) hides Snakemake's block per job; tests that read it ask for it.
+JOB_DETAILS = ("--workflow-profile", "none")
+# What a copy of the workflow needs.
+WORKFLOW_FILES = ["Snakefile", "workflow", "profiles", "scripts", "src", "config", "envs"]
+
+
+def tiny(**changes) -> dict:
+    """TINY with top-level keys replaced (a deep copy: change it freely)."""
+    return copy.deepcopy(TINY) | copy.deepcopy(changes)
+
+
+def copy_workflow(target: Path) -> Path:
+    """The workflow's files copied to ``target``, with numba's cache of the kernels (valid in the
+    copy: numba checks the source's modification time, which the copy keeps)."""
+    target.mkdir(parents=True)
+    for name in WORKFLOW_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=ignore_all_but_numba_caches)
+        else:
+            shutil.copy2(source, target / name)
+    return target
+
+
+def ignore_all_but_numba_caches(folder, names):
+    if Path(folder).name == "__pycache__":
+        return [name for name in names if not name.endswith((".nbi", ".nbc"))]
+    return []
 
 
 def snakemake_command(workdir: Path, config: dict, *args: str, repo: Path = REPO) -> list[str]:
@@ -49,9 +171,85 @@ def run_snakemake(workdir: Path, config: dict, *args: str, repo: Path = REPO,
     return result
 
 
-# The default profile (profiles/default) hides Snakemake's block per job; tests that read it ask for it.
-JOB_DETAILS = ("--workflow-profile", "none")
+def output_of(result: subprocess.CompletedProcess) -> str:
+    return result.stdout + result.stderr
 
 
 def nothing_to_do(result: subprocess.CompletedProcess) -> bool:
-    return "Nothing to be done" in result.stdout + result.stderr
+    return "Nothing to be done" in output_of(result)
+
+
+def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
+    """{rule: count} from a dry run's job table."""
+    text = output_of(result)
+    table = text.split("Job stats:", 1)[1].split("total", 1)[0] if "Job stats:" in text else ""
+    return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
+
+
+class Workspace:
+    """A work directory for the real workflow of ``repo`` (the suite's shared copy, or one of its own)."""
+
+    def __init__(self, work: Path, repo: Path):
+        self.work, self.repo = work, repo
+
+    def run(self, config=TINY, *args, check=True) -> subprocess.CompletedProcess:
+        return run_snakemake(self.work, config, *args, repo=self.repo, check=check)
+
+    def edited(self, relative_path: str, text: str = "\n# an edit\n"):
+        """A context in which ``text`` is appended to a file of the workflow; the file and its
+        modification time are put back afterwards."""
+        return _Edited(self.repo / relative_path, text)
+
+
+class _Edited:
+    def __init__(self, path: Path, text: str):
+        self.path, self.text = path, text
+
+    def __enter__(self):
+        self.original, self.stat = self.path.read_text(), self.path.stat()
+        self.path.write_text(self.original + self.text)
+
+    def __exit__(self, *exc):
+        self.path.write_text(self.original)
+        os.utime(self.path, ns=(self.stat.st_atime_ns, self.stat.st_mtime_ns))
+
+
+COMPILE_KERNELS = """
+import numpy as np
+from homework1 import q1
+from homework1.data import flatten_features
+from homework1.sources import INTEL_CLASSES
+images = np.random.default_rng(0).integers(0, 256, size=(6, 2, 2, 1), dtype=np.uint8)
+for model, hparams in (("perceptron", {}), ("logreg", dict(learning_rate=0.1, l2_penalty=0.0, l1_penalty=0.0)),
+                       ("mlp", dict(learning_rate=0.1, hidden_size=3))):
+    X = flatten_features(images, q1.uses_bias(model))
+    q1.fit(model, {split: (X, np.arange(6) % 2) for split in ("train", "val", "test")}, seed=0,
+           implementation="fast", epochs=1, log=lambda line: None, **hparams)
+"""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def numba_cache():
+    """numba compiles the kernels once for the whole suite, in a process of its own, into the
+    checkout's cache; every test and every copy of the workflow then loads them from there."""
+    subprocess.run([sys.executable, "-c", COMPILE_KERNELS], check=True, env=dict(os.environ, PYTHONPATH=str(SOURCE)))
+
+
+@pytest.fixture(scope="session")
+def shared_workflow(tmp_path_factory, numba_cache) -> Path:
+    """One copy of the workflow for every test that does not change it lastingly (tests that
+    edit one of its files put it back), so that every workflow the suite runs loads the kernels
+    from one cache: the checkout's, copied along."""
+    return copy_workflow(tmp_path_factory.mktemp("workflow") / "repo")
+
+
+@pytest.fixture
+def workspace(tmp_path, shared_workflow) -> Workspace:
+    """A fresh work directory for the suite's shared copy of the workflow."""
+    return Workspace(tmp_path / "work", shared_workflow)
+
+
+@pytest.fixture
+def own_workspace(tmp_path, numba_cache) -> Workspace:
+    """A fresh work directory for a copy of the workflow of its own (for tests that change it)."""
+    return Workspace(tmp_path / "work", copy_workflow(tmp_path / "repo"))

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import REPO
+from conftest import REPO
 
 START_LOCAL_SLURM = REPO / ".ci" / "start_local_slurm"
 

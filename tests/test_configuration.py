@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import copy
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import yaml
 
+from conftest import JOB_DETAILS, SOURCE, TINY, output_of, planned_jobs, tiny
 from homework1 import configuration, sources
-from tests.conftest import JOB_DETAILS, REPO
-from tests.test_workflow import TINY, Workspace, planned_jobs
 
-SCHEMA = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+SCHEMA = configuration.config_schema()
 
 
 # ---------------------------------------------------------------- typed overrides
@@ -58,7 +59,7 @@ def test_what_does_not_read_as_an_allowed_type_is_left_for_the_schema_to_name(te
 
 
 def test_typed_values_are_left_alone():
-    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    config = yaml.safe_load(configuration.CONFIG_PATH.read_text())
     assert configuration.coerce(copy.deepcopy(config), SCHEMA) == config
 
 
@@ -127,29 +128,77 @@ def test_a_usable_intel_landscapes_source_passes(tmp_path):
     assert sources.intel_landscapes_problem(url="https://example.org/x.npz", sha256="0" * 64) is None
 
 
-def test_device_check_loads_torch_only_for_an_explicit_accelerator():
-    assert configuration.device_problem("auto") is None and configuration.device_problem("cpu") is None
-    import torch
+DEVICE_CHECK = """
+import sys
+from homework1.configuration import device_problem
+problem = device_problem({device!r})
+print("torch" in sys.modules, problem)
+"""
 
-    if not torch.cuda.is_available():
-        assert "device = 'cuda:0' cannot be used on this machine" in configuration.device_problem("cuda:0")
+
+@pytest.mark.parametrize("device, loads_torch", [("auto", False), ("cpu", False), ("cuda:0", True), ("mps", True)])
+def test_device_check_loads_torch_only_for_an_explicit_accelerator(device, loads_torch):
+    done = subprocess.run([sys.executable, "-c", DEVICE_CHECK.format(device=device)], capture_output=True, text=True,
+                          check=True, env={"PYTHONPATH": str(SOURCE)})
+    loaded, problem = done.stdout.strip().split(" ", 1)
+    assert loaded == str(loads_torch)
+    if not loads_torch:
+        assert problem == "None"  # auto falls back to the CPU, which every machine has
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
+def test_a_missing_cuda_device_is_named():
+    assert "device = 'cuda:0' cannot be used on this machine" in configuration.device_problem("cuda:0")
+
+
+# ---------------------------------------------------------------- one configuration for every entry point
+
+def test_configfiles_merge_as_snakemake_merges_them(tmp_path):
+    # one level deep would drop every other experiment of q1, and the other settings of the perceptron
+    override = tmp_path / "mine.yaml"
+    override.write_text("q1:\n  perceptron: {epochs: 3}\nseeds: [1, 2]\n")
+    config = configuration.load([override])
+    shipped = configuration.load()
+    assert config["q1"]["perceptron"] == dict(shipped["q1"]["perceptron"], epochs=3)
+    assert config["q1"].keys() == shipped["q1"].keys() and config["q2"] == shipped["q2"]
+    assert config["seeds"] == [1, 2]
+    assert configuration.load(overrides={"q1": {"perceptron": {"epochs": "4"}}})["q1"]["perceptron"]["epochs"] == 4
+
+
+def test_defaults_come_from_the_schema():
+    config = configuration.load(overrides={"q2": {"x": {"model": "ffn", "epochs": 1, "batch_size": 8}}})
+    properties = SCHEMA["$defs"]["q2_experiment"]["properties"]
+    for key in ("learning_rate", "weight_decay", "momentum", "dropout", "hidden_size", "layers"):
+        assert config["q2"]["x"][key] == properties[key]["default"], key
+    assert config["q2"]["x"]["dropout"] == 0.3
+
+
+def test_the_names_of_data_sets_and_implementations_are_the_schemas():
+    assert configuration.choices("dataset") == ["digits", "intel_landscapes", "synthetic_intel"]
+    assert configuration.choices("implementation") == ["fast", "reference"]
+    from homework1 import q1, q2
+
+    assert set(q1.TRAINING_STEPS) == set(q2.STEPS) == set(configuration.choices("implementation"))
+    descriptions = configuration.dataset_descriptions()
+    assert "SYNTHETIC" in descriptions["synthetic_intel"] and "homework" in descriptions["intel_landscapes"]
+    # every data set has its source module, named after it
+    import importlib
+
+    for name in configuration.choices("dataset"):
+        assert callable(importlib.import_module(f"homework1.sources.{name}").build)
 
 
 def test_non_finite_numbers_are_named():
     config = {"q2": {"x": {"learning_rate": [0.1, math.nan]}}, "seeds": [1]}
     with pytest.raises(configuration.ConfigError, match=r"q2\.x\.learning_rate = nan: numbers must be finite"):
-        configuration.settle(dict(config, q3={}, dataset="synthetic_intel"), as_given={})
+        configuration.settle(dict(config, q3={"gd_features": ["bmi"], "rank_deficient_samples": 1},
+                                  dataset="synthetic_intel"), as_given={})
 
 
 # ---------------------------------------------------------------- through the real Snakemake
 
-def output_of(result):
-    return result.stdout + result.stderr
-
-
-def test_nested_command_line_overrides_reach_the_jobs_typed(tmp_path):
-    workspace = Workspace(tmp_path)
-    config = dict(TINY, q1={"perceptron": TINY["q1"]["perceptron"]}, q2={})
+def test_nested_command_line_overrides_reach_the_jobs_typed(tmp_path, workspace):
+    config = tiny(q1={"perceptron": TINY["q1"]["perceptron"]}, q2={})
     (tmp_path / "a.zip").touch()
     plan = workspace.run(config, "--dry-run", "--config", "dataset=intel_landscapes",
                          f"intel_landscapes={{archive: {tmp_path / 'a.zip'}, seed: 7}}",
@@ -177,36 +226,32 @@ def test_nested_command_line_overrides_reach_the_jobs_typed(tmp_path):
     ({"dataset": "intel_landscapes", "intel_landscapes": {"path": "/nowhere/intel.npz"}},
      ["intel_landscapes: path: /nowhere/intel.npz does not exist"]),
 ])
-def test_settings_that_disagree_stop_the_workflow_before_any_job(tmp_path, change, messages):
-    workspace = Workspace(tmp_path)
-    result = workspace.run(dict(TINY, **change), "--dry-run", check=False)
-    assert result.returncode != 0
+def test_settings_that_disagree_are_named(change, messages):
+    # config/config.yaml with the change over it, as --config puts it
+    with pytest.raises(configuration.ConfigError) as caught:
+        configuration.load(overrides=change)
     for message in messages + ["nothing was started"]:
+        assert message in str(caught.value), message
+
+
+def test_every_problem_is_named_at_once_and_the_workflow_stops_before_any_job(workspace):
+    # the same check, through the real Snakemake: what the workflow does when it reads its config
+    config = dict(TINY, q3=dict(TINY["q3"], rank_deficient_samples=99), digits={"val_fraction": 0.0001},
+                  q1={"mlp": {"model": "mlp", "epochs": 2, "l2_penalty": 0.01}})
+    result = workspace.run(config, check=False)
+    assert result.returncode != 0
+    for message in ("rank_deficient_samples = 99", "val_fraction must be", "q1.mlp.l2_penalty: model mlp does "
+                    "not use l2_penalty", "nothing was started"):
         assert message in output_of(result), message
     assert "Job stats:" not in output_of(result)  # stopped before planning a job
+    assert not (workspace.work / "resources").exists() and not (workspace.work / "logs").exists()
 
 
-def test_every_problem_is_named_at_once(tmp_path):
-    config = dict(TINY, q3=dict(TINY["q3"], rank_deficient_samples=99), digits={"val_fraction": 0.0001})
-    result = Workspace(tmp_path).run(config, "--dry-run", check=False)
-    assert "rank_deficient_samples = 99" in output_of(result) and "val_fraction must be" in output_of(result)
-
-
-def test_q3_setting_left_unset_adapts_to_the_features(tmp_path):
-    workspace = Workspace(tmp_path)
-    q3 = {key: value for key, value in TINY["q3"].items() if key != "rank_deficient_samples"}
-    config = dict(TINY, q1={}, q2={}, q3=dict(q3, gd_features=["bmi", "bp"]))
-    workspace.run(config, "results/theory/q3_checks.csv")
-    checks = (workspace.work / "results/theory/q3_checks.csv").read_text()
-    assert "N < dim phi: N=5, dim phi=6" in checks  # min(10, dim phi - 1)
-
-
-def test_a_missing_accelerator_stops_a_local_run_before_any_job(tmp_path):
+def test_a_missing_accelerator_stops_a_local_run_before_any_job(workspace):
     import torch
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA: device cuda is fine here")
-    workspace = Workspace(tmp_path)
     result = workspace.run(TINY, "--config", "device=cuda", check=False)
     assert result.returncode != 0
     assert "device = 'cuda' cannot be used on this machine" in output_of(result)
@@ -215,9 +260,9 @@ def test_a_missing_accelerator_stops_a_local_run_before_any_job(tmp_path):
     assert not (workspace.work / "logs").exists()
 
 
-def test_more_torch_threads_than_cores_are_scaled_down_not_refused(tmp_path):
+def test_more_torch_threads_than_cores_are_scaled_down_not_refused(workspace):
     # threads adapt: Snakemake gives a job at most --cores, and torch uses the job's threads
-    result = Workspace(tmp_path).run(dict(TINY, torch_threads=64), "--dry-run", *JOB_DETAILS)
+    result = workspace.run(dict(TINY, torch_threads=64), "--dry-run", *JOB_DETAILS)
     assert planned_jobs(result)["train_q2"] == 4
     threads = {line.split()[-1] for line in output_of(result).splitlines() if line.strip().startswith("threads:")}
     assert threads == {"2"}

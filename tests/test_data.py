@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from homework1.data import DataError, flatten_features, load_splits, read_npz, write_npz
-from tests.conftest import make_arrays
+from conftest import image_arrays
+
+
+@pytest.fixture
+def tiny_arrays():
+    return image_arrays()
 
 
 def test_round_trip_and_course_features(tmp_path, tiny_arrays):
@@ -41,7 +46,7 @@ def test_flatten_keeps_row_order():
     (lambda a: a.update(train_labels=a["train_labels"].astype(np.float64)), "'train_labels' has dtype float64"),
 ])
 def test_violations_name_file_array_and_problem(tmp_path, change, message):
-    arrays = make_arrays()
+    arrays = image_arrays()
     change(arrays)
     path = tmp_path / "bad.npz"
     np.savez(path, **arrays)

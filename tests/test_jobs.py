@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from homework1.data import DataError
-from homework1.jobs import job_log
-from homework1.data import atomic_write
+from homework1.files import atomic_write
+from homework1.joblog import job_log
 from homework1.runs import code_provenance
 
 

@@ -1,7 +1,6 @@
 """Q1's numpy models: the course's training sequence, hand-written gradients against
 torch's autograd, the L2/L1 penalties, divergence handling and perceptron convergence."""
 
-import random
 import warnings
 
 import numpy as np
@@ -9,33 +8,32 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from conftest import image_arrays, quiet
+from homework1 import course
+from homework1.configuration import choices
 from homework1.data import load_splits, write_npz
-from homework1.q1 import IMPLEMENTATIONS, MLP, LogisticRegression, fit, train, uses_bias, weights_are_finite
+from homework1.q1 import MLP, LogisticRegression, fit, train, uses_bias, weights_are_finite
 from homework1.runs import METRIC_COLUMNS, STATUS_DIVERGED, STATUS_OK
 
+IMPLEMENTATIONS = choices("implementation")
 N_CLASSES = 3
 IMAGE_SHAPE = (2, 2, 3)  # 12 features
-SPLIT_SIZES = {"train": 60, "val": 30, "test": 30}
 HIDDEN = 8
-
-
-def quiet(line):
-    pass
+# The hyper-parameters of each model (the workflow's job passes exactly these).
+CASES = {
+    "perceptron": dict(),
+    "logreg": dict(learning_rate=0.01, l2_penalty=0.1, l1_penalty=0.0),
+    "mlp": dict(learning_rate=0.01, hidden_size=HIDDEN),
+}
+LOGREG = dict(learning_rate=0.01, l2_penalty=0.0, l1_penalty=0.0)
 
 
 @pytest.fixture(scope="module")
 def npz_path(tmp_path_factory):
-    """A tiny, noisy but learnable data set written in the course's npz layout."""
-    rng = np.random.default_rng(0)
-    class_means = rng.uniform(60, 200, size=(N_CLASSES, np.prod(IMAGE_SHAPE)))
-    arrays = {}
-    for split, n in SPLIT_SIZES.items():
-        labels = rng.permutation(np.arange(n) % N_CLASSES)
-        pixels = np.clip(rng.normal(class_means[labels], 50), 1, 255)  # no pixel is ever 0
-        arrays[f"{split}_images"] = pixels.astype(np.uint8).reshape(n, *IMAGE_SHAPE)
-        arrays[f"{split}_labels"] = labels.reshape(-1, 1)
+    """A tiny, noisy but learnable data set written in the course's npz layout (no pixel is 0:
+    every weight of an unregularised model moves)."""
     path = tmp_path_factory.mktemp("data") / "tiny.npz"
-    write_npz(path, arrays)
+    write_npz(path, image_arrays(sizes=(60, 30, 30), shape=IMAGE_SHAPE, n_classes=N_CLASSES, spread=50))
     return path
 
 
@@ -43,109 +41,31 @@ def splits_for(npz_path, model_name):
     return load_splits(npz_path, add_bias=uses_bias(model_name))
 
 
-# --- an independent, deliberately naive copy of the course's starter-code loop ---
-
-def naive_softmax(scores):
-    return np.exp(scores) / np.sum(np.exp(scores))
-
-
-def course_loop(model_name, splits, epochs, learning_rate=None, l2_penalty=0.0, seed=42, compound=True):
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    train_X, train_y = splits["train"]
-    original_X, original_y = train_X, train_y
-    n_classes = len(set(train_y.tolist()))
-    n_features = train_X.shape[1]
-    if model_name == "mlp":
-        W1 = np.random.normal(0.1, 0.1, (HIDDEN, n_features))
-        b1 = np.zeros(HIDDEN)
-        W2 = np.random.normal(0.1, 0.1, (n_classes, HIDDEN))
-        b2 = np.zeros(n_classes)
-    else:
-        W = np.zeros((n_classes, n_features))
-
-    def predict(x):
-        if model_name == "mlp":
-            return np.argmax(W2.dot(np.maximum(W1.dot(x) + b1, 0)) + b2)
-        return np.argmax(W.dot(x))
-
-    def accuracy(X, y):
-        return np.mean([predict(X[i]) == y[i] for i in range(len(y))])
-
-    out = {"train_acc": [], "val_acc": [], "train_loss": []}
-    for _ in range(epochs):
-        order = np.random.permutation(len(train_y))
-        if compound:
-            train_X, train_y = train_X[order], train_y[order]
-        else:
-            train_X, train_y = original_X[order], original_y[order]
-        losses = []
-        for i in range(len(train_y)):
-            x, y = train_X[i], train_y[i]
-            one_hot = np.zeros(n_classes)
-            one_hot[y] = 1
-            if model_name == "perceptron":
-                y_hat = np.argmax(W.dot(x))
-                if y_hat != y:
-                    W[y] = W[y] + x
-                    W[y_hat] = W[y_hat] - x
-            elif model_name == "logreg":
-                probs = naive_softmax(W.dot(x))
-                losses.append(-np.log(probs[y]))
-                W = (1 - learning_rate * l2_penalty) * W - learning_rate * np.outer(probs - one_hot, x)
-            else:
-                z1 = W1.dot(x) + b1
-                h = np.maximum(z1, 0)
-                probs = naive_softmax(W2.dot(h) + b2)
-                losses.append(-np.log(probs[y]))
-                dz2 = probs - one_hot
-                dz1 = W2.T.dot(dz2) * (z1 > 0)
-                W1 = W1 - learning_rate * np.outer(dz1, x)
-                b1 = b1 - learning_rate * dz1
-                W2 = W2 - learning_rate * np.outer(dz2, h)
-                b2 = b2 - learning_rate * dz2
-        out["train_acc"].append(accuracy(train_X, train_y))
-        out["val_acc"].append(accuracy(*splits["val"]))
-        out["train_loss"].append(np.mean(losses) if losses else None)
-    out["test_acc"] = accuracy(*splits["test"])
-    out["weights"] = {"W1": W1, "b1": b1, "W2": W2, "b2": b2} if model_name == "mlp" else {"W": W}
-    return out
-
-
-CASES = {
-    "perceptron": dict(),
-    "logreg": dict(learning_rate=0.01, l2_penalty=0.1),
-    "mlp": dict(learning_rate=0.01),
-}
-
-
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @pytest.mark.parametrize("model_name", list(CASES))
 def test_train_follows_the_course_sequence(npz_path, model_name, implementation):
     splits = splits_for(npz_path, model_name)
-    expected = course_loop(model_name, splits, epochs=4, **CASES[model_name])
-    model, result = fit(model_name, splits, epochs=4, hidden_size=HIDDEN, log=quiet,
-                        implementation=implementation, **CASES[model_name])
+    course_model, expected = course.q1_main_loop(model_name, splits, epochs=4, seed=42, **CASES[model_name])
+    model, result = fit(model_name, splits, seed=42, implementation=implementation, epochs=4, log=quiet,
+                        **CASES[model_name])
 
     assert result.status == STATUS_OK and result.extra["implementation"] == implementation
     assert [row["epoch"] for row in result.history] == [1, 2, 3, 4]
-    assert np.array_equal([row["train_acc"] for row in result.history], expected["train_acc"])
-    assert np.array_equal([row["val_acc"] for row in result.history], expected["val_acc"])
-    assert result.test_acc == expected["test_acc"]
+    for key in ("train_acc", "val_acc"):
+        assert [row[key] for row in result.history] == [row[key] for row in expected], key
+    assert result.test_acc == course_model.evaluate(*splits["test"])
     params = model.parameters()
-    assert params.keys() == expected["weights"].keys()
-    for name, value in expected["weights"].items():
+    for name, value in params.items():
         if model_name == "perceptron":  # pixel/256 sums are exact in float64
-            assert np.array_equal(params[name], value)
+            assert np.array_equal(value, vars(course_model)[name])
         else:
-            np.testing.assert_allclose(params[name], value, rtol=0, atol=1e-12)
+            np.testing.assert_allclose(value, vars(course_model)[name], rtol=0, atol=1e-12)
     if model_name != "perceptron":
         np.testing.assert_allclose([row["train_loss"] for row in result.history],
-                                   expected["train_loss"], rtol=1e-12)
+                                   [row["train_loss"] for row in expected], rtol=1e-12)
     if model_name != "mlp":
         norms = [row["weight_norm"] for row in result.history]
-        assert norms[-1] == pytest.approx(np.linalg.norm(expected["weights"]["W"]), rel=1e-12)
+        assert norms[-1] == pytest.approx(np.linalg.norm(course_model.W), rel=1e-12)
     for row in result.history:
         assert set(row) <= set(METRIC_COLUMNS)
         assert row["epoch_time_s"] >= 0
@@ -156,16 +76,17 @@ def test_train_follows_the_course_sequence(npz_path, model_name, implementation)
 def test_seed_and_compounding_shuffles_change_the_result(npz_path):
     # the sequence test above could not tell these apart if they gave the same weights
     splits = splits_for(npz_path, "perceptron")
-    model_42, _ = fit("perceptron", splits, epochs=4, learning_rate=0.001, seed=42, log=quiet)
-    model_7, _ = fit("perceptron", splits, epochs=4, learning_rate=0.001, seed=7, log=quiet)
+    model_42, _ = fit("perceptron", splits, seed=42, implementation="fast", epochs=4, log=quiet)
+    model_7, _ = fit("perceptron", splits, seed=7, implementation="fast", epochs=4, log=quiet)
     assert not np.array_equal(model_42.W, model_7.W)
-    fresh_shuffles = course_loop("perceptron", splits, epochs=4, learning_rate=0.001, compound=False)
-    assert not np.array_equal(model_42.W, fresh_shuffles["weights"]["W"])
+    fresh_shuffles, _ = course.q1_main_loop("perceptron", splits, epochs=4, seed=42, compound_shuffles=False)
+    assert not np.array_equal(model_42.W, fresh_shuffles.W)
 
 
 def test_train_logs_one_line_per_epoch_and_counts_classes(npz_path):
     lines = []
-    result = train("logreg", splits_for(npz_path, "logreg"), epochs=3, learning_rate=0.01, log=lines.append)
+    result = train("logreg", splits_for(npz_path, "logreg"), seed=42, implementation="fast", epochs=3,
+                   log=lines.append, **LOGREG)
     assert sum(line.startswith("logreg epoch") for line in lines) == 3
     assert result.extra["n_classes"] == N_CLASSES
     assert result.extra["n_features"] == np.prod(IMAGE_SHAPE) + 1
@@ -178,15 +99,20 @@ def test_labels_outside_the_classes_are_refused(npz_path, implementation):
     X, y = splits["train"]
     splits["train"] = (X, np.where(y == 2, 7, y))  # class 2 relabelled 7: only 0, 1, 7 remain
     with pytest.raises(ValueError, match=r"labels must lie in 0\.\.2, got 0\.\.7"):
-        fit("perceptron", splits, epochs=1, log=quiet, implementation=implementation)
+        fit("perceptron", splits, seed=42, epochs=1, log=quiet, implementation=implementation)
 
 
 def test_uses_bias_and_bad_arguments():
     assert uses_bias("perceptron") and uses_bias("logreg") and not uses_bias("mlp")
     with pytest.raises(ValueError, match="unknown model"):
         uses_bias("svm")
-    with pytest.raises(ValueError, match="penalty"):
-        train("mlp", {}, epochs=1, learning_rate=0.1, l2_penalty=0.01, log=quiet)
+    with pytest.raises(ValueError, match="mlp uses epochs, learning_rate, hidden_size; takes no l2_penalty"):
+        train("mlp", {}, seed=42, implementation="fast", epochs=1, learning_rate=0.1, hidden_size=4,
+              l2_penalty=0.01, log=quiet)
+    with pytest.raises(ValueError, match="missing learning_rate, l2_penalty, l1_penalty"):
+        train("logreg", {}, seed=42, implementation="fast", epochs=1, log=quiet)
+    with pytest.raises(ValueError, match="unknown implementation 'compiled'"):
+        train("perceptron", {}, seed=42, implementation="compiled", epochs=1, log=quiet)
 
 
 # --- gradients against torch autograd ---
@@ -242,7 +168,8 @@ def test_update_steps_along_the_gradient():
 
 def test_l2_shrinks_weights_and_l1_makes_exact_zeros(npz_path):
     splits = splits_for(npz_path, "logreg")
-    runs = {name: train("logreg", splits, epochs=5, learning_rate=0.05, log=quiet, **penalty)
+    runs = {name: train("logreg", splits, seed=42, implementation="fast", epochs=5, log=quiet,
+                        **dict(LOGREG, learning_rate=0.05) | penalty)
             for name, penalty in {"none": {}, "l2": {"l2_penalty": 0.5}, "l1": {"l1_penalty": 0.2}}.items()}
     norms = {name: np.array([row["weight_norm"] for row in run.history]) for name, run in runs.items()}
     assert np.all(norms["l2"] < norms["none"])
@@ -264,8 +191,8 @@ def test_huge_learning_rate_diverges_without_raising(npz_path, model_name, learn
     lines = []
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # not even an overflow warning escapes
-        model, result = fit(model_name, splits, epochs=3, learning_rate=learning_rate,
-                            hidden_size=HIDDEN, log=lines.append, implementation=implementation)
+        model, result = fit(model_name, splits, seed=42, epochs=3, log=lines.append, implementation=implementation,
+                            **dict(CASES[model_name], learning_rate=learning_rate))
     assert result.status == STATUS_DIVERGED
     assert result.test_acc is None
     assert result.history == []  # it overflowed within the first epoch
@@ -284,6 +211,6 @@ def test_perceptron_separates_separable_data():
         X[labels == c, c * block:(c + 1) * block] += 0.6
     X = np.hstack([X, np.ones((n, 1))])
     splits = {"train": (X, labels), "val": (X[:30], labels[:30]), "test": (X[30:], labels[30:])}
-    result = train("perceptron", splits, epochs=20, learning_rate=0.001, log=quiet)
+    result = train("perceptron", splits, seed=42, implementation="fast", epochs=20, log=quiet)
     assert result.history[-1]["train_acc"] == 1.0
     assert result.test_acc == 1.0

@@ -8,36 +8,27 @@ import sys
 import numpy as np
 import pytest
 
-from homework1 import q1_kernels
+from conftest import SOURCE, image_splits, quiet
+from homework1.configuration import load
 from homework1.data import flatten_features
-from homework1.q1 import MLP, fit
-from tests.conftest import REPO
+from homework1.q1 import MLP, LogisticRegression, fit, kernels, uses_bias
+from homework1.sources import digits
 
 N_CLASSES = 6
+LOGREG = dict(learning_rate=0.01, l2_penalty=0.0, l1_penalty=0.0)
 
 
 @pytest.fixture(scope="module")
 def pixel_splits():
     """Images like the homework's (uint8 pixels, features = pixel / 256), with a class
     signal strong enough that the models learn something and make mistakes too."""
-    rng = np.random.default_rng(11)
-    shape = (8, 8, 3)
-    means = rng.uniform(110, 145, size=(N_CLASSES, int(np.prod(shape))))
-
-    def split(n):
-        labels = rng.permutation(np.arange(n) % N_CLASSES)
-        pixels = np.clip(rng.normal(means[labels], 70), 0, 255).astype(np.uint8)
-        return pixels.reshape(n, *shape), labels.astype(np.int64)
-
-    raw = {"train": split(300), "val": split(60), "test": split(60)}
-    return {bias: {name: (flatten_features(images, add_bias=bias), labels)
-                   for name, (images, labels) in raw.items()}
+    return {bias: image_splits(bias, sizes=(300, 60, 60), shape=(8, 8, 3), n_classes=N_CLASSES, spread=150,
+                               seed=11)
             for bias in (True, False)}
 
 
-def both_implementations(model_name, splits, **settings):
-    return {implementation: fit(model_name, splits, seed=3, log=lambda line: None,
-                                implementation=implementation, **settings)
+def both_implementations(model_name, splits, **hparams):
+    return {implementation: fit(model_name, splits, seed=3, log=quiet, implementation=implementation, **hparams)
             for implementation in ("reference", "fast")}
 
 
@@ -56,7 +47,7 @@ def test_perceptron_weights_are_bit_identical(pixel_splits):
 @pytest.mark.parametrize("penalties", [{}, {"l2_penalty": 0.01}, {"l1_penalty": 0.01}],
                          ids=["plain", "l2", "l1"])
 def test_logreg_agrees_with_the_reference(pixel_splits, penalties):
-    runs = both_implementations("logreg", pixel_splits[True], epochs=4, learning_rate=0.01, **penalties)
+    runs = both_implementations("logreg", pixel_splits[True], epochs=4, **LOGREG | penalties)
     (reference, reference_result), (fast, fast_result) = runs["reference"], runs["fast"]
     np.testing.assert_allclose(fast.W, reference.W, rtol=1e-9, atol=1e-12 * np.abs(reference.W).max())
     assert accuracies(fast_result) == accuracies(reference_result)
@@ -92,11 +83,11 @@ def test_mlp_kernel_skips_inactive_units_and_still_matches_the_reference(as_pixe
     start = {name: value.copy() for name, value in fast.items()}
     order = rng.permutation(60)
 
-    features = q1_kernels.compact(X, has_bias=False)
+    features = kernels.compact(X, has_bias=False)
     assert features.values.dtype == np.uint8 and features.scale == 1 / 256  # these features are pixels
     if not as_pixels:
-        features = q1_kernels.Features(X, 1.0, False)
-    loss = q1_kernels.mlp_epoch(fast["W1"], fast["b1"], fast["W2"], fast["b2"], features.values, y, order, 0.05,
+        features = kernels.Features(X, 1.0, False)
+    loss = kernels.mlp_epoch(fast["W1"], fast["b1"], fast["W2"], fast["b2"], features.values, y, order, 0.05,
                                 features.scale)
     reference_loss = reference.train_epoch(X, y, 0.05, order=order)
 
@@ -109,17 +100,16 @@ def test_mlp_kernel_skips_inactive_units_and_still_matches_the_reference(as_pixe
 
 CACHE_PROBE = """
 import json, numpy as np
-from homework1 import q1_kernels
+from homework1.q1 import kernels
 W = np.zeros((2, 3))
-q1_kernels.perceptron_epoch(W, np.ones((4, 3)), np.array([0, 1, 0, 1]), np.arange(4), 1.0, False)
-stats = q1_kernels.perceptron_epoch.stats
+kernels.perceptron_epoch(W, np.ones((4, 3)), np.array([0, 1, 0, 1]), np.arange(4), 1.0, False)
+stats = kernels.perceptron_epoch.stats
 print(json.dumps({"hits": sum(stats.cache_hits.values()), "misses": sum(stats.cache_misses.values())}))
 """
 
 
 def test_compiled_kernels_are_cached_for_the_next_process(tmp_path):
-    environment = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path),
-                       PYTHONPATH=os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]))
+    environment = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), PYTHONPATH=str(SOURCE))
 
     def probe():
         output = subprocess.run([sys.executable, "-c", CACHE_PROBE], env=environment, check=True,
@@ -135,13 +125,13 @@ def test_compact_reads_pixels_back_only_where_they_are_exact():
     rng = np.random.default_rng(1)
     pixels = rng.integers(0, 256, size=(5, 12), dtype=np.uint8)
     with_bias = flatten_features(pixels.reshape(5, 2, 2, 3), add_bias=True)
-    features = q1_kernels.compact(with_bias, has_bias=True)
+    features = kernels.compact(with_bias, has_bias=True)
     assert np.array_equal(features.values, pixels) and features.scale == 1 / 256 and features.bias
-    assert q1_kernels.compact(with_bias[:, :-1], has_bias=False).bias is False
+    assert kernels.compact(with_bias[:, :-1], has_bias=False).bias is False
     for not_pixels in (with_bias + 1e-9,                         # not multiples of 1/256
                        np.hstack([with_bias[:, :-1], np.zeros((5, 1))]),  # no bias column
                        with_bias * 2):                           # beyond 255/256
-        features = q1_kernels.compact(not_pixels, has_bias=True)
+        features = kernels.compact(not_pixels, has_bias=True)
         assert features.values.dtype == np.float64 and features.scale == 1.0 and not features.bias
         assert np.array_equal(features.values, not_pixels)
 
@@ -151,34 +141,29 @@ def test_linear_accuracy_matches_the_models_own():
     X = flatten_features(rng.integers(0, 256, size=(200, 4, 4, 3), dtype=np.uint8), add_bias=True)
     y = rng.integers(0, 6, 200)
     W = rng.normal(size=(6, X.shape[1]))
-    from homework1.q1 import LogisticRegression
-
     model = LogisticRegression(6, X.shape[1])
     model.W = W
-    for features in (q1_kernels.compact(X, has_bias=True), q1_kernels.Features(X, 1.0, False)):
-        assert q1_kernels.linear_accuracy(W, features.values, y, features.scale, features.bias) == \
+    for features in (kernels.compact(X, has_bias=True), kernels.Features(X, 1.0, False)):
+        assert kernels.linear_accuracy(W, features.values, y, features.scale, features.bias) == \
             model.evaluate(X, y)
 
 
 @pytest.fixture(scope="module")
 def digits_npz(tmp_path_factory):
-    from homework1.sources import make_digits
-
     path = tmp_path_factory.mktemp("digits") / "digits.npz"
-    make_digits(path)
+    digits.build(path, **load()["digits"], log=quiet)
     return path
 
 
 @pytest.mark.parametrize("model_name, settings", [
-    ("logreg", dict(learning_rate=0.001)),
-    ("logreg", dict(learning_rate=0.001, l2_penalty=0.01)),
-    ("logreg", dict(learning_rate=0.001, l1_penalty=0.001)),
+    ("logreg", dict(learning_rate=0.001, l2_penalty=0.0, l1_penalty=0.0)),
+    ("logreg", dict(learning_rate=0.001, l2_penalty=0.01, l1_penalty=0.0)),
+    ("logreg", dict(learning_rate=0.001, l2_penalty=0.0, l1_penalty=0.001)),
     ("mlp", dict(learning_rate=0.001, hidden_size=100)),
 ], ids=["logreg", "logreg_l2", "logreg_l1", "mlp"])
 def test_the_default_data_set_gives_the_same_accuracies_and_weights(digits_npz, model_name, settings):
     """The homework's settings on the workflow's default data set, a few epochs."""
     from homework1.data import load_splits
-    from homework1.q1 import uses_bias
 
     splits = load_splits(digits_npz, add_bias=uses_bias(model_name))
     runs = both_implementations(model_name, splits, epochs=4, **settings)

@@ -5,32 +5,17 @@ The whole-run tests run on the CPU, and again on CUDA where the machine has it.
 
 import math
 
-import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from conftest import N_CLASSES, N_FEATURES, quiet, torch_splits
 from homework1 import q2
+from homework1.configuration import choices
 from homework1.runs import STATUS_DIVERGED, STATUS_OK
 
-N_FEATURES, N_CLASSES = 20, 3
-
-
-def make_splits(seed=0, n_train=200, n_eval=60, noise=0.5):
-    """An easy problem: class c has feature c shifted by +2, the rest is noise."""
-    rng = np.random.default_rng(seed)
-
-    def split(n):
-        y = rng.integers(0, N_CLASSES, n)
-        X = rng.normal(size=(n, N_FEATURES)) * noise
-        X[np.arange(n), y] += 2.0
-        return X, y.astype(np.int64)
-
-    return {"train": split(n_train), "val": split(n_eval), "test": split(n_eval)}
-
-
-def quiet(_line):
-    pass
+IMPLEMENTATIONS = choices("implementation")
+make_splits = torch_splits
 
 
 def comparable(result):
@@ -44,8 +29,11 @@ DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 on_every_device = pytest.mark.parametrize("device", DEVICES)
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="this machine has no CUDA device")
 
-FFN = dict(epochs=4, batch_size=32, learning_rate=0.05, momentum=0.9, dropout=0.3,
-           hidden_size=16, layers=2, log=quiet)
+# A small FFN run: its hyper-parameters, then how the run is made.
+FFN = dict(epochs=4, batch_size=32, learning_rate=0.05, weight_decay=0.0, momentum=0.9, dropout=0.3,
+           hidden_size=16, layers=2, seed=42, device="cpu", implementation="fast", full_train_accuracy=False,
+           log=quiet)
+LOGREG = {key: value for key, value in FFN.items() if key not in ("dropout", "hidden_size", "layers")}
 
 
 # ----------------------------------------------------------------------------- models, optimizer, device
@@ -55,7 +43,7 @@ def test_ffn_structure_follows_layers_hidden_size_and_dropout():
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     dropouts = [m for m in model.modules() if isinstance(m, nn.Dropout)]
     relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
-    assert [(m.in_features, m.out_features) for m in linears] == [(20, 200), (200, 200), (200, 3)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(N_FEATURES, 200), (200, 200), (200, 3)]
     assert len(dropouts) == 2 and all(m.p == 0.3 for m in dropouts)
     assert len(relus) == 2
     # dropout follows each hidden layer's activation, never the output layer
@@ -69,7 +57,7 @@ def test_ffn_structure_follows_layers_hidden_size_and_dropout():
 def test_logreg_is_one_linear_layer_without_dropout():
     model = q2.build_model("logreg", N_FEATURES, N_CLASSES)
     assert [type(m) for m in model.modules()] == [nn.Linear]
-    assert (model.in_features, model.out_features) == (20, 3)
+    assert (model.in_features, model.out_features) == (N_FEATURES, 3)
     assert model(torch.zeros(5, N_FEATURES)).shape == (5, 3)
 
 
@@ -77,12 +65,16 @@ def test_unknown_model_is_rejected():
     with pytest.raises(ValueError, match="unknown model"):
         q2.build_model("cnn", N_FEATURES, N_CLASSES)
     with pytest.raises(ValueError, match="unknown model"):
-        q2.train("cnn", make_splits(), epochs=1, batch_size=8, learning_rate=0.1, log=quiet)
+        q2.train("cnn", make_splits(), **FFN)
+    with pytest.raises(ValueError, match="logreg uses .*; takes no dropout, hidden_size, layers"):
+        q2.train("logreg", make_splits(), **FFN)
+    with pytest.raises(ValueError, match="unknown implementation 'compiled'"):
+        q2.train("logreg", make_splits(), **dict(LOGREG, implementation="compiled"))
 
 
 def test_optimizer_gets_momentum_and_weight_decay():
-    model = q2.build_model("ffn", N_FEATURES, N_CLASSES, hidden_size=8)
-    optimizer = q2.make_optimizer(model, learning_rate=0.002, momentum=0.9, weight_decay=0.01)
+    model = q2.build_model("ffn", N_FEATURES, N_CLASSES, hidden_size=8, layers=2, dropout=0.3)
+    optimizer = q2.make_optimizer(model, q2.SGD(learning_rate=0.002, momentum=0.9, weight_decay=0.01))
     assert isinstance(optimizer, torch.optim.SGD)
     (group,) = optimizer.param_groups
     assert (group["lr"], group["momentum"], group["weight_decay"]) == (0.002, 0.9, 0.01)
@@ -145,8 +137,8 @@ def test_epoch_loss_is_weighted_by_batch_size():
     data = q2.to_tensors(make_splits(), torch.device("cpu"))
     X, y = data["train"]
     torch.manual_seed(0)
-    model = q2.build_model("ffn", N_FEATURES, N_CLASSES, hidden_size=16, dropout=0.0)
-    optimizer = q2.make_optimizer(model, learning_rate=0.0)
+    model = q2.build_model("ffn", N_FEATURES, N_CLASSES, hidden_size=16, layers=2, dropout=0.0)
+    optimizer = q2.make_optimizer(model, q2.SGD(0.0, 0.0, 0.0))
     stats = q2.train_epoch(model, optimizer, X, y, 32, torch.Generator().manual_seed(0))
     full_loss, _ = q2.evaluate(model, X, y)
     assert stats.diverged_batch is None
@@ -157,7 +149,7 @@ def test_evaluate_in_chunks_matches_one_pass():
     data = q2.to_tensors(make_splits(), torch.device("cpu"))
     X, y = data["train"]
     torch.manual_seed(0)
-    model = q2.build_model("ffn", N_FEATURES, N_CLASSES, hidden_size=16)
+    model = q2.build_model("ffn", N_FEATURES, N_CLASSES, hidden_size=16, layers=2, dropout=0.3)
     whole = q2.evaluate(model, X, y, chunk=1000)
     chunked = q2.evaluate(model, X, y, chunk=7)
     assert chunked[0] == pytest.approx(whole[0], rel=1e-6) and chunked[1] == whole[1]
@@ -167,12 +159,13 @@ def test_evaluate_in_chunks_matches_one_pass():
 # ----------------------------------------------------------------------------- whole runs
 
 @on_every_device
-@pytest.mark.parametrize("implementation", q2.IMPLEMENTATIONS)
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @pytest.mark.parametrize("full_train_accuracy", [False, True])
 def test_history_and_result_fields(device, implementation, full_train_accuracy):
     lines = []
-    result = q2.train("ffn", make_splits(), **dict(FFN, epochs=3, log=lines.append), device=device,
-                      implementation=implementation, full_train_accuracy=full_train_accuracy)
+    result = q2.train("ffn", make_splits(), **dict(FFN, epochs=3, log=lines.append, device=device,
+                                                   implementation=implementation,
+                                                   full_train_accuracy=full_train_accuracy))
     assert result.status == STATUS_OK and result.device == device
     assert result.extra["implementation"] == implementation
     fast_steps = {("cpu", "fast"): "fused", ("cuda", "fast"): "cuda_graph"}
@@ -190,11 +183,12 @@ def test_history_and_result_fields(device, implementation, full_train_accuracy):
 
 
 @on_every_device
-@pytest.mark.parametrize("implementation", q2.IMPLEMENTATIONS)
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @pytest.mark.parametrize("model_name", ["logreg", "ffn"])
 def test_learns_an_easy_separable_problem(model_name, device, implementation):
-    result = q2.train(model_name, make_splits(), **dict(FFN, epochs=8), device=device,
-                      implementation=implementation, full_train_accuracy=True)
+    settings = FFN if model_name == "ffn" else LOGREG
+    result = q2.train(model_name, make_splits(), **dict(settings, epochs=25, device=device,
+                                                        implementation=implementation, full_train_accuracy=True))
     assert result.history[-1]["train_acc"] >= 0.95 and result.history[-1]["train_acc_running"] >= 0.9
     assert result.test_acc >= 0.9
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
@@ -203,17 +197,18 @@ def test_learns_an_easy_separable_problem(model_name, device, implementation):
 @on_every_device
 def test_same_seed_same_numbers_other_seed_other_numbers(device):
     splits = make_splits()
-    first = comparable(q2.train("ffn", splits, **FFN, seed=3, device=device))
-    second = comparable(q2.train("ffn", splits, **FFN, seed=3, device=device))
+    first = comparable(q2.train("ffn", splits, **dict(FFN, seed=3, device=device)))
+    second = comparable(q2.train("ffn", splits, **dict(FFN, seed=3, device=device)))
     assert first == second
-    assert comparable(q2.train("ffn", splits, **FFN, seed=4, device=device)) != first
+    assert comparable(q2.train("ffn", splits, **dict(FFN, seed=4, device=device))) != first
 
 
 def test_threads_are_set_when_given():
     before = torch.get_num_threads()
+    asked = 2 if before == 1 else 1  # another number than now: the test fails if threads are ignored
     try:
-        q2.train("logreg", make_splits(), **dict(FFN, epochs=1), threads=1)
-        assert torch.get_num_threads() == 1
+        q2.train("logreg", make_splits(), **dict(LOGREG, epochs=1), threads=asked)
+        assert torch.get_num_threads() == asked
     finally:
         torch.set_num_threads(before)
 
@@ -231,7 +226,7 @@ def kill_at_epoch(epoch, lines):
 
 
 @on_every_device
-@pytest.mark.parametrize("implementation", q2.IMPLEMENTATIONS)
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 def test_resumed_run_ends_with_the_uninterrupted_numbers(tmp_path, device, implementation):
     splits = make_splits()
     # momentum and dropout: optimizer and RNG state both matter
@@ -242,12 +237,12 @@ def test_resumed_run_ends_with_the_uninterrupted_numbers(tmp_path, device, imple
     lines = []
     with pytest.raises(Killed):
         q2.train("ffn", splits, **dict(settings, log=kill_at_epoch(3, lines)),
-                 checkpoint_path=checkpoint, checkpoint_every=2)
+                 checkpoint=q2.Checkpointing(checkpoint, every=2, keep=False))
     assert checkpoint.exists()  # written after epoch 2, before the kill in epoch 3
 
     lines = []
     resumed = q2.train("ffn", splits, **dict(settings, log=lines.append),
-                       checkpoint_path=checkpoint, checkpoint_every=2)
+                       checkpoint=q2.Checkpointing(checkpoint, every=2, keep=False))
     assert any("resumed" in line and "epoch 2" in line for line in lines)
     assert sum(line.startswith("ffn epoch") for line in lines) == 3  # epochs 3, 4, 5 only
     assert resumed.extra["resumed_from_epoch"] == 2
@@ -260,10 +255,11 @@ def test_kept_checkpoint_lets_a_longer_run_continue(tmp_path, device):
     splits = make_splits()
     checkpoint = tmp_path / "run.ckpt"
     long_run = q2.train("ffn", splits, **dict(FFN, epochs=5, device=device))
-    q2.train("ffn", splits, **dict(FFN, epochs=3, device=device), checkpoint_path=checkpoint,
-             keep_checkpoint=True)
+    q2.train("ffn", splits, **dict(FFN, epochs=3, device=device),
+             checkpoint=q2.Checkpointing(checkpoint, every=10, keep=True))
     assert checkpoint.exists()
-    continued = q2.train("ffn", splits, **dict(FFN, epochs=5, device=device), checkpoint_path=checkpoint)
+    continued = q2.train("ffn", splits, **dict(FFN, epochs=5, device=device),
+                         checkpoint=q2.Checkpointing(checkpoint, every=10, keep=False))
     assert continued.extra["resumed_from_epoch"] == 3
     assert comparable(continued) == comparable(long_run)
 
@@ -271,11 +267,11 @@ def test_kept_checkpoint_lets_a_longer_run_continue(tmp_path, device):
 def test_checkpoint_from_other_settings_is_ignored(tmp_path):
     splits = make_splits()
     checkpoint = tmp_path / "run.ckpt"
-    q2.train("ffn", splits, **dict(FFN, epochs=2), checkpoint_path=checkpoint, keep_checkpoint=True)
+    q2.train("ffn", splits, **dict(FFN, epochs=2), checkpoint=q2.Checkpointing(checkpoint, every=10, keep=True))
     fresh = q2.train("ffn", splits, **dict(FFN, epochs=4, learning_rate=0.01))
     lines = []
     result = q2.train("ffn", splits, **dict(FFN, epochs=4, learning_rate=0.01, log=lines.append),
-                      checkpoint_path=checkpoint)
+                      checkpoint=q2.Checkpointing(checkpoint, every=10, keep=False))
     assert result.extra["resumed_from_epoch"] == 0
     assert comparable(result) == comparable(fresh)
     assert any("ignoring checkpoint" in line for line in lines)
@@ -283,7 +279,7 @@ def test_checkpoint_from_other_settings_is_ignored(tmp_path):
 
 
 @on_every_device
-@pytest.mark.parametrize("implementation", q2.IMPLEMENTATIONS)
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @pytest.mark.parametrize("learning_rate, momentum, first_bad_epoch", [
     (1e6, 0.0, 1),   # blows up at once
     # Momentum above 1 amplifies every step, so the run blows up after a few
@@ -297,7 +293,7 @@ def test_divergence_stops_the_run_without_raising(learning_rate, momentum, first
     lines = []
     result = q2.train("ffn", splits, **dict(FFN, epochs=20, learning_rate=learning_rate, momentum=momentum,
                                             log=lines.append, device=device, implementation=implementation),
-                      checkpoint_path=checkpoint, checkpoint_every=1)
+                      checkpoint=q2.Checkpointing(checkpoint, every=1, keep=False))
     assert result.status == STATUS_DIVERGED and result.test_acc is None
     epoch, batch = (int(word.strip(",")) for word in result.message.split() if word.strip(",").isdigit())
     assert first_bad_epoch <= epoch < 20 and batch >= 1
@@ -316,8 +312,8 @@ def test_divergence_found_at_end_of_epoch_names_the_same_batch():
     found = []
     for check_each_batch in (True, False):
         torch.manual_seed(0)
-        model = q2.build_model("ffn", N_FEATURES, N_CLASSES, hidden_size=16)
-        optimizer = q2.make_optimizer(model, learning_rate=1e6)
+        model = q2.build_model("ffn", N_FEATURES, N_CLASSES, hidden_size=16, layers=2, dropout=0.3)
+        optimizer = q2.make_optimizer(model, q2.SGD(1e6, 0.0, 0.0))
         stats = q2.train_epoch(model, optimizer, X, y, 32, torch.Generator().manual_seed(0),
                                check_each_batch=check_each_batch)
         found.append(stats)
@@ -330,14 +326,14 @@ def test_divergence_found_at_end_of_epoch_names_the_same_batch():
 @needs_cuda
 def test_auto_picks_cuda_when_present():
     assert q2.resolve_device("auto") == torch.device("cuda")
-    assert q2.train("logreg", make_splits(), **dict(FFN, epochs=1)).device == "cuda"
+    assert q2.train("logreg", make_splits(), **dict(LOGREG, epochs=1, device="auto")).device == "cuda"
 
 
 @needs_cuda
 def test_cuda_and_cpu_agree_when_no_dropout_is_drawn():
     # Dropout masks come from each device's own generator; without dropout the
     # two devices compute the same function from the same initial weights.
-    cpu, cuda = (q2.train("ffn", make_splits(), **dict(FFN, dropout=0.0), device=device)
+    cpu, cuda = (q2.train("ffn", make_splits(), **dict(FFN, dropout=0.0, device=device))
                  for device in ("cpu", "cuda"))
     for on_cpu, on_cuda in zip(cpu.history, cuda.history, strict=True):
         assert on_cuda["train_loss"] == pytest.approx(on_cpu["train_loss"], rel=1e-4)
@@ -351,13 +347,13 @@ def test_checkpoint_written_on_cuda_resumes_on_cpu(tmp_path):
     splits = make_splits()
     checkpoint = tmp_path / "run.ckpt"
     settings = dict(FFN, epochs=5)
-    on_cuda = q2.train("ffn", splits, **settings, device="cuda")
+    on_cuda = q2.train("ffn", splits, **dict(settings, device="cuda"))
     with pytest.raises(Killed):
-        q2.train("ffn", splits, **dict(settings, log=kill_at_epoch(3, [])), device="cuda",
-                 checkpoint_path=checkpoint, checkpoint_every=2)
+        q2.train("ffn", splits, **dict(settings, log=kill_at_epoch(3, []), device="cuda"),
+                 checkpoint=q2.Checkpointing(checkpoint, every=2, keep=False))
     lines = []
-    resumed = q2.train("ffn", splits, **dict(settings, log=lines.append), device="cpu",
-                       checkpoint_path=checkpoint, checkpoint_every=2)
+    resumed = q2.train("ffn", splits, **dict(settings, log=lines.append, device="cpu"),
+                       checkpoint=q2.Checkpointing(checkpoint, every=2, keep=False))
     assert resumed.status == STATUS_OK and resumed.device == "cpu"
     assert resumed.extra["resumed_from_epoch"] == 2
     assert comparable(resumed)[0][:2] == comparable(on_cuda)[0][:2]  # the epochs run on the GPU

@@ -1,17 +1,14 @@
 """The reproduction tables: report numbers, verdicts, seed-noise comparisons, benchmark parsing."""
 
-import itertools
-from pathlib import Path
-
 import pandas as pd
 import pytest
-import yaml
 
-from homework1 import reproduction, tables
+from conftest import REPO
+from homework1 import comparisons, configuration, reproduction, runtime, tables
+from homework1.study import expand_runs
 
-REPO = Path(__file__).resolve().parents[1]
 REPORT_NUMBERS = REPO / "config" / "report_numbers.csv"
-COMPARISONS = reproduction.read_comparisons(REPO / "config" / "report_comparisons.csv")
+COMPARISONS = comparisons.read_comparisons(REPO / "config" / "report_comparisons.csv")
 BENCHMARK_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
 
@@ -41,16 +38,9 @@ def by_id(table):
 
 def configured_runs():
     """{(question, experiment, variant)} that config/config.yaml produces."""
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    runs = set()
-    for question in ("q1", "q2"):
-        for experiment, settings in config[question].items():
-            swept = [name for name, value in settings.items() if isinstance(value, list)]
-            for values in itertools.product(*(settings[name] for name in swept)):
-                variant = "_".join(f"{name}~{repr(v) if isinstance(v, float) else str(v)}"
-                                   for name, v in zip(swept, values))
-                runs.add((question, experiment, variant or "default"))
-    return runs
+    return {(question, experiment, variant)
+            for question, experiments in expand_runs(configuration.load()).items()
+            for experiment, variants in experiments.items() for variant in variants}
 
 
 def test_report_numbers_load_with_the_reports_ids_and_kinds():
@@ -223,7 +213,7 @@ def test_seed_comparisons_against_seed_noise():
         + seeds("ffn_momentum", "momentum~0.0", [0.5])
         + seeds("logreg_l2", "default", [0.51, 0.52], question="q1")
     )
-    table = reproduction.seed_comparisons(summary, COMPARISONS)
+    table = comparisons.seed_comparisons(summary, COMPARISONS)
     assert len(table) == len(COMPARISONS)
     rows = {(row.better, row.worse): row for row in table.itertuples()}
 
@@ -256,7 +246,7 @@ def test_seed_comparisons_take_a_custom_list_and_split_by_data_set():
                             run("q1", "a", "default", 1, "intel_landscapes", test_acc=0.4)])
     comparison = {"report_id": "x", "question": "q1", "metric": "test_acc",
                   "better": "a/default", "worse": "b/default", "claim": "a beats b"}
-    table = reproduction.seed_comparisons(summary, [comparison])
+    table = comparisons.seed_comparisons(summary, [comparison])
     verdicts = dict(zip(table["dataset"], table["verdict"]))
     assert verdicts == {"digits": "holds (single seed: spread unknown)", "intel_landscapes": "not run"}
 
@@ -277,7 +267,7 @@ def test_runtime_table_reads_snakemake_benchmarks_with_missing_values(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(BENCHMARK_HEADER + line)
         paths.append(path)
-    table = reproduction.runtime_table(paths).set_index("job")
+    table = runtime.runtime_table(paths).set_index("job")
 
     assert list(table.index) == ["datasets/digits", "runs/digits/q2/ffn_batch/batch_size~64/seed42",
                                  "theory/q3_checks"]

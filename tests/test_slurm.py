@@ -7,7 +7,6 @@ the executor plugin polls job states with squeue.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -18,8 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO, snakemake_command
-from tests.test_workflow import TINY, Workspace
+from conftest import REPO, TINY, Workspace, snakemake_command, tiny
 
 
 def cluster_answers() -> bool:
@@ -35,18 +33,15 @@ def submit(workspace: Workspace, config: dict, *args: str) -> subprocess.Complet
     command = snakemake_command(
         workspace.work, config, "--workflow-profile", str(workspace.repo / "workflow/profiles/slurm"),
         "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
-        "--slurm-no-account", "--jobs", "4", *args, repo=workspace.repo,
+        "--slurm-no-account", "--seconds-between-status-checks", "1", "--jobs", "4", *args, repo=workspace.repo,
     )
     # jobs start `python -m snakemake` on the node: it must find this environment's
     environment = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     return subprocess.run(command, capture_output=True, text=True, timeout=900, env=environment)
 
 
-def test_workflow_runs_on_slurm_through_the_profile(tmp_path):
-    workspace = Workspace(tmp_path)
-    config = copy.deepcopy(TINY)
-    config["q1"] = {"perceptron": TINY["q1"]["perceptron"]}
-    config["q2"] = {"ffn_batch": TINY["q2"]["ffn_batch"]}
+def test_workflow_runs_on_slurm_through_the_profile(workspace):
+    config = tiny(q1={"perceptron": TINY["q1"]["perceptron"]}, q2={"ffn_batch": TINY["q2"]["ffn_batch"]})
     result = submit(workspace, config)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -63,12 +58,11 @@ def test_workflow_runs_on_slurm_through_the_profile(tmp_path):
     assert (workspace.work / "results/report.md").exists()
 
 
-def test_a_device_this_machine_lacks_is_left_to_the_cluster_nodes(tmp_path):
+def test_a_device_this_machine_lacks_is_left_to_the_cluster_nodes(workspace):
     import torch
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA: nothing to leave to the nodes")
-    workspace = Workspace(tmp_path)
     # a local run would stop here (tests/test_configuration.py); jobs sent to a cluster go ahead
     result = submit(workspace, TINY, "resources/datasets/digits.npz", "--config", "device=cuda")
     output = result.stdout + result.stderr

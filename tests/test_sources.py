@@ -1,18 +1,29 @@
 """Data sources: digits, the synthetic stand-in, download, the archive builder, the dispatcher."""
 
 import threading
-import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
-from homework1.data import DataError, load_splits, read_npz, sha256_file
-from homework1.sources import (INTEL_CLASSES, _val_counts, build_from_archive, download,
-                               fetch_intel_landscapes, make_digits, make_synthetic_intel,
-                               synthetic_intel_arrays)
+from conftest import TEST_COUNT, TRAIN_COUNTS, quiet, write_archive, zip_folder
+from homework1.configuration import load
+from homework1.data import DataError, load_splits, read_npz, write_npz
+from homework1.files import sha256_file
+from homework1.sources import digits, synthetic_intel
+from homework1.sources.intel_landscapes import _val_counts, build, build_from_archive, download
+
+
+DEFAULTS = load()  # the workflow's settings of each source (config/config.yaml over the schema)
+
+
+def make_digits(path, **changes):
+    digits.build(path, **(DEFAULTS["digits"] | changes), log=quiet)
+
+
+def intel(out, **options):
+    build(out, seed=DEFAULTS["intel_landscapes"]["seed"], **options)
 
 
 def files_in(folder: Path) -> list[str]:
@@ -81,7 +92,7 @@ def test_digits_load_as_features(digits_file):
 # synthetic stand-in
 
 def test_synthetic_default_shapes_are_intel():
-    arrays = synthetic_intel_arrays()
+    arrays = synthetic_intel.arrays(seed=0)
     for split, n in (("train", 12630), ("val", 1404), ("test", 3000)):
         assert arrays[f"{split}_images"].shape == (n, 48, 48, 3)
         assert arrays[f"{split}_images"].dtype == np.uint8
@@ -91,21 +102,23 @@ def test_synthetic_default_shapes_are_intel():
 
 def test_synthetic_file(tmp_path):
     path = tmp_path / "synthetic.npz"
-    make_synthetic_intel(path, seed=3, n_train=6, n_val=4, n_test=5, size=12)
+    synthetic_intel.build(path, seed=3, n_train=6, log=quiet)
     arrays = read_npz(path, n_classes=6)
-    assert arrays["train_images"].shape == (6, 12, 12, 3)
-    assert arrays["test_images"].shape == (5, 12, 12, 3)
+    assert arrays["train_images"].shape == (6, 48, 48, 3)
+    assert arrays["test_images"].shape == (3000, 48, 48, 3)
     # with n_train == n_classes every class must appear exactly once
     assert sorted(arrays["train_labels"].ravel().tolist()) == list(range(6))
     assert "synthetic" in str(arrays["description"])
     again = tmp_path / "again.npz"
-    make_synthetic_intel(again, seed=3, n_train=6, n_val=4, n_test=5, size=12)
+    synthetic_intel.build(again, seed=3, n_train=6, log=quiet)
     assert np.array_equal(read_npz(again)["val_images"], arrays["val_images"])
+    synthetic_intel.build(again, seed=4, n_train=6, log=quiet)
+    assert not np.array_equal(read_npz(again)["val_images"], arrays["val_images"])
 
 
 def test_synthetic_too_few_train_examples(tmp_path):
     with pytest.raises(DataError, match="n_train=3"):
-        make_synthetic_intel(tmp_path / "s.npz", n_train=3, n_val=1, n_test=1)
+        synthetic_intel.build(tmp_path / "s.npz", seed=0, n_train=3, log=quiet)
     assert files_in(tmp_path) == []
 
 
@@ -149,7 +162,7 @@ def server():
 @pytest.fixture(scope="module")
 def small_npz(tmp_path_factory):
     path = tmp_path_factory.mktemp("small") / "small.npz"
-    make_synthetic_intel(path, n_train=12, n_val=3, n_test=3, size=4)
+    write_npz(path, synthetic_intel.arrays(seed=0, n_train=12, n_val=3, n_test=3, size=4))
     return path
 
 
@@ -231,34 +244,6 @@ def test_download_needs_a_checksum_and_a_server(server, tmp_path):
 # ---------------------------------------------------------------------------
 # building from the public archive
 
-TRAIN_COUNTS = [10, 10, 10, 10, 10, 14]  # the 14 gives one class an extra val image
-TEST_COUNT = 3
-
-
-def colour(label: int, index: int) -> tuple[int, int, int]:
-    """A solid colour per file, so each output image can be traced back to its file."""
-    return (40 * label, 15 * index, 200)
-
-
-def write_archive(root: Path, nested: bool) -> Path:
-    for split, counts in (("seg_train", TRAIN_COUNTS), ("seg_test", [TEST_COUNT] * 6)):
-        for label, (name, n) in enumerate(zip(INTEL_CLASSES, counts)):
-            folder = root / split / (split if nested else "") / name
-            folder.mkdir(parents=True)
-            for index in range(n):
-                size = (140, 150) if (label, index) == (2, 1) else (150, 150)
-                Image.new("RGB", size, colour(label, index)).save(folder / f"{index:05d}.jpg")
-    return root
-
-
-def zip_folder(folder: Path, out: Path) -> Path:
-    with zipfile.ZipFile(out, "w") as archive:
-        for path in sorted(folder.rglob("*")):
-            archive.write(path, path.relative_to(folder).as_posix())
-        archive.writestr("seg_pred/seg_pred/99999.jpg", b"unlabelled images are ignored")
-    return out
-
-
 @pytest.fixture(scope="module")
 def archives(tmp_path_factory):
     base = tmp_path_factory.mktemp("archives")
@@ -270,7 +255,7 @@ def archives(tmp_path_factory):
 @pytest.fixture(scope="module")
 def built(archives, tmp_path_factory):
     out = tmp_path_factory.mktemp("built") / "intel.npz"
-    build_from_archive(archives["flat"], out)
+    build_from_archive(archives["flat"], out, seed=42)
     return read_npz(out, n_classes=6)
 
 
@@ -306,7 +291,7 @@ def test_archive_val_and_train_are_disjoint(built):
 def test_archive_layouts_give_identical_files(archives, built, tmp_path):
     for kind in ("nested", "zip"):
         out = tmp_path / f"{kind}.npz"
-        build_from_archive(archives[kind], out)
+        build_from_archive(archives[kind], out, seed=42)
         arrays = read_npz(out)
         for name in built:
             assert np.array_equal(arrays[name], built[name]), (kind, name)
@@ -337,7 +322,7 @@ def test_archive_corrupt_image_is_named(tmp_path, damage):
     bad.write_bytes(b"not a jpeg" if damage == "garbage" else bad.read_bytes()[:300])
     out = tmp_path / "out" / "intel.npz"
     with pytest.raises(DataError, match="cannot decode image seg_train/forest/00003.jpg"):
-        build_from_archive(root, out)
+        build_from_archive(root, out, seed=42)
     assert not out.parent.exists() or files_in(out.parent) == []
 
 
@@ -347,15 +332,15 @@ def test_archive_structure_errors(tmp_path):
         path.unlink()
     with pytest.raises(DataError, match=r"class folders differ.*seg_test \(buildings, forest, "
                                         r"glacier, mountain, street\)"):
-        build_from_archive(root, tmp_path / "x.npz")
+        build_from_archive(root, tmp_path / "x.npz", seed=42)
     (root / "seg_test").rename(root / "elsewhere")
     with pytest.raises(DataError, match="no images in a seg_test/<class>/ folder"):
-        build_from_archive(root, tmp_path / "x.npz")
+        build_from_archive(root, tmp_path / "x.npz", seed=42)
     with pytest.raises(DataError, match="archive not found"):
-        build_from_archive(tmp_path / "nothing.zip", tmp_path / "x.npz")
+        build_from_archive(tmp_path / "nothing.zip", tmp_path / "x.npz", seed=42)
     (tmp_path / "fake.zip").write_bytes(b"not a zip")
     with pytest.raises(DataError, match="neither a folder nor a readable .zip"):
-        build_from_archive(tmp_path / "fake.zip", tmp_path / "x.npz")
+        build_from_archive(tmp_path / "fake.zip", tmp_path / "x.npz", seed=42)
     assert not (tmp_path / "x.npz").exists()
 
 
@@ -364,7 +349,7 @@ def test_archive_structure_errors(tmp_path):
 
 def test_fetch_without_a_source_names_the_config_keys(tmp_path):
     with pytest.raises(DataError) as caught:
-        fetch_intel_landscapes(tmp_path / "x.npz", log=lambda _: None)
+        intel(tmp_path / "x.npz", log=lambda _: None)
     for key in ("config/config.yaml", "intel_landscapes:", "path:", "url:", "sha256:",
                 "archive:"):
         assert key in str(caught.value)
@@ -373,7 +358,7 @@ def test_fetch_without_a_source_names_the_config_keys(tmp_path):
 def test_fetch_local_path_wins(small_npz, tmp_path):
     messages = []
     out = tmp_path / "data" / "intel.npz"
-    fetch_intel_landscapes(out, path=small_npz, archive=tmp_path / "unused", log=messages.append)
+    intel(out, path=small_npz, archive=tmp_path / "unused", log=messages.append)
     assert out.read_bytes() == small_npz.read_bytes()
     assert files_in(out.parent) == ["intel.npz"]
     assert "using 'path'" in messages[0]
@@ -384,7 +369,7 @@ def test_fetch_corrupt_local_file(small_npz, tmp_path):
     corrupt.write_bytes(small_npz.read_bytes()[:200])
     out = tmp_path / "out" / "intel.npz"
     with pytest.raises(DataError, match=f"{corrupt}: not a readable .npz"):
-        fetch_intel_landscapes(out, path=corrupt, log=lambda _: None)
+        intel(out, path=corrupt, log=lambda _: None)
     assert not out.parent.exists() or files_in(out.parent) == []
 
 
@@ -392,9 +377,9 @@ def test_fetch_url_needs_sha256_then_downloads(server, small_npz, tmp_path):
     server.routes["/intel.npz"] = lambda h, n: h.send_body(small_npz.read_bytes())
     out = tmp_path / "intel.npz"
     with pytest.raises(DataError, match="'url:' is set but 'sha256:' is not"):
-        fetch_intel_landscapes(out, url=f"{server.url}/intel.npz", log=lambda _: None)
+        intel(out, url=f"{server.url}/intel.npz", log=lambda _: None)
     assert server.hits == {}
-    fetch_intel_landscapes(out, url=f"{server.url}/intel.npz", sha256=sha256_file(small_npz),
+    intel(out, url=f"{server.url}/intel.npz", sha256=sha256_file(small_npz),
                            archive=tmp_path / "unused", log=lambda _: None)
     assert out.read_bytes() == small_npz.read_bytes()
 
@@ -402,6 +387,6 @@ def test_fetch_url_needs_sha256_then_downloads(server, small_npz, tmp_path):
 def test_fetch_archive(archives, built, tmp_path):
     out = tmp_path / "intel.npz"
     messages = []
-    fetch_intel_landscapes(out, archive=archives["zip"], log=messages.append)
+    intel(out, archive=archives["zip"], log=messages.append)
     assert np.array_equal(read_npz(out)["val_images"], built["val_images"])
     assert "archive" in messages[0]

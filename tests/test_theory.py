@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from homework1 import theory
+from homework1.q3 import optimise, theory
 
 
 # ---------------------------------------------------------------- features and A_theta by hand
@@ -71,7 +71,7 @@ def test_torch_c_theta_matches_numpy():
     import torch
 
     theta = theory.random_theta(5, 4, np.random.default_rng(1))
-    c_torch = theory.c_theta_torch(*(torch.as_tensor(np.asarray(theta[k])) for k in ("W", "b", "v", "v0")))
+    c_torch = optimise.c_theta_torch(*(torch.as_tensor(np.asarray(theta[k])) for k in ("W", "b", "v", "v0")))
     np.testing.assert_allclose(c_torch.numpy(), theory.c_theta(**theta), rtol=1e-13)
 
 
@@ -134,19 +134,19 @@ def test_rank_lower_bound_is_the_smallest_eigenvalues():
 
 def test_optimisation_below_D_respects_bound_and_above_D_reaches_c():
     c = np.random.default_rng(3).normal(size=theory.feature_dim(2))
-    one_unit = theory.fit_theta_to_c(c, 1, n_starts=2, seed=0, tolerance=1e-6, max_iter=200)
+    one_unit = optimise.fit_theta_to_c(c, 1, n_starts=2, seed=0, tolerance=1e-6, max_iter=200)
     assert one_unit["best_error"] >= theory.rank_lower_bound(c, 1) - 1e-12
     assert one_unit["best_error"] > 1e-6
-    three_units = theory.fit_theta_to_c(c, 3, n_starts=3, seed=0, tolerance=1e-6, max_iter=300)
+    three_units = optimise.fit_theta_to_c(c, 3, n_starts=3, seed=0, tolerance=1e-6, max_iter=300)
     assert three_units["best_error"] < 1e-6
 
 
 def test_k_sweep_tables():
-    sweep = theory.k_sweep(2, [1, 3], n_targets=2, n_starts=2, tolerance=1e-6, seed=0, max_iter=200)
+    sweep = optimise.k_sweep(2, [1, 3], n_targets=2, n_starts=2, tolerance=1e-6, seed=0, max_iter=200)
     assert len(sweep) == 4
     assert sweep.loc[sweep["K"] == 1, "construction_error"].isna().all()
     assert (sweep.loc[sweep["K"] == 3, "construction_error"] < 1e-10).all()
-    summary = theory.summarise_k_sweep(sweep, 1e-6)
+    summary = optimise.summarise_k_sweep(sweep, 1e-6)
     assert list(summary["K"]) == [1, 3]
     assert list(summary["targets_reached"]) == [0, 2]
     assert (summary["dim_phi"] == 6).all()
@@ -174,7 +174,7 @@ def test_least_squares_equals_numpy_lstsq_and_normal_equations():
 def test_gradient_descent_reaches_the_closed_form_floor_but_not_below():
     X, y = tiny_task()
     floor = theory.least_squares(theory.phi(X), y)["loss"]
-    run = theory.train_network(X, y, K=8, steps=1500, lr=0.05, seed=0)
+    run = optimise.train_network(X, y, K=8, steps=1500, lr=0.05, seed=0)
     assert run["status"] == "ok"
     assert len(run["losses"]) == 1500
     assert run["losses"].min() >= floor * (1 - 1e-12)
@@ -186,7 +186,7 @@ def test_gradient_descent_reaches_the_closed_form_floor_but_not_below():
 
 def test_gradient_descent_backtracks_instead_of_diverging():
     X, y = tiny_task()
-    run = theory.train_network(X, y, K=8, steps=200, lr=50.0, seed=0)
+    run = optimise.train_network(X, y, K=8, steps=200, lr=50.0, seed=0)
     assert run["status"] == "ok" and len(run["losses"]) == 200
     assert np.all(np.diff(run["losses"]) <= 0)  # a step that raises the loss is never taken
     assert run["final_lr"] < 50.0
@@ -230,6 +230,6 @@ def test_single_thread_restores_the_thread_count():
     import torch
 
     before = torch.get_num_threads()
-    with theory.single_thread():
+    with optimise.single_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before

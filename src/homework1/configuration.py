@@ -1,32 +1,90 @@
-"""The workflow's configuration before any job runs: typed values, then settings that must agree.
+"""The workflow's configuration before any job runs: merged, typed, validated, settled.
 
-Snakemake hands values nested in ``--config`` over as strings (it reads them
-with YAML's base loader), so ``--config 'q1={perceptron: {epochs: 3}}'`` gives
-the string '3'. ``coerce`` types them by the schema: where the schema allows no
-string but the value is one, the string is read as YAML and the typed value is
-kept if its type is allowed there. Strings where a string is allowed (a
-report id "2.1", a path) stay strings.
+``prepare`` is what the workflow does to the config Snakemake has merged
+(config/config.yaml, then every ``--configfile``, then ``--config``), and
+``load`` does the same merge for the entry points Snakemake does not start
+(the benchmark), so that both see one configuration:
 
-``settle`` then checks what the schema cannot, the settings that depend on
-each other, and adapts what may adapt; everything else stops the workflow
-before its first job with every problem named (``ConfigError``).
+- ``coerce``: Snakemake hands values nested in ``--config`` over as strings
+  (it reads them with YAML's base loader), so ``--config 'q1={perceptron:
+  {epochs: 3}}'`` gives the string '3'. Where the schema allows no string but
+  the value is one, the string is read as YAML and the typed value kept if its
+  type is allowed there. Strings where a string is allowed (a report id "2.1",
+  a path) stay strings.
+- the schema (workflow/schemas/config.schema.yaml) validates and fills in every
+  default: it is the one home of the defaults, of the data set names and of the
+  implementations.
+- ``settle`` checks what the schema cannot, the settings that depend on each
+  other, and adapts what may adapt; everything else stops the workflow before
+  its first job with every problem named (``ConfigError``).
+
+Light on purpose: the workflow imports this while it reads its configuration,
+so it loads no pandas, no numpy and no module a job runs.
 """
 
 from __future__ import annotations
 
+import copy
 import math
+from functools import cache
+from pathlib import Path
 
 import yaml
 
 from homework1 import sources
-from homework1.q3_checks import settle_params
-from homework1.study import MODEL_HPARAMS
+from homework1.q3 import feature_dim
+from homework1.study import HOMEWORK_DATASET, MODEL_HPARAMS, QUESTIONS
+
+CHECKOUT = Path(__file__).resolve().parents[2]  # the package is imported from the checkout's src/
+SCHEMA_PATH = CHECKOUT / "workflow" / "schemas" / "config.schema.yaml"
+CONFIG_PATH = CHECKOUT / "config" / "config.yaml"
 
 EXPERIMENT_LABELS = ("model", "report_id")  # the settings of an experiment that are no hyper-parameter
 
 
 class ConfigError(ValueError):
     """Settings that cannot run together; the message names every such setting."""
+
+
+@cache
+def config_schema() -> dict:
+    return yaml.load(SCHEMA_PATH.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def choices(key: str) -> list[str]:
+    """The values the schema allows for a top-level key (``dataset``, ``implementation``)."""
+    return list(config_schema()["properties"][key]["enum"])
+
+
+def dataset_descriptions() -> dict[str, str]:
+    """{data set: how tables and figures name it}, from the schema's block of each data set."""
+    return {name: config_schema()["properties"][name]["description"] for name in choices("dataset")}
+
+
+def prepare(config: dict) -> dict:
+    """Type, validate (filling in the schema's defaults) and settle ``config`` in place; return it.
+    Raises ConfigError (settings that disagree) or Snakemake's WorkflowError (the schema's
+    message, naming the key)."""
+    from snakemake.utils import validate
+
+    config.update(coerce(dict(config), config_schema()))
+    as_given = copy.deepcopy(config)
+    validate(config, str(SCHEMA_PATH))
+    settle(config, as_given)
+    return config
+
+
+def load(configfiles=(), overrides: dict | None = None) -> dict:
+    """The configuration a run of the workflow with these ``--configfile``s and ``--config``
+    overrides sees: config/config.yaml with each merged over it recursively, as Snakemake
+    merges them (snakemake.utils.update_config), then ``prepare``d."""
+    from snakemake.utils import update_config
+
+    config = yaml.safe_load(CONFIG_PATH.read_text())
+    for path in configfiles:
+        update_config(config, yaml.safe_load(Path(path).read_text()) or {})
+    update_config(config, overrides or {})
+    return prepare(config)
 
 
 # ---------------------------------------------------------------- typed overrides
@@ -135,7 +193,7 @@ def unused_hyper_parameters(as_given: dict) -> list[str]:
     """Hyper-parameters set on a model that ignores them (``as_given``: the config before
     the schema filled in its defaults, so that only what the user wrote is judged)."""
     problems = []
-    for question in ("q1", "q2"):
+    for question in QUESTIONS:
         for experiment, settings in as_given.get(question, {}).items():
             model = settings["model"]
             used = MODEL_HPARAMS[(question, model)]
@@ -152,13 +210,28 @@ def dataset_problems(config: dict) -> list[str]:
     name = config["dataset"]
     if name == "digits":
         problem = sources.digits_split_problem(config["digits"]["test_fraction"], config["digits"]["val_fraction"])
-    elif name == "intel_landscapes":
-        options = config["intel_landscapes"]
+    elif name == HOMEWORK_DATASET:
+        options = config[HOMEWORK_DATASET]
         problem = sources.intel_landscapes_problem(options["path"], options["url"], options["sha256"],
                                                    options["archive"])
     else:
         problem = None
     return [problem] if problem else []
+
+
+def q3_problems(config: dict, as_given: dict) -> list[str]:
+    """Q3's rank_deficient_samples must be below dim phi of the gd_features; left unset, it
+    adapts (the schema's default, or dim phi - 1 if that is smaller)."""
+    q3 = config["q3"]
+    D = len(q3["gd_features"])
+    dim_phi = feature_dim(D)
+    if "rank_deficient_samples" not in as_given.get("q3", {}):
+        q3["rank_deficient_samples"] = min(q3["rank_deficient_samples"], dim_phi - 1)
+    elif not 1 <= q3["rank_deficient_samples"] < dim_phi:
+        return [f"q3: rank_deficient_samples = {q3['rank_deficient_samples']} is out of range: with the "
+                f"{D} gd_features {q3['gd_features']}, dim phi = {dim_phi}, and the N < dim phi case needs "
+                f"1 <= rank_deficient_samples <= {dim_phi - 1} (or leave it unset: it adapts)"]
+    return []
 
 
 def settle(config: dict, as_given: dict) -> None:
@@ -167,14 +240,10 @@ def settle(config: dict, as_given: dict) -> None:
     ``config`` is the validated config (defaults filled in), updated in place;
     ``as_given`` is the same before the schema's defaults, so that what the user
     set is told apart from what they left out. Raises ConfigError naming every
-    problem. Q3's rank_deficient_samples adapts to gd_features when left unset.
+    problem.
     """
     problems = [problem for key, value in config.items() for problem in _non_finite_numbers(value, key)]
-    problems += unused_hyper_parameters(as_given) + dataset_problems(config)
-    try:
-        config["q3"] = settle_params(config["q3"])
-    except ValueError as err:
-        problems.append(str(err))
+    problems += unused_hyper_parameters(as_given) + dataset_problems(config) + q3_problems(config, as_given)
     if problems:
         raise ConfigError("the configuration cannot run; nothing was started:\n"
                           + "\n".join(f"  - {problem}" for problem in problems))
@@ -188,7 +257,7 @@ def device_problem(device: str) -> str | None:
     """
     if not device.startswith(("cuda", "mps")):
         return None
-    from homework1.q2 import resolve_device
+    from homework1.q2.devices import resolve_device
 
     try:
         resolve_device(device)

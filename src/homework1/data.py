@@ -8,13 +8,13 @@ course's starter code does, optionally appending a constant 1 feature (bias).
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from homework1.files import atomic_write
 
 SPLITS = ("train", "val", "test")
 
@@ -89,43 +89,15 @@ def read_npz(path: str | os.PathLike, n_classes: int | None = None) -> dict[str,
     return arrays
 
 
-def write_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
-    """Validate, then write atomically: a reader never sees a half-written file."""
+def write_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray], compress: bool = True) -> None:
+    """Validate, then write atomically: a reader never sees a half-written file.
+
+    ``compress=False`` for content that does not compress (random pixels): it
+    only costs time, to write and to read."""
     arrays = {name: arrays[name] for name in array_names() if name in arrays} | arrays
     validate_arrays(arrays, str(path))
-    atomic_write(path, lambda tmp: np.savez_compressed(tmp, **arrays), suffix=".tmp.npz")
-
-
-def atomic_write(path, write, suffix: str = ".tmp") -> None:
-    """``write(tmp)`` a temporary file beside ``path``, then rename it to ``path``.
-
-    A reader never sees a partial file, and a failure (a kill, a full disk)
-    leaves whatever was at ``path`` before untouched. A failure to write is
-    raised as an OSError naming ``path``, not the temporary file beside it (an
-    error about a file elsewhere, such as the source of a copy or a parent
-    directory that cannot be made, keeps its own name). ``suffix`` ends
-    the temporary file's name (numpy's savez appends ".npz" to any other).
-    """
-    path = Path(path)
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-        os.close(fd)
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException as err:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        if isinstance(err, OSError) and err.errno is not None and _about_the_temporary_file(err, path):
-            raise OSError(err.errno, err.strerror, str(path)) from err
-        raise
-
-
-def _about_the_temporary_file(err: OSError, path: Path) -> bool:
-    """Whether a failure of atomic_write concerns its temporary file: it names a file
-    beside ``path``, or none (a write to an open file)."""
-    return err.filename is None or Path(os.path.abspath(err.filename)).parent == Path(os.path.abspath(path)).parent
+    save = np.savez_compressed if compress else np.savez
+    atomic_write(path, lambda tmp: save(tmp, **arrays), suffix=".tmp.npz")
 
 
 def flatten_features(images: np.ndarray, add_bias: bool, dtype=np.float64) -> np.ndarray:
@@ -148,11 +120,3 @@ def load_splits(path: str | os.PathLike, add_bias: bool = False,
                 arrays[f"{split}_labels"].reshape(-1).astype(np.int64))
         for split in SPLITS
     }
-
-
-def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(chunk_size), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

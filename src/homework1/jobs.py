@@ -1,112 +1,24 @@
-"""What every workflow entry script shares: a log file for the job and clear failures."""
+"""The body of a training rule: load the data, train, write the run's metrics and summary."""
 
 from __future__ import annotations
 
-import errno
-import logging
-import sys
-from contextlib import contextmanager
-from pathlib import Path
-
 import numpy as np
 
-from homework1.data import DataError
-
-# Failures to write that a user fixes on their side: (the cause, what to do).
-DISK_PROBLEMS = {
-    errno.ENOSPC: ("no space left on device", "free some space there"),
-    errno.EDQUOT: ("disk quota exceeded", "free some space there or raise the quota"),
-    errno.EACCES: ("permission denied", "make it writable for you"),
-    errno.EPERM: ("operation not permitted", "make it writable for you"),
-    errno.EROFS: ("read-only file system", "make it writable, or run the workflow in a writable directory"),
-}
-
-
-def failure_message(err: BaseException) -> str | None:
-    """One line for a failure the user can fix without a traceback, else None.
-
-    Data errors already say what is wrong and where. A full or unwritable disk
-    is named with its path; every output is written to a temporary file and
-    renamed, so nothing written before (results, checkpoints) was touched.
-    """
-    if isinstance(err, DataError):
-        return str(err)
-    if isinstance(err, OSError) and err.errno in DISK_PROBLEMS:
-        cause, remedy = DISK_PROBLEMS[err.errno]
-        where = err.filename or "an output of this job"
-        return (f"cannot write {where}: {cause}. To fix: {remedy}, then rerun the workflow; "
-                f"earlier results and checkpoints are unchanged")
-    return None
-
-
-def _terminal_lines(record: logging.LogRecord) -> bool:
-    return record.levelno >= logging.ERROR or getattr(record, "terminal", False)
-
-
-@contextmanager
-def job_log(path, name: str = "homework1"):
-    """Log to ``path``; yield ``log(*parts, terminal=False)``, a print-like function.
-
-    The log file gets every line. The terminal (stderr, which Snakemake shows)
-    gets only errors and the lines logged with ``terminal=True``: a training
-    job's one-line result. Jobs that only build data, tables or figures say
-    nothing there when they succeed.
-
-    A failure the user can fix (bad data, a full or unwritable disk) is logged
-    as one clear line, other failures with their traceback; either names the
-    log file and re-raises, so Snakemake marks the job failed and removes its
-    partial outputs.
-    """
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    logger = logging.getLogger(name)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    to_file = logging.FileHandler(path, mode="w")
-    to_file.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
-    to_terminal = logging.StreamHandler(sys.stderr)
-    to_terminal.addFilter(_terminal_lines)
-    handlers = [to_file, to_terminal]
-    for handler in handlers:
-        logger.addHandler(handler)
-    # a library's warnings (a figure without a legend, say) go to the file too, not to the terminal
-    logging.captureWarnings(True)
-    warnings_logger = logging.getLogger("py.warnings")
-    warnings_logger.propagate = False
-    warnings_logger.addHandler(to_file)
-
-    def log(*parts, terminal: bool = False) -> None:
-        logger.info(" ".join(str(part) for part in parts), extra={"terminal": terminal})
-
-    try:
-        yield log
-    except Exception as err:
-        message = failure_message(err)
-        if message is None:
-            logger.exception("ERROR: the job failed (log: %s)", path)
-            raise
-        logger.error("ERROR: %s (log: %s)", message, path)
-        raise SystemExit(1) from err
-    finally:
-        logging.captureWarnings(False)
-        warnings_logger.removeHandler(to_file)
-        for handler in handlers:
-            logger.removeHandler(handler)
-            handler.close()
+from homework1.data import load_splits
+from homework1.files import sha256_file
+from homework1.joblog import job_log
+from homework1.runs import STATUS_OK, code_provenance, summarize, write_run_outputs
 
 
 def run_training_job(snakemake, question: str, train, add_bias, features_dtype=np.float64,
                      **train_options) -> None:
-    """The body of a training rule: load the data, train, write metrics and summary.
+    """Train the run a training job's wildcards and params name, and write its outputs.
 
     ``train(model, splits, seed=..., log=..., **hparams, **train_options)`` is the
     question's trainer; ``add_bias(model)`` says whether its features get the bias 1,
     ``features_dtype`` what they are computed in (torch trains on float32).
     The job's one line on the terminal says how the run ended.
     """
-    # imported here, not at the top: the many jobs that only log need no runs.py
-    from homework1.data import load_splits, sha256_file
-    from homework1.runs import STATUS_OK, code_provenance, summarize, write_run_outputs
-
     wildcards = snakemake.wildcards
     with job_log(snakemake.log[0]) as log:
         hparams = dict(snakemake.params.hparams)

@@ -1,4 +1,4 @@
-"""The shared look of every figure, and per-epoch curves averaged over seeds."""
+"""The shared look of every figure (``plt`` from here has it), and per-epoch curves averaged over seeds."""
 
 from __future__ import annotations
 
@@ -26,11 +26,6 @@ STYLE = {
 }
 plt.rcParams.update(STYLE)
 
-DATASET_NOTES = {
-    "digits": "digits (embedded 8x8 stand-in for the homework's photos)",
-    "intel_landscapes": "Intel landscapes (the homework's data)",
-    "synthetic_intel": "SYNTHETIC stand-in: random pixels, timing only",
-}
 LABELS = {
     "train_acc": "train accuracy", "val_acc": "validation accuracy",
     "train_acc_running": "train accuracy on the batches as trained (dropout on)",
@@ -70,7 +65,8 @@ def seeds_note(runs: pd.DataFrame) -> str:
 
 
 def title(runs: pd.DataFrame, what: str, dataset: str) -> str:
-    return f"{what}\n{DATASET_NOTES.get(dataset, dataset)}; {seeds_note(runs)}"
+    """``what``, and below it the data set (its description) and the seeds."""
+    return f"{what}\n{dataset}; {seeds_note(runs)}"
 
 
 def save(fig, *paths) -> None:

@@ -1,29 +1,16 @@
-"""Our results beside the report's: the numbers, its conclusions under seed noise, run times.
-
-Three tables:
-
-- ``reproduction_table``: every number the report gives (config/report_numbers.csv)
-  next to our mean and std over seeds, with a one-word verdict;
-- ``seed_comparisons``: every "A beats B" conclusion of the report, checked
-  against the spread of our seeds;
-- ``runtime_table``: wall time, memory and CPU time of every Snakemake job,
-  from its benchmark file.
-"""
+"""Our results beside the report's numbers: ``reproduction_table`` puts every number the
+report gives (config/report_numbers.csv) next to our mean and std over seeds, with a
+one-word verdict. (Its conclusions are checked in ``comparisons``.)"""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pandas as pd
 
 from homework1.runs import run_identity
+from homework1.study import HOMEWORK_DATASET, SYNTHETIC_DATASET
 from homework1.tables import SEED_STATISTICS
-
-# The data set the report's numbers were measured on.
-REPORT_DATASET = "intel_landscapes"
-# Random pixels with the report's shapes: its run times compare, its accuracies never do.
-TIMING_DATASET = "synthetic_intel"
 
 REPORT_COLUMNS = ["report_id", "question", "experiment", "variant", "metric",
                   "report_value", "kind", "note"]
@@ -138,9 +125,9 @@ def _verdict(kind, dataset, comparable, ran, n, difference, report_value, within
 
 def _comparable(dataset: str, kind: str) -> bool:
     """Does our number measure the same thing as the report's? Data set and, for times, shapes."""
-    if dataset == REPORT_DATASET:
+    if dataset == HOMEWORK_DATASET:
         return True
-    return kind == "timing" and dataset == TIMING_DATASET
+    return kind == "timing" and dataset == SYNTHETIC_DATASET
 
 
 def reproduction_table(by_config: pd.DataFrame, report_numbers: pd.DataFrame, dataset: str,
@@ -203,139 +190,3 @@ def reproduction_table(by_config: pd.DataFrame, report_numbers: pd.DataFrame, da
     table = pd.DataFrame(rows, columns=columns)
     table["within_seed_spread"] = table["within_seed_spread"].astype("boolean")
     return table
-
-
-# ---------------------------------------------------------------- the report's conclusions
-
-COMPARISON_COLUMNS = ["report_id", "question", "metric", "better", "worse", "claim"]
-
-
-def read_comparisons(path) -> list[dict]:
-    """The report's "better beats worse on metric" conclusions (sides named experiment/variant)."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [column for column in COMPARISON_COLUMNS if column not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-    return frame[COMPARISON_COLUMNS].to_dict("records")
-
-
-def _side(summary: pd.DataFrame, question: str, name: str, dataset, metric: str) -> pd.Series:
-    """The metric of every seed of one side, ``name`` = experiment/variant."""
-    experiment, variant = name.split("/", 1)
-    runs = summary[(summary["question"] == question) & (summary["experiment"] == experiment)
-                   & (summary["variant"] == variant) & (summary["dataset"] == dataset)]
-    return runs[metric].dropna().astype(float)
-
-
-def _comparison_verdict(better: pd.Series, worse: pd.Series, difference: float,
-                        beyond) -> str:
-    if len(better) == 0 or len(worse) == 0:
-        return "not run"
-    if not difference > 0:
-        return "does not hold"
-    if beyond is pd.NA:
-        return "holds (single seed: spread unknown)"
-    return "holds beyond seed spread" if beyond else "holds in means only"
-
-
-def seed_comparisons(summary: pd.DataFrame, comparisons: list[dict]) -> pd.DataFrame:
-    """The report's "A beats B" conclusions, each checked against our seed noise.
-
-    ``summary`` is one row per run (:func:`homework1.tables.read_summaries`);
-    ``comparisons`` come from :func:`read_comparisons` (report_id, question,
-    metric, better, worse as "experiment/variant", claim). One row per
-    comparison and data set found in ``summary``.
-
-    holds_in_means: mean(better) > mean(worse).
-    holds_beyond_spread: the difference of the means exceeds the sum of the two
-    sides' standard deviations over seeds (ddof 1): the seed clouds stay apart
-    by more than one std each. NA when a side has a single seed.
-
-    verdict: "not run" (a side has no run), "does not hold" (means in the other
-    order, or equal), "holds (single seed: spread unknown)", "holds in means
-    only" (within the seed spread), "holds beyond seed spread".
-    """
-    datasets = sorted(summary["dataset"].dropna().unique()) if len(summary) else []
-    rows = []
-    for comparison in comparisons:
-        for dataset in datasets or [None]:
-            sides = {}
-            for side in ("better", "worse"):
-                values = (_side(summary, comparison["question"], comparison[side], dataset,
-                                comparison["metric"]) if dataset else pd.Series(dtype=float))
-                sides[side] = values
-            better, worse = sides["better"], sides["worse"]
-            difference = better.mean() - worse.mean()
-            spread = better.std() + worse.std()  # NaN with a single seed on either side
-            ran = len(better) > 0 and len(worse) > 0
-            beyond = pd.NA if not ran or math.isnan(spread) else bool(difference > spread)
-            rows.append({
-                "report_id": comparison["report_id"], "question": comparison["question"],
-                "metric": comparison["metric"], "claim": comparison.get("claim", ""),
-                "better": comparison["better"], "worse": comparison["worse"],
-                "dataset": dataset,
-                "better_mean": better.mean(), "better_std": better.std(), "better_n": len(better),
-                "worse_mean": worse.mean(), "worse_std": worse.std(), "worse_n": len(worse),
-                "difference": difference,
-                "holds_in_means": bool(difference > 0) if ran else pd.NA,
-                "holds_beyond_spread": beyond,
-                "verdict": _comparison_verdict(better, worse, difference, beyond),
-            })
-    columns = ["report_id", "question", "metric", "claim", "better", "worse", "dataset",
-               "better_mean", "better_std", "better_n", "worse_mean", "worse_std", "worse_n",
-               "difference", "holds_in_means", "holds_beyond_spread", "verdict"]
-    table = pd.DataFrame(rows, columns=columns)
-    for column in ("holds_in_means", "holds_beyond_spread"):
-        table[column] = table[column].astype("boolean")
-    return table
-
-
-# ---------------------------------------------------------------- run times
-
-def _job_name(path) -> str:
-    """The benchmark path below benchmarks/, without .tsv: runs/digits/q1/mlp/default/seed42."""
-    parts = Path(path).with_suffix("").parts
-    if "benchmarks" in parts:
-        last = len(parts) - 1 - parts[::-1].index("benchmarks")
-        parts = parts[last + 1:]
-    return "/".join(parts)
-
-
-def _job_identity(job: str) -> dict:
-    """dataset, question, experiment, variant, seed of a training job; empty for other jobs."""
-    parts = job.split("/")
-    identity = {"dataset": "", "question": "", "experiment": "", "variant": "", "seed": pd.NA}
-    if parts[0] == "runs" and len(parts) == 6:
-        try:
-            identity.update(run_identity(job))
-        except ValueError:
-            pass  # not a training job's benchmark after all: no identity
-    elif parts[0] == "datasets" and len(parts) == 2:
-        identity["dataset"] = parts[1]
-    return identity
-
-
-def runtime_table(benchmark_paths) -> pd.DataFrame:
-    """One row per Snakemake job: its wall time, peak memory and CPU time.
-
-    Reads Snakemake's benchmark TSVs (columns s, h:m:s, max_rss, ..., cpu_time;
-    max_rss in MB; "NA" or "-" where unmeasured). A benchmark repeated several
-    times gives the mean of its repeats.
-    """
-    rows = []
-    for path in benchmark_paths:
-        bench = pd.read_csv(path, sep="\t", na_values=["NA", "-"])
-
-        def mean_of(column):
-            if column not in bench.columns:
-                return math.nan
-            return pd.to_numeric(bench[column], errors="coerce").mean()
-
-        job = _job_name(path)
-        rows.append({"job": job, **_job_identity(job), "wall_s": mean_of("s"),
-                     "max_rss_mb": mean_of("max_rss"), "cpu_time_s": mean_of("cpu_time")})
-    columns = ["job", "dataset", "question", "experiment", "variant", "seed",
-               "wall_s", "max_rss_mb", "cpu_time_s"]
-    table = pd.DataFrame(rows, columns=columns)
-    table["seed"] = table["seed"].astype("Int64")
-    return table.sort_values("job", ignore_index=True)

@@ -1,12 +1,14 @@
 """What one training run hands back, and how its outputs reach disk.
 
-Every trainer (numpy Q1, torch Q2) returns a :class:`TrainResult`; the entry
-scripts turn it into a per-epoch metrics CSV and a JSON summary, both written
+Every trainer (numpy Q1, torch Q2) returns a :class:`TrainResult`; the training
+job turns it into a per-epoch metrics CSV and a JSON summary, both written
 atomically so that a failed or interrupted job leaves no partial file behind.
+No pandas here: a training job should not pay for importing it.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import platform
@@ -17,9 +19,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-import pandas as pd
-
-from homework1.data import atomic_write
+from homework1.files import atomic_write
 
 # Per-epoch columns every metrics CSV carries, in this order; a trainer leaves
 # out what its model does not have (those cells stay empty).
@@ -41,10 +41,6 @@ class TrainResult:
     message: str = ""             # why it diverged, for people
     extra: dict = field(default_factory=dict)  # anything model-specific for the summary
 
-    def metrics_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self.history)
-        return frame.reindex(columns=METRIC_COLUMNS)
-
 
 def run_identity(path) -> dict:
     """dataset, question, experiment, variant and seed of one run, read from the path of
@@ -62,7 +58,7 @@ def run_identity(path) -> dict:
 
 def package_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
-    for name in ("numpy", "torch", "pandas", "snakemake", "homework1"):
+    for name in ("numpy", "torch", "pandas", "snakemake"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -98,10 +94,12 @@ def _finite_or_none(value):
 
 
 def summarize(result: TrainResult, identity: dict, hparams: dict, dataset: dict) -> dict:
-    """The JSON summary of one run: who it is, how it was set, what it reached."""
-    metrics = result.metrics_frame()
-    last = metrics.iloc[-1] if len(metrics) else pd.Series(dtype=float)
-    best = metrics.loc[metrics["val_acc"].idxmax()] if metrics["val_acc"].notna().any() else None
+    """The JSON summary of one run: who it is, how it was set, what it reached.
+    The best epoch is the first with the highest validation accuracy."""
+    history = result.history
+    last = history[-1] if history else {}
+    scored = [row for row in history if _finite_or_none(row.get("val_acc")) is not None]
+    best = max(scored, key=lambda row: row["val_acc"]) if scored else None
     return {
         **identity,
         "hparams": hparams,
@@ -110,13 +108,13 @@ def summarize(result: TrainResult, identity: dict, hparams: dict, dataset: dict)
         "synthetic_data": dataset["synthetic"],
         "status": result.status,
         "message": result.message,
-        "epochs_completed": int(len(metrics)),
+        "epochs_completed": len(history),
         "final_train_acc": _finite_or_none(last.get("train_acc")),
         "final_train_acc_running": _finite_or_none(last.get("train_acc_running")),
         "final_val_acc": _finite_or_none(last.get("val_acc")),
         "test_acc": _finite_or_none(result.test_acc),
-        "best_val_acc": _finite_or_none(best["val_acc"]) if best is not None else None,
-        "best_epoch": int(best["epoch"]) if best is not None else None,
+        "best_val_acc": _finite_or_none(best["val_acc"]) if best else None,
+        "best_epoch": int(best["epoch"]) if best else None,
         "final_train_loss": _finite_or_none(last.get("train_loss")),
         "final_val_loss": _finite_or_none(last.get("val_loss")),
         "wall_time_s": round(result.wall_time_s, 3),
@@ -126,7 +124,24 @@ def summarize(result: TrainResult, identity: dict, hparams: dict, dataset: dict)
     }
 
 
+def _cell(value) -> str:
+    """A metrics cell: empty where the model has no such metric (or it is not a number)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def write_metrics(history: list[dict], path) -> None:
+    """One row per epoch, the columns of METRIC_COLUMNS (floats at full precision)."""
+    def write(tmp):
+        with open(tmp, "w", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(METRIC_COLUMNS)
+            writer.writerows([_cell(row.get(column)) for column in METRIC_COLUMNS] for row in history)
+    atomic_write(path, write)
+
+
 def write_run_outputs(result: TrainResult, summary: dict, metrics_path, summary_path) -> None:
-    atomic_write(metrics_path, lambda tmp: result.metrics_frame().to_csv(tmp, index=False))
+    write_metrics(result.history, metrics_path)
     atomic_write(summary_path,
                  lambda tmp: Path(tmp).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n"))

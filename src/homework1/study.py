@@ -1,7 +1,8 @@
-"""The runs a configuration asks for: each experiment's sweeps expanded into variants.
+"""What a study is made of: the runs a configuration asks for, and the data sets' roles.
 
-The workflow builds its jobs from this (workflow/rules/common.smk), and the
-benchmark estimates the whole study from it, so both see the same runs.
+The workflow builds its jobs from ``expand_runs`` (workflow/rules/common.smk),
+and the benchmark estimates the whole study from it, so both see the same runs.
+Standard library only: the workflow imports this while it reads its configuration.
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ MODEL_HPARAMS = {
     ],
 }
 QUESTIONS = ("q1", "q2")
+
+# The data set the report's numbers were measured on (the homework's).
+HOMEWORK_DATASET = "intel_landscapes"
+# Random pixels with the homework's shapes: its run times compare with the report's, its accuracies never.
+SYNTHETIC_DATASET = "synthetic_intel"
+
+
+def may_use_cuda(device: str) -> bool:
+    """Whether torch jobs with this configured device may train on CUDA (so ask a cluster for a GPU)."""
+    return device == "auto" or device.startswith("cuda")
 
 
 def format_value(value) -> str:
@@ -48,3 +59,16 @@ def expand_runs(config: dict) -> dict[str, dict[str, dict[str, dict]]]:
     return {question: {experiment: expand_experiment(question, settings)
                        for experiment, settings in config[question].items()}
             for question in QUESTIONS}
+
+
+def check_hparams(question: str, model: str, hparams: dict) -> None:
+    """Raise a ValueError unless ``hparams`` are exactly the hyper-parameters ``model`` uses."""
+    used = MODEL_HPARAMS.get((question, model))
+    if used is None:
+        known = [name for q, name in MODEL_HPARAMS if q == question]
+        raise ValueError(f"unknown model {model!r}; expected one of {', '.join(known)}")
+    missing = [name for name in used if name not in hparams]
+    unused = sorted(set(hparams) - set(used))
+    if missing or unused:
+        raise ValueError(f"{model} uses {', '.join(used)}" + (f"; missing {', '.join(missing)}" if missing else "")
+                         + (f"; takes no {', '.join(unused)}" if unused else ""))

@@ -1,22 +1,18 @@
 # Helpers shared by the rules: config validation, the table of runs, target
-# lists and input functions. The other .smk files hold rules only.
+# lists, code inputs and input functions. The other .smk files hold rules only.
 
-import copy
 import os
 import sys
 from pathlib import Path
-
-import yaml
-from snakemake.utils import validate
 
 SOURCE_DIR = Path(workflow.basedir) / "src"
 
 
 def use_package_of_this_checkout():
-    """The workflow and its jobs import the package from this checkout's src/, so
-    that the source files listed as rule inputs are exactly the code that runs
-    (and a change to them reruns the jobs that use them), whatever else is
-    installed. Jobs on a cluster re-read this file, so they get the same path."""
+    """The one way the package is imported: from this checkout's src/, put first on the
+    path of the workflow and, through PYTHONPATH, of every job (on a cluster too, and
+    in a conda environment), so that the files listed as a rule's code inputs are
+    exactly the code its jobs run, whatever else is installed."""
     sys.path.insert(0, str(SOURCE_DIR))
     inherited = os.environ.get("PYTHONPATH", "")
     os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (str(SOURCE_DIR), inherited) if p))
@@ -24,15 +20,11 @@ def use_package_of_this_checkout():
 
 use_package_of_this_checkout()
 
-from homework1 import configuration
-from homework1.study import expand_runs
+from homework1 import configuration, imports
+from homework1.study import HOMEWORK_DATASET, QUESTIONS, SYNTHETIC_DATASET, expand_runs, may_use_cuda
 
-CONFIG_SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
-# Values nested in --config arrive as strings: type them by the schema first.
-config.update(configuration.coerce(dict(config), yaml.safe_load(CONFIG_SCHEMA.read_text())))
-CONFIG_AS_GIVEN = copy.deepcopy(config)
-validate(config, schema=str(CONFIG_SCHEMA))
-configuration.settle(config, CONFIG_AS_GIVEN)
+# Typed, validated against workflow/schemas/config.schema.yaml (defaults filled in), settled.
+configuration.prepare(config)
 
 
 onstart:
@@ -53,19 +45,19 @@ ENV = "../../envs/homework1.yaml"
 
 
 wildcard_constraints:
-    dataset="|".join(["digits", "intel_landscapes", "synthetic_intel"]),
+    dataset="|".join(configuration.choices("dataset")),
     question="q[123]",
     experiment="[a-z][a-z0-9_]*",
     variant="[^/]+",
     seed=r"\d+",
 
 
-def package_files(*modules):
-    """Source files of the package modules a job imports: inputs, so that an edit
-    reruns exactly the jobs that use it. Every entry script logs through jobs.py,
-    which imports data.py: those two are always included."""
-    names = dict.fromkeys(("jobs", "data") + modules)
-    return [str(SOURCE_DIR / "homework1" / f"{name}.py") for name in names]
+def code_of(script, *modules):
+    """A rule's code inputs: the package modules its entry script (and the named ``modules``)
+    import, directly or through others, read from the source (homework1.imports). An edit
+    to one reruns exactly the jobs that run it; Snakemake itself tracks the script."""
+    path = Path(workflow.basedir) / "scripts" / script
+    return [str(file) for file in imports.closure(path, modules, SOURCE_DIR)]
 
 
 # ---------------------------------------------------------------- the runs
@@ -94,7 +86,7 @@ def run_path(question, experiment, variant, seed, dataset=DATASET):
     return f"{dataset}/{question}/{experiment}/{variant}/seed{seed}"
 
 
-def configured_runs(questions=("q1", "q2")):
+def configured_runs(questions=QUESTIONS):
     return [
         run_path(question, experiment, variant, seed)
         for question in questions
@@ -104,7 +96,7 @@ def configured_runs(questions=("q1", "q2")):
     ]
 
 
-def run_outputs(kind, questions=("q1", "q2")):
+def run_outputs(kind, questions=QUESTIONS):
     """One kind of per-run output (metrics.csv, summary.json) of every configured run."""
     return [f"results/runs/{run}/{kind}" for run in configured_runs(questions)]
 
@@ -139,13 +131,17 @@ def model_metrics(question, model):
 
 
 def dataset_info(wildcards):
-    return {"name": wildcards.dataset, "synthetic": wildcards.dataset == "synthetic_intel"}
+    return {"name": wildcards.dataset, "synthetic": wildcards.dataset == SYNTHETIC_DATASET}
+
+
+def dataset_description(wildcards):
+    """How figures and reports name the data set (its description in the config schema)."""
+    return configuration.dataset_descriptions()[wildcards.dataset]
 
 
 def q2_resources():
     """Ask the cluster for a GPU only where the configured device may be CUDA."""
-    may_use_cuda = config["device"] == "auto" or config["device"].startswith("cuda")
-    return {"gpu": 1} if may_use_cuda else {}
+    return {"gpu": 1} if may_use_cuda(config["device"]) else {}
 
 
 # ---------------------------------------------------------------- data sets
@@ -158,7 +154,7 @@ def dataset_options(wildcards):
 
 def dataset_local_inputs(wildcards):
     """A user's own copy (npz or archive) is an input: replacing it rebuilds the data."""
-    if wildcards.dataset != "intel_landscapes":
+    if wildcards.dataset != HOMEWORK_DATASET:
         return []
     options = dataset_options(wildcards)
     if "path" in options:
@@ -166,6 +162,11 @@ def dataset_local_inputs(wildcards):
     if "url" not in options and "archive" in options:
         return [options["archive"]]
     return []
+
+
+def dataset_code(wildcards):
+    """The entry script imports the data set's own source module by name: that one's code too."""
+    return code_of("prepare_dataset.py", f"homework1.sources.{wildcards.dataset}")
 
 
 # ---------------------------------------------------------------- targets
@@ -181,8 +182,12 @@ def swept_experiments():
     ]
 
 
+def selection_table(question, experiment, ext):
+    return f"results/tables/selection_{question}_{experiment}.{ext}"
+
+
 SELECTION_TABLES = [
-    f"results/tables/selection_{question}_{experiment}.{ext}"
+    selection_table(question, experiment, ext)
     for question, experiment in swept_experiments()
     for ext in ("csv", "md")
 ]
@@ -191,20 +196,20 @@ TABLES = SELECTION_TABLES + expand(
     table=["summary", "by_config", "reproduction", "seed_comparisons", "runtime"],
     ext=["csv", "md"],
 )
+Q3_FIGURES = ["results/figures/q3/gd_vs_closed_form.png", "results/figures/q3/error_vs_units.png"]
 THEORY_OUTPUTS = [
     "results/theory/q3_checks.csv",
     "results/theory/q3_gd_curve.csv",
     "results/theory/q3_k_sweep.csv",
-    "results/figures/q3/gd_vs_closed_form.png",
-    "results/figures/q3/error_vs_units.png",
-]
+] + Q3_FIGURES
 
 
 def has_model(question, model):
     return any(settings["model"] == model for settings in config[question].values())
 
 
-def figure_targets(ext=("png", "pdf")):
+def figure_stems():
+    """Every figure of the runs, by its path below results/figures/{dataset}/ without extension."""
     stems = [
         f"{question}/{experiment}/{variant}"
         for question, experiments in RUNS.items()
@@ -216,7 +221,11 @@ def figure_targets(ext=("png", "pdf")):
         stems += ["q1/weight_norm", "q1/sparsity"]
     if has_model("q1", "mlp"):
         stems += ["q1/mlp_loss"]
-    return [f"results/figures/{DATASET}/{stem}.{e}" for stem in stems for e in ext]
+    return stems
+
+
+def figure_targets(ext=("png", "pdf")):
+    return [f"results/figures/{DATASET}/{stem}.{e}" for stem in figure_stems() for e in ext]
 
 
 def all_targets():

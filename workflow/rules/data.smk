@@ -1,11 +1,12 @@
 # Every data set is written once under resources/datasets/ in the course's npz
-# layout, validated on the way (homework1.data.write_npz).
+# layout, validated on the way (homework1.data.write_npz), by its own module of
+# homework1.sources.
 
 
 rule dataset:
     input:
         local=dataset_local_inputs,
-        code=package_files("sources"),
+        code=dataset_code,
     output:
         "resources/datasets/{dataset}.npz",
     params:

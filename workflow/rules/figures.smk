@@ -13,7 +13,7 @@ localrules:
 rule run_curves:
     input:
         metrics=lambda w: run_metrics(w.dataset, w.question, w.experiment, w.variant),
-        code=package_files("plotting", "runs"),
+        code=code_of("plot_run_curves.py"),
     output:
         png=report(
             "results/figures/{dataset}/{question}/{experiment}/{variant}.png",
@@ -23,6 +23,8 @@ rule run_curves:
             labels={"figure": "{variant}", "data set": "{dataset}"},
         ),
         pdf="results/figures/{dataset}/{question}/{experiment}/{variant}.pdf",
+    params:
+        dataset=dataset_description,
     log:
         "logs/figures/{dataset}/{question}/{experiment}/{variant}.log",
     conda:
@@ -34,7 +36,7 @@ rule run_curves:
 rule sweep_overlay:
     input:
         metrics=lambda w: run_metrics(w.dataset, w.question, w.experiment),
-        code=package_files("plotting", "runs"),
+        code=code_of("plot_sweep_overlay.py"),
     output:
         png=report(
             "results/figures/{dataset}/{question}/{experiment}_overlay.png",
@@ -44,6 +46,8 @@ rule sweep_overlay:
             labels={"figure": "all variants", "data set": "{dataset}"},
         ),
         pdf="results/figures/{dataset}/{question}/{experiment}_overlay.pdf",
+    params:
+        dataset=dataset_description,
     log:
         "logs/figures/{dataset}/{question}/{experiment}_overlay.log",
     conda:
@@ -55,7 +59,7 @@ rule sweep_overlay:
 rule q1_weight_figures:
     input:
         metrics=model_metrics("q1", "logreg"),
-        code=package_files("plotting", "runs"),
+        code=code_of("plot_q1_weights.py"),
     output:
         norm_png=report(
             "results/figures/{dataset}/q1/weight_norm.png",
@@ -73,6 +77,8 @@ rule q1_weight_figures:
             labels={"figure": "1.2d sparsity", "data set": "{dataset}"},
         ),
         sparsity_pdf="results/figures/{dataset}/q1/sparsity.pdf",
+    params:
+        dataset=dataset_description,
     log:
         "logs/figures/{dataset}/q1/weights.log",
     conda:
@@ -84,7 +90,7 @@ rule q1_weight_figures:
 rule q1_mlp_loss:
     input:
         metrics=model_metrics("q1", "mlp"),
-        code=package_files("plotting", "runs"),
+        code=code_of("plot_q1_mlp_loss.py"),
     output:
         png=report(
             "results/figures/{dataset}/q1/mlp_loss.png",
@@ -94,6 +100,8 @@ rule q1_mlp_loss:
             labels={"figure": "1.3a training loss", "data set": "{dataset}"},
         ),
         pdf="results/figures/{dataset}/q1/mlp_loss.pdf",
+    params:
+        dataset=dataset_description,
     log:
         "logs/figures/{dataset}/q1/mlp_loss.log",
     conda:

@@ -4,7 +4,7 @@
 rule train_q1:
     input:
         data="resources/datasets/{dataset}.npz",
-        code=package_files("q1", "q1_kernels", "runs"),
+        code=code_of("train_q1.py"),
     output:
         metrics="results/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}/metrics.csv",
         summary="results/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}/summary.json",

@@ -4,7 +4,7 @@
 rule train_q2:
     input:
         data="resources/datasets/{dataset}.npz",
-        code=package_files("q2", "q2_fused", "runs"),
+        code=code_of("train_q2.py"),
     output:
         metrics="results/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}/metrics.csv",
         summary="results/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}/summary.json",

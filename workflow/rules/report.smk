@@ -18,8 +18,8 @@ rule report_md:
         selections=SELECTION_TABLES,
         figures=figure_targets(ext=["png"]),
         q3_checks="results/theory/q3_checks.csv",
-        q3_figures=[path for path in THEORY_OUTPUTS if path.endswith(".png")],
-        code=package_files("plotting", "runs", "tables"),
+        q3_figures=Q3_FIGURES,
+        code=code_of("write_report.py"),
     output:
         report=report(
             "results/report.md",
@@ -29,11 +29,14 @@ rule report_md:
         ),
     params:
         dataset=DATASET,
+        description=configuration.dataset_descriptions()[DATASET],
         seeds=SEEDS,
+        figures={stem: f"results/figures/{DATASET}/{stem}.png" for stem in figure_stems()},
+        selections={f"{q}/{e}": selection_table(q, e, "md") for q, e in swept_experiments()},
         runs={question: {e: list(v) for e, v in experiments.items()} for question, experiments in RUNS.items()},
         report_ids={
             question: {e: settings.get("report_id", "") for e, settings in config[question].items()}
-            for question in ("q1", "q2")
+            for question in QUESTIONS
         },
     log:
         "logs/report/report_md.log",

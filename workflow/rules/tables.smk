@@ -12,7 +12,7 @@ localrules:
 rule summary_tables:
     input:
         summaries=run_outputs("summary.json"),
-        code=package_files("tables"),
+        code=code_of("summary_tables.py"),
     output:
         summary=report(
             "results/tables/summary.csv",
@@ -39,7 +39,7 @@ rule summary_tables:
 rule select_best:
     input:
         summary="results/tables/summary.csv",
-        code=package_files("tables"),
+        code=code_of("select_best.py"),
     output:
         csv=report(
             "results/tables/selection_{question}_{experiment}.csv",
@@ -65,7 +65,7 @@ rule reproduction_tables:
         report_numbers=REPORT_NUMBERS,
         report_comparisons=REPORT_COMPARISONS,
         metrics=run_outputs("metrics.csv", questions=("q1",)),
-        code=package_files("reproduction", "runs", "tables"),
+        code=code_of("reproduction_tables.py"),
     output:
         reproduction=report(
             "results/tables/reproduction.csv",
@@ -94,7 +94,7 @@ rule reproduction_tables:
 rule runtime_table:
     input:
         benchmarks=run_benchmarks() + [f"benchmarks/datasets/{DATASET}.tsv", "benchmarks/theory/q3_checks.tsv"],
-        code=package_files("reproduction", "runs", "tables"),
+        code=code_of("runtime_table.py"),
     output:
         csv=report(
             "results/tables/runtime.csv",

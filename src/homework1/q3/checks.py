@@ -1,9 +1,10 @@
-"""Question 3 checked numerically: the table of claims, the GD curve, the K sweep and two figures.
+"""Question 3 checked numerically: the table of claims, the GD curve and the K sweep.
 
 ``run_checks(params, outputs, log)`` writes them all (the rule ``q3_checks``
-calls it through scripts/q3_checks.py). Every parameter has a default in
-DEFAULT_PARAMS; ``settle_params`` fills them in and checks the one setting
-that depends on another, which the workflow does before any job runs.
+calls it through scripts/q3_checks.py); ``params`` is the config's ``q3:``
+section, every setting filled in (their defaults, and what each means, are in
+the workflow's config schema). The figures are drawn from these tables by
+``homework1.q3.figures``.
 
 Claims checked (one row each in the checks CSV: claim, setting, measured,
 tolerance, passed, note):
@@ -26,65 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from homework1 import theory
-
-DEFAULT_PARAMS = {
-    "seed": 42,
-    # identities h = A phi(x), y = c^T phi(x): every (D, K) pair, on identity_samples random x
-    "identity_dims": [1, 2, 5, 10],
-    "identity_units": [1, 3, 20, 100],
-    "identity_samples": 100,
-    "tolerance": 1e-12,  # max error relative to max|h| (or max|y|)
-    # reaching a given c: the report's construction with K = multiple * dim phi, the K = D one
-    "construction_dims": [1, 2, 5, 10],
-    "construction_multiples": [1, 2],
-    "reach_tolerance": 1e-8,  # ||c_theta - c|| for the constructions
-    "construction_epsilon": 1e-6,  # the epsilon of "within epsilon" when Q is singular
-    # best ||c_theta - c|| over Theta as K shrinks (L-BFGS, several starts, float64)
-    "sweep_dim": 4,
-    "sweep_targets": 3,
-    "sweep_starts": 3,
-    "sweep_max_iter": 200,
-    "sweep_tolerance": 1e-6,
-    # gradient descent on Theta vs the closed form, on scikit-learn's diabetes data
-    "gd_features": ["bmi", "bp", "s5", "s1"],
-    "gd_units": [20, 4, 2],
-    "gd_steps": 3000,
-    "gd_starts": 3,
-    "gd_lr": 0.2,
-    "gd_init_scale": 0.5,
-    # final (L - L*) / L* of the worst start, K >= dim phi: GD creeps the last
-    # digits towards the floor, so 3000 steps reach 1e-6 from some starts only
-    "gd_gap_tolerance": 1e-4,
-    # rank-deficient Phi: the first rank_deficient_samples rows (< dim phi) give N < dim phi;
-    # left unset, it is at most dim phi - 1 of the gd_features (see settle_params)
-    "rank_deficient_samples": 10,
-    "condition_threshold": 1e12,  # cond(Phi^T Phi) above this counts as numerically singular
-}
-
-
-def settle_params(options: dict) -> dict:
-    """Every parameter of the checks: ``options`` over DEFAULT_PARAMS.
-
-    rank_deficient_samples must be below dim phi = (D+1)(D+2)/2 of the regression
-    task, D = len(gd_features). Left unset it adapts to the features (the default,
-    or dim phi - 1 if that is smaller); set out of range it raises a ValueError
-    naming the key and the allowed range.
-    """
-    unknown = set(options) - set(DEFAULT_PARAMS)
-    if unknown:
-        raise ValueError(f"unknown q3 parameter(s): {sorted(unknown)}; known: {sorted(DEFAULT_PARAMS)}")
-    params = {**DEFAULT_PARAMS, **options}
-    D = len(params["gd_features"])
-    dim_phi = theory.feature_dim(D)
-    if "rank_deficient_samples" not in options:
-        params["rank_deficient_samples"] = min(DEFAULT_PARAMS["rank_deficient_samples"], dim_phi - 1)
-    elif not 1 <= params["rank_deficient_samples"] < dim_phi:
-        raise ValueError(
-            f"q3: rank_deficient_samples = {params['rank_deficient_samples']} is out of range: with the "
-            f"{D} gd_features {params['gd_features']}, dim phi = {dim_phi}, and the N < dim phi case needs "
-            f"1 <= rank_deficient_samples <= {dim_phi - 1} (or leave it unset: it adapts)")
-    return params
+from homework1.q3 import optimise, theory
 
 
 def check(rows, claim, setting, measured, tolerance, passed, note=""):
@@ -137,9 +80,9 @@ def construction_checks(p, rows, log):
 def sweep_checks(p, rows, log):
     D, tol = p["sweep_dim"], p["sweep_tolerance"]
     P = theory.feature_dim(D)
-    sweep = theory.k_sweep(D, list(range(1, P + 1)), p["sweep_targets"], p["sweep_starts"], tol,
+    sweep = optimise.k_sweep(D, list(range(1, P + 1)), p["sweep_targets"], p["sweep_starts"], tol,
                            p["seed"], p["sweep_max_iter"])
-    summary = theory.summarise_k_sweep(sweep, tol)
+    summary = optimise.summarise_k_sweep(sweep, tol)
     reached = summary.loc[summary["targets_reached"] == summary["n_targets"], "K"]
     k_min = int(reached.min()) if len(reached) else P + 1
     setting = f"D={D}, dim phi={P}, {p['sweep_targets']} targets c ~ N(0, I), {p['sweep_starts']} starts"
@@ -185,7 +128,7 @@ def gd_checks(p, X, y, rows, log):
     for K in p["gd_units"]:
         finals, distances, statuses = [], [], []
         for start in range(p["gd_starts"]):
-            run = theory.train_network(X, y, K, p["gd_steps"], p["gd_lr"], p["seed"] + 100 * K + start,
+            run = optimise.train_network(X, y, K, p["gd_steps"], p["gd_lr"], p["seed"] + 100 * K + start,
                                        p["gd_init_scale"])
             losses = run["losses"]
             curves.append(pd.DataFrame({"step": np.arange(len(losses)), "start": start, "K": K, "loss": losses,
@@ -204,7 +147,7 @@ def gd_checks(p, X, y, rows, log):
             check(rows, "GD with K >= dim phi reaches the closed-form floor", setting, worst,
                   p["gd_gap_tolerance"], worst < p["gd_gap_tolerance"], "worst start's final relative gap")
         log(f"GD K={K}: {note}")
-    return pd.concat(curves, ignore_index=True), floor, P, X.shape[1]
+    return pd.concat(curves, ignore_index=True), floor
 
 
 def rank_deficiency_checks(p, X, y, floor, rows, log):
@@ -242,81 +185,21 @@ def rank_deficiency_checks(p, X, y, floor, rows, log):
         log(f"rank deficiency, {setting}: cond(Phi^T Phi) {r['gram_condition']:.3g}; {outcome}")
 
 
-def _pyplot():
-    """matplotlib, loaded only to draw: the workflow imports this module at start-up (settle_params)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def plot_gd(curve, floor, P, D, path):
-    plt = _pyplot()
-    fig, (ax_loss, ax_gap) = plt.subplots(1, 2, figsize=(11, 4.2))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, (K, runs) in enumerate(curve.groupby("K", sort=False)):
-        for start, run in runs.groupby("start"):
-            label = f"K = {K}" if start == 0 else None
-            ax_loss.plot(run["step"], run["loss"], color=colors[i % len(colors)], alpha=0.8, lw=1, label=label)
-            ax_gap.plot(run["step"], np.maximum(run["relative_gap"], 1e-17), color=colors[i % len(colors)],
-                        alpha=0.8, lw=1, label=label)
-    ax_loss.axhline(floor, color="black", ls="--", lw=1, label=f"closed form {floor:.4f}")
-    ax_loss.set(yscale="log", xlabel="gradient-descent step", ylabel="training loss (1/2N) sum (y_hat - y)^2",
-                title="loss per step, closed-form floor dashed")
-    ax_gap.set(yscale="log", xlabel="gradient-descent step", ylabel="(loss - closed form) / closed form",
-               title=f"gap to the floor (D = {D}, dim phi = {P})")
-    ax_loss.legend()
-    ax_gap.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def plot_k(summary, tolerance, path):
-    plt = _pyplot()
-    D, P = int(summary["D"].iloc[0]), int(summary["dim_phi"].iloc[0])
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    floor = 1e-17  # exact zeros, drawn at the bottom of the log axis
-    ax.plot(summary["K"], np.maximum(summary["best_error"], floor), "o-", label="optimised, worst target")
-    ax.plot(summary["K"], np.maximum(summary["median_error"], floor), ".:", label="optimised, median target")
-    bound = summary[summary["lower_bound"] > 0]  # zero from K = D on
-    ax.plot(bound["K"], bound["lower_bound"], "s--", ms=4, label="rank lower bound")
-    ax.plot(summary["K"], np.maximum(summary["construction_error"], floor), "x", label="explicit construction")
-    ax.axhline(tolerance, color="gray", lw=1, ls=":", label=f"tolerance {tolerance:g}")
-    ax.axvline(D, color="black", lw=1, ls="--")
-    ax.axvline(P, color="black", lw=1, ls="-.")
-    ax.text(D, 1, f" D = {D}", va="top")
-    ax.text(P, 1, f" dim phi = {P}", va="top", ha="right")
-    ax.set(yscale="log", xlabel="hidden units K", ylabel="min over Theta of ||c_theta - c||",
-           title="reaching a random c with K units")
-    ax.legend(loc="center right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def run_checks(params: dict, outputs: dict, log=print) -> pd.DataFrame:
-    """Every check, table and figure; ``outputs`` maps checks, gd_curve, k_sweep,
-    figure_gd and figure_k to their paths. Returns the checks table."""
-    p = settle_params(params)
+def run_checks(p: dict, outputs: dict, log=print) -> pd.DataFrame:
+    """Every check and table; ``outputs`` maps checks, gd_curve and k_sweep to their
+    paths. Returns the checks table."""
     log(f"params: {p}")
     rows = []
     identity_checks(p, rows, log)
     construction_checks(p, rows, log)
     summary = sweep_checks(p, rows, log)
     X, y = theory.regression_task(p["gd_features"])  # the real regression task of claim 4
-    curve, floor, P, D = gd_checks(p, X, y, rows, log)
+    curve, floor = gd_checks(p, X, y, rows, log)
     rank_deficiency_checks(p, X, y, floor, rows, log)
     checks = pd.DataFrame(rows)
-    for key in ("checks", "gd_curve", "k_sweep", "figure_gd", "figure_k"):
+    for key, table in (("checks", checks), ("gd_curve", curve), ("k_sweep", summary)):
         Path(outputs[key]).parent.mkdir(parents=True, exist_ok=True)
-    checks.to_csv(outputs["checks"], index=False)
-    curve.to_csv(outputs["gd_curve"], index=False)
-    summary.to_csv(outputs["k_sweep"], index=False)
-    plot_gd(curve, floor, P, D, outputs["figure_gd"])
-    plot_k(summary, p["sweep_tolerance"], outputs["figure_k"])
+        table.to_csv(outputs[key], index=False)
     failed = checks.loc[~checks["passed"]]
     log(f"{len(checks)} checks, {len(failed)} failed" + ("".join(
         f"\n  FAILED {r.claim} [{r.setting}]: {r.measured:.3g} vs {r.tolerance:.3g}" for r in failed.itertuples())))

@@ -1,6 +1,6 @@
 """Question 2's whole training step replayed from a CUDA graph: the fast path on NVIDIA GPUs.
 
-On a GPU a step of ``q2.train_epoch`` (gather the batch, forward with dropout,
+On a GPU a step of ``reference.train_epoch`` (gather the batch, forward with dropout,
 cross-entropy, backward, SGD) is some thirty small kernels, each launched from
 Python, and the GPU mostly waits for the launches. Captured once with
 ``torch.cuda.graph``, the step is one launch:
@@ -30,15 +30,26 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from homework1.q2 import EpochStats, batch_indices, epoch_stats
+from homework1.q2.batches import EpochStats, batch_indices, epoch_stats
+from homework1.q2.models import SGD, make_optimizer
 
 
 class GraphedTrainStep:
-    """Trains ``model`` with ``optimizer`` on (X, y), one epoch at a time, each step a graph replay."""
+    """Trains ``model`` with SGD on (X, y), one epoch at a time, each step a graph replay."""
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor,
-                 batch_size: int, capture: bool = True, warmup_steps: int = 3):
-        self.model, self.optimizer, self.X, self.y = model, optimizer, X, y
+    name = "cuda_graph"
+
+    def __init__(self, model: nn.Module, sgd: SGD, X: torch.Tensor, y: torch.Tensor, batch_size: int,
+                 momentum_buffers: list[torch.Tensor | None] | None = None, capture: bool = True,
+                 warmup_steps: int = 3):
+        if capture and not X.is_cuda:
+            # torch would capture an empty graph (and only warn): every step would do nothing
+            raise RuntimeError(f"a CUDA graph replays work on a CUDA device; the data is on {X.device}")
+        self.model, self.X, self.y = model, X, y
+        self.optimizer = optimizer = make_optimizer(model, sgd)
+        for param, buffer in zip(model.parameters(), momentum_buffers or []):
+            if buffer is not None:
+                optimizer.state[param]["momentum_buffer"] = buffer.to(param.device).clone()
         self.batch_size = batch_size = min(batch_size, X.shape[0])
         device = X.device
         n_batches = -(-X.shape[0] // batch_size)
@@ -98,12 +109,12 @@ class GraphedTrainStep:
 
     # -- what the warm-up changes, and putting it back
 
-    def _buffers(self) -> list[torch.Tensor | None]:
+    def momentum_buffers(self) -> list[torch.Tensor | None]:
         return [self.optimizer.state[p].get("momentum_buffer") for p in self.model.parameters()]
 
     def _state(self) -> dict:
         return {"parameters": [p.detach().clone() for p in self.model.parameters()],
-                "buffers": [None if b is None else b.clone() for b in self._buffers()],
+                "buffers": [None if b is None else b.clone() for b in self.momentum_buffers()],
                 "cpu_rng": torch.get_rng_state(),
                 "cuda_rng": torch.cuda.get_rng_state(self.X.device) if self.X.is_cuda else None}
 
@@ -112,7 +123,7 @@ class GraphedTrainStep:
         with torch.no_grad():
             for param, value in zip(self.model.parameters(), saved["parameters"]):
                 param.copy_(value)
-            for buffer, value in zip(self._buffers(), saved["buffers"]):
+            for buffer, value in zip(self.momentum_buffers(), saved["buffers"]):
                 if buffer is None:
                     continue
                 if value is None:
@@ -128,7 +139,7 @@ class GraphedTrainStep:
     # -- an epoch
 
     def train_epoch(self, generator: torch.Generator) -> EpochStats:
-        """One pass in the order drawn from ``generator``, as q2.train_epoch draws it."""
+        """One pass in the order drawn from ``generator``, as reference.train_epoch draws it."""
         self.model.train()
         batches = batch_indices(self.X.shape[0], self.batch_size, generator, self.X.device)
         self.order.copy_(torch.cat(batches))

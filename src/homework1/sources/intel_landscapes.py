@@ -1,13 +1,10 @@
-"""Where the data sets come from: every source ends as one validated npz.
+"""The homework's data set, Intel landscapes, from the first source configured.
 
-- ``make_digits``: scikit-learn's bundled 8x8 digits (no network), the default.
-- ``make_synthetic_intel``: random pixels with exactly the Intel shapes, a
-  stand-in for timing only (its accuracies mean nothing).
-- ``fetch_intel_landscapes``: the real Intel landscapes file, from a local copy,
-  a download (URL + sha256) or the public Intel Image Classification archive.
-
-Every function writes through ``data.write_npz`` or an atomic rename, so a
-failure never leaves a partial file behind.
+- ``path``: a copy of the course's ``intel_landscapes.npz`` the user has;
+- ``url`` + ``sha256``: a download, retried, renamed into place only once verified;
+- ``archive``: the public Intel Image Classification archive (``seg_train/``,
+  ``seg_test/`` of 150x150 JPEGs): resized to 48x48, 10% of each training
+  class held out for validation with a fixed seed, written in the same layout.
 """
 
 from __future__ import annotations
@@ -27,95 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
-from homework1.data import DataError, atomic_write, read_npz, sha256_file, write_npz
+from homework1.data import DataError, read_npz, write_npz
+from homework1.files import atomic_write, sha256_file
+from homework1.sources import INTEL_CLASSES, INTEL_IMAGE_SIZE, intel_landscapes_problem
 
-INTEL_CLASSES = ("buildings", "forest", "glacier", "mountain", "sea", "street")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-
-
-# ---------------------------------------------------------------------------
-# embedded and generated data sets
-
-DIGITS_IMAGES, DIGITS_CLASSES = 1797, 10  # scikit-learn's digits: 174-183 images per class
-
-
-def _held_out(n: int, fraction: float) -> tuple[int, int]:
-    """(kept, held out) of n by a fraction, rounded as scikit-learn's train_test_split does."""
-    held_out = math.ceil(fraction * n)
-    return n - held_out, held_out
-
-
-def _fraction_range(fewest: int, most: int, n: int) -> str:
-    """The fractions of n that hold out ``fewest``..``most`` items (4 decimals, rounded inwards)."""
-    low = math.floor((fewest - 1) / n * 1e4 + 1) / 1e4
-    high = math.floor(most / n * 1e4) / 1e4
-    return f"from {low:.4f} to {high:.4f}"
-
-
-def digits_split_problem(test_fraction: float, val_fraction: float) -> str | None:
-    """Why these fractions cannot split the digits (None if they can): a stratified
-    split needs at least one image per class on each side, in train, val and test."""
-    rest, test = _held_out(DIGITS_IMAGES, test_fraction)
-    train, val = _held_out(rest, val_fraction)
-    if min(train, val, test) >= DIGITS_CLASSES:
-        return None
-    fewest = DIGITS_CLASSES
-    problem = (f"digits: test_fraction = {test_fraction} and val_fraction = {val_fraction} split the "
-               f"{DIGITS_IMAGES} images into {train} train, {val} val and {test} test, but a stratified "
-               f"split needs at least {fewest} in each (one per class): ")
-    if test < fewest or rest < 2 * fewest:
-        return problem + f"test_fraction must be {_fraction_range(fewest, DIGITS_IMAGES - 2 * fewest, DIGITS_IMAGES)}"
-    return problem + f"with this test_fraction, val_fraction must be {_fraction_range(fewest, rest - fewest, rest)}"
-
-
-def make_digits(out_path, *, seed=42, test_fraction=0.2, val_fraction=0.1) -> None:
-    """scikit-learn's 8x8 digits in the npz layout, split stratified with a fixed seed."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    problem = digits_split_problem(test_fraction, val_fraction)
-    if problem:
-        raise DataError(problem)
-    digits = load_digits()
-    # pixels are 0..16; stretch to the 0..255 of a uint8 image like the Intel file
-    images = np.round(digits.images * 255 / 16).astype(np.uint8)[..., None]
-    labels = digits.target.astype(np.int64)
-    index = np.arange(len(labels))
-    rest, test = train_test_split(index, test_size=test_fraction, stratify=labels,
-                                  random_state=seed)
-    train, val = train_test_split(rest, test_size=val_fraction, stratify=labels[rest],
-                                  random_state=seed)
-    arrays = {}
-    for split, rows in (("train", train), ("val", val), ("test", test)):
-        arrays[f"{split}_images"] = images[rows]
-        arrays[f"{split}_labels"] = labels[rows].reshape(-1, 1)
-    write_npz(out_path, arrays)
-
-
-def synthetic_intel_arrays(*, seed=0, n_train=12630, n_val=1404, n_test=3000, size=48,
-                           n_classes=6) -> dict[str, np.ndarray]:
-    """The arrays of ``make_synthetic_intel`` (kept apart so their shapes are cheap to check)."""
-    if n_train < n_classes:
-        raise DataError(f"synthetic data: n_train={n_train} cannot hold all {n_classes} classes")
-    rng = np.random.default_rng(seed)
-    arrays = {}
-    for split, n in (("train", n_train), ("val", n_val), ("test", n_test)):
-        arrays[f"{split}_images"] = rng.integers(0, 256, size=(n, size, size, 3), dtype=np.uint8)
-        labels = rng.integers(0, n_classes, size=n, dtype=np.int64)
-        if split == "train":
-            # every class must appear in train; plant one of each, then shuffle them in
-            labels[:n_classes] = np.arange(n_classes)
-            labels = rng.permutation(labels)
-        arrays[f"{split}_labels"] = labels.reshape(-1, 1)
-    arrays["description"] = np.array("synthetic stand-in: random pixels, for timing only")
-    return arrays
-
-
-def make_synthetic_intel(out_path, *, seed=0, n_train=12630, n_val=1404, n_test=3000, size=48,
-                         n_classes=6) -> None:
-    """Random pixels and labels with exactly the Intel shapes: for timing, never for accuracy."""
-    write_npz(out_path, synthetic_intel_arrays(seed=seed, n_train=n_train, n_val=n_val,
-                                               n_test=n_test, size=size, n_classes=n_classes))
+# The course's split: a tenth of the archive's 14034 training images held out for validation
+# (ceil(0.1 * 14034) = 1404, as scikit-learn's train_test_split rounds).
+VAL_FRACTION = 0.1
 
 
 # ---------------------------------------------------------------------------
@@ -285,7 +201,8 @@ def _val_counts(counts: list[int], val_fraction: float) -> list[int]:
     return sizes
 
 
-def build_from_archive(archive, out_path, *, seed=42, size=48, val_fraction=0.1) -> None:
+def build_from_archive(archive, out_path, *, seed: int, size: int = INTEL_IMAGE_SIZE,
+                       val_fraction: float = VAL_FRACTION) -> None:
     """The Intel landscapes npz from the public archive (a .zip or its extracted folder).
 
     Images are converted to RGB and resized to size x size with Pillow's BILINEAR
@@ -326,9 +243,9 @@ def build_from_archive(archive, out_path, *, seed=42, size=48, val_fraction=0.1)
 # ---------------------------------------------------------------------------
 # the dispatcher the workflow calls
 
-def fetch_intel_landscapes(out_path, *, path=None, url=None, sha256=None, archive=None, seed=42,
-                           log=print) -> None:
-    """Produce the Intel landscapes npz from the first configured source: path, url, archive."""
+def build(out_path, *, seed: int, path=None, url=None, sha256=None, archive=None, log=print) -> None:
+    """Produce the Intel landscapes npz from the first configured source: path, url, archive
+    (``seed``: the one that holds out the validation images of an archive)."""
     out_path = Path(out_path)
     problem = intel_landscapes_problem(path, url, sha256, archive)
     if problem:
@@ -350,28 +267,3 @@ def fetch_intel_landscapes(out_path, *, path=None, url=None, sha256=None, archiv
     else:
         log(f"intel_landscapes: building from archive {archive}")
         build_from_archive(archive, out_path, seed=seed)
-
-
-def intel_landscapes_problem(path=None, url=None, sha256=None, archive=None) -> str | None:
-    """Why these settings cannot give the Intel landscapes file (None if they can).
-
-    The first source set is used, in the order path, url, archive; a local file
-    or archive must exist, a url needs its sha256. The workflow asks this before
-    any job runs.
-    """
-    if path:
-        return None if Path(path).exists() else (
-            f"intel_landscapes: path: {path} does not exist; set it to your copy of the course's "
-            f"intel_landscapes.npz")
-    if url:
-        return None if sha256 else (
-            "intel_landscapes: 'url:' is set but 'sha256:' is not; set sha256: in config/config.yaml "
-            "to the file's SHA-256 (e.g. from sha256sum)")
-    if archive:
-        return None if Path(archive).exists() else (
-            f"intel_landscapes: archive: {archive} does not exist; set it to the Intel Image "
-            f"Classification .zip or its extracted folder with seg_train/ and seg_test/")
-    return ("intel_landscapes: no source configured. In config/config.yaml set one of, under "
-            "intel_landscapes:, 'path:' (a local copy of the course's .npz), 'url:' together "
-            "with 'sha256:' (a download), or 'archive:' (the Intel Image Classification .zip "
-            "or its extracted folder with seg_train/ and seg_test/)")

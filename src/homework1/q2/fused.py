@@ -1,7 +1,7 @@
 """Question 2's training step written out by hand: the fast path on the CPU.
 
-For the models of ``q2.build_model`` (Linear layers with ReLU and dropout
-between them) trained by ``torch.optim.SGD``, one step is: forward,
+For the models of ``q2.models.build_model`` (Linear layers with ReLU and
+dropout between them) trained by SGD, one step is: forward,
 cross-entropy, backward, SGD update. Autograd and the optimizer do that with a
 gradient tensor per weight and separate passes to apply it; here the same
 arithmetic is written out so that
@@ -15,10 +15,12 @@ arithmetic is written out so that
   (the same generator, order and values), and ReLU's and dropout's backward
   are the same element-wise products.
 
-So a run follows the reference (``q2.train_epoch``: autograd + optimizer) to
-float32 rounding; only the order of the sums inside the matrix products
-differs. The parameters and momentum buffers are the model's and the
-optimizer's own tensors, so checkpoints are the same either way.
+So a run follows the reference (``reference.train_epoch``: autograd +
+torch.optim.SGD) to float32 rounding; only the order of the sums inside the
+matrix products differs. The parameters are the model's own tensors and the
+momentum buffers are kept as torch's SGD keeps them, so a checkpoint written
+by either step resumes with the other. No torch.optim here: making the first
+torch optimizer loads torch._dynamo, a second of every job's start.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from homework1.q2 import EpochStats, batch_indices
+from homework1.q2.batches import EpochStats, batch_indices
+from homework1.q2.models import SGD
 
 
 def linear_layers(model: nn.Module) -> list[tuple[nn.Linear, float | None]]:
-    """[(linear, p)] of a ``q2.build_model`` model: p is the dropout after the
+    """[(linear, p)] of a ``models.build_model`` model: p is the dropout after the
     layer's ReLU, None for the output layer (which has neither)."""
     modules = [model] if isinstance(model, nn.Linear) else list(model)
     layers = []
@@ -48,18 +51,23 @@ def linear_layers(model: nn.Module) -> list[tuple[nn.Linear, float | None]]:
 
 
 class FusedSGD:
-    """Trains ``model`` on (X, y) with the settings of ``optimizer`` (an SGD without dampening or Nesterov)."""
+    """Trains ``model`` on (X, y) with SGD (without dampening or Nesterov), one epoch at a time."""
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.SGD, X: torch.Tensor, y: torch.Tensor,
-                 batch_size: int):
-        (group,) = optimizer.param_groups
-        if group["dampening"] or group["nesterov"] or group["maximize"]:
-            raise ValueError("the fused step implements SGD without dampening, Nesterov or maximize")
+    name = "fused"
+
+    def __init__(self, model: nn.Module, sgd: SGD, X: torch.Tensor, y: torch.Tensor, batch_size: int,
+                 momentum_buffers: list[torch.Tensor | None] | None = None):
+        self.model = model
         self.layers = linear_layers(model)
-        self.learning_rate, self.momentum, self.weight_decay = group["lr"], group["momentum"], group["weight_decay"]
-        self.optimizer = optimizer  # its state holds the momentum buffers (and is replaced on a resume)
+        self.learning_rate, self.momentum, self.weight_decay = sgd
+        # parameter -> its momentum buffer, made at its first step as torch's SGD makes it
+        self.buffers = {param: buffer.to(param.device).clone()
+                        for param, buffer in zip(model.parameters(), momentum_buffers or []) if buffer is not None}
         self.X, self.y, self.batch_size = X, y, batch_size
         self.batch = torch.empty(min(batch_size, X.shape[0]), X.shape[1], dtype=X.dtype, device=X.device)
+
+    def momentum_buffers(self) -> list[torch.Tensor | None]:
+        return [self.buffers.get(param) for param in self.model.parameters()]
 
     def _sgd(self, param: torch.Tensor, accumulate) -> None:
         """torch.optim.SGD's update of ``param``; ``accumulate(target, beta, alpha)`` must do
@@ -68,10 +76,9 @@ class FusedSGD:
         if momentum == 0:
             accumulate(param, 1 - lr * weight_decay, -lr)  # (1 - lr wd) W - lr G
             return
-        state = self.optimizer.state[param]
-        buffer = state.get("momentum_buffer")
+        buffer = self.buffers.get(param)
         if buffer is None:  # the first step: the buffer is the gradient itself
-            buffer = state["momentum_buffer"] = torch.zeros_like(param)
+            buffer = self.buffers[param] = torch.zeros_like(param)
             accumulate(buffer, 0.0, 1.0)
         else:
             accumulate(buffer, momentum, 1.0)
@@ -123,7 +130,7 @@ class FusedSGD:
         return loss, correct
 
     def train_epoch(self, generator: torch.Generator) -> EpochStats:
-        """One pass of mini-batch SGD in the order drawn from ``generator`` (as q2.train_epoch)."""
+        """One pass of mini-batch SGD in the order drawn from ``generator`` (as reference.train_epoch)."""
         X, y = self.X, self.y
         loss_sum, correct = 0.0, 0
         for i, idx in enumerate(batch_indices(X.shape[0], self.batch_size, generator, X.device)):

@@ -1,6 +1,6 @@
 """Question 1's per-example training loops compiled with numba: the fast path.
 
-Each kernel does one epoch of exactly what the plain classes in ``q1.py`` do
+Each kernel does one epoch of exactly what the plain classes in ``models.py`` do
 (the readable reference, which the tests compare these against): the same
 examples in the same visiting order, in float64, with the same element-wise
 update formulas. What differs:
@@ -118,9 +118,13 @@ def _update_row_then_dot(row, x, gradient, learning_rate, decay, threshold, x_ne
 def _softmax_cross_entropy(scores, label, dscores):
     """The loss of one example; writes softmax(scores) - onehot(label) into ``dscores``."""
     top = scores.max()
-    total = 0.0
     for c in range(scores.shape[0]):
         dscores[c] = math.exp(scores[c] - top)
+    # Summed in a loop of its own, reading only: summed in the loop above, which writes one
+    # array while it reads the other, the terms were added in an order that depended on where
+    # the two arrays lie in memory, and the last bit differed from one process to the next.
+    total = 0.0
+    for c in range(dscores.shape[0]):
         total += dscores[c]
     for c in range(scores.shape[0]):
         dscores[c] /= total

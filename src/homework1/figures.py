@@ -1,0 +1,85 @@
+"""The figures of the runs, each drawn from per-epoch metrics (``plotting.read_metrics``).
+
+``dataset`` is the data set's description, as figures name it. Each function
+writes one figure to every path it is given (PNG and PDF).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from homework1.plotting import plot_over_seeds, plt, save, title
+
+
+def run_curves(runs: pd.DataFrame, name: str, question: str, dataset: str, *paths) -> None:
+    """One configuration. Question 1: train and validation accuracy per epoch. Question 2,
+    as the report draws it: train and validation loss (left), validation accuracy (right)."""
+    if question == "q1":
+        fig, ax = plt.subplots(figsize=(5.5, 3.8))
+        plot_over_seeds(ax, runs, "train_acc")
+        plot_over_seeds(ax, runs, "val_acc")
+        ax.set(xlabel="epoch", ylabel="accuracy")
+        ax.legend()
+        ax.set_title(title(runs, name, dataset))
+    else:
+        fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
+        plot_over_seeds(left, runs, "train_loss")
+        plot_over_seeds(left, runs, "val_loss")
+        left.set(xlabel="epoch", ylabel="cross-entropy loss")
+        left.legend()
+        plot_over_seeds(right, runs, "val_acc", color="C2")
+        right.set(xlabel="epoch", ylabel="validation accuracy")
+        fig.suptitle(title(runs, name, dataset))
+    save(fig, *paths)
+
+
+def sweep_overlay(runs: pd.DataFrame, name: str, dataset: str, *paths) -> None:
+    """Every variant of one sweep on the same axes: loss (or, without one, train accuracy)
+    on the left, validation accuracy on the right."""
+    loss_or_acc = "val_loss" if runs["val_loss"].notna().any() else "train_acc"
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
+    for index, (variant, variant_runs) in enumerate(runs.groupby("variant", sort=False)):
+        plot_over_seeds(left, variant_runs, loss_or_acc, label=variant, color=f"C{index}")
+        plot_over_seeds(right, variant_runs, "val_acc", label=variant, color=f"C{index}")
+    left.set(xlabel="epoch", ylabel=loss_or_acc.replace("_", " ").replace("val", "validation"))
+    right.set(xlabel="epoch", ylabel="validation accuracy")
+    right.legend()
+    fig.suptitle(title(runs, f"{name}: sweep", dataset))
+    save(fig, *paths)
+
+
+def _configuration_label(experiment: str, variant: str) -> str:
+    return experiment if variant == "default" else f"{experiment} {variant}"
+
+
+def weight_norms(runs: pd.DataFrame, dataset: str, *paths) -> None:
+    """1.2c: the Frobenius norm of W per epoch, one panel per logistic-regression configuration."""
+    configurations = list(runs.groupby(["experiment", "variant"], sort=False))
+    fig, axes = plt.subplots(1, len(configurations), figsize=(4 * len(configurations), 3.6), squeeze=False)
+    for ax, ((experiment, variant), config_runs) in zip(axes[0], configurations):
+        plot_over_seeds(ax, config_runs, "weight_norm")
+        ax.set(xlabel="epoch", ylabel="Frobenius norm of W", title=_configuration_label(experiment, variant))
+    fig.suptitle(title(runs, "q1: norm of the weights per epoch", dataset))
+    save(fig, *paths)
+
+
+def sparsity(runs: pd.DataFrame, dataset: str, *paths) -> None:
+    """1.2d: the fraction of exactly-zero weights per epoch (L1 gives sparse weights, L2 small dense ones)."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for (experiment, variant), config_runs in runs.groupby(["experiment", "variant"], sort=False):
+        plot_over_seeds(ax, config_runs, "zero_weight_fraction", label=_configuration_label(experiment, variant))
+    ax.set(xlabel="epoch", ylabel="fraction of weights exactly 0")
+    ax.legend()
+    ax.set_title(title(runs, "q1: sparsity of W", dataset))
+    save(fig, *paths)
+
+
+def mlp_loss(runs: pd.DataFrame, dataset: str, *paths) -> None:
+    """1.3a: the MLP's mean training loss per epoch."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for (experiment, variant), config_runs in runs.groupby(["experiment", "variant"], sort=False):
+        plot_over_seeds(ax, config_runs, "train_loss", label=_configuration_label(experiment, variant))
+    ax.set(xlabel="epoch", ylabel="mean train cross-entropy")
+    ax.legend()
+    ax.set_title(title(runs, "q1: MLP training loss", dataset))
+    save(fig, *paths)

@@ -1,0 +1,52 @@
+"""Writing files so that nothing is ever half-written, and reading their checksums.
+
+The lowest module of the package: every output (data sets, run results,
+checkpoints) is written through ``atomic_write``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write(path, write, suffix: str = ".tmp") -> None:
+    """``write(tmp)`` a temporary file beside ``path``, then rename it to ``path``.
+
+    A reader never sees a partial file, and a failure (a kill, a full disk)
+    leaves whatever was at ``path`` before untouched. A failure to write is
+    raised as an OSError naming ``path``, not the temporary file beside it (an
+    error about a file elsewhere, such as the source of a copy or a parent
+    directory that cannot be made, keeps its own name). ``suffix`` ends
+    the temporary file's name (numpy's savez appends ".npz" to any other).
+    """
+    path = Path(path)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+        os.close(fd)
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException as err:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError) and err.errno is not None and _about_the_temporary_file(err, path):
+            raise OSError(err.errno, err.strerror, str(path)) from err
+        raise
+
+
+def _about_the_temporary_file(err: OSError, path: Path) -> bool:
+    """Whether a failure of atomic_write concerns its temporary file: it names a file
+    beside ``path``, or none (a write to an open file)."""
+    return err.filename is None or Path(os.path.abspath(err.filename)).parent == Path(os.path.abspath(path)).parent
+
+
+def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

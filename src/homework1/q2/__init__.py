@@ -1,0 +1,24 @@
+"""Question 2: logistic regression and a feed-forward net in PyTorch, trained by mini-batch SGD.
+
+From the top down:
+
+- ``train``: the run (seed, build, epochs, evaluation, checkpoints, resume);
+- the training steps, siblings that each train one epoch: ``reference`` (autograd
+  and torch.optim.SGD, as a student writes it), ``fused`` (the same arithmetic
+  written out, the fast path on a CPU) and ``graph`` (the step replayed from a
+  CUDA graph, the fast path on an NVIDIA GPU);
+- what they share: ``batches`` (the data on the device, an epoch's batches and
+  statistics, evaluation), ``models`` (the models and the SGD settings),
+  ``devices`` and ``checkpoints``.
+"""
+
+from homework1.q2.batches import EpochStats, batch_indices, evaluate, to_tensors
+from homework1.q2.checkpoints import Checkpointing
+from homework1.q2.devices import resolve_device
+from homework1.q2.models import MODELS, SGD, build_model, make_optimizer
+from homework1.q2.reference import train_epoch
+from homework1.q2.train import STEPS, make_step, train, training_step_for
+
+__all__ = ["MODELS", "SGD", "STEPS", "Checkpointing", "EpochStats", "batch_indices", "build_model", "evaluate",
+           "make_optimizer", "make_step", "resolve_device", "to_tensors", "train", "train_epoch",
+           "training_step_for"]

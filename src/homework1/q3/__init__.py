@@ -1,0 +1,16 @@
+"""Question 3, the theory answers checked by computation.
+
+- ``theory``: the feature map phi, A_theta, c_theta, constructions of Theta
+  from c, the closed-form least squares (numpy);
+- ``optimise``: gradient-based fits of Theta (torch);
+- ``checks``: every claim checked, the tables the workflow writes;
+- ``figures``: the two figures drawn from those tables.
+
+This module itself holds the one fact the workflow needs while it reads its
+configuration, without loading numpy: the size of the feature map.
+"""
+
+
+def feature_dim(D: int) -> int:
+    """dim phi(x) = 1 + D + D + D(D-1)/2 = (D+1)(D+2)/2."""
+    return (D + 1) * (D + 2) // 2

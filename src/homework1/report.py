@@ -1,0 +1,142 @@
+"""results/report.md: the homework's questions walked through, with our tables and figures inline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from homework1.study import HOMEWORK_DATASET
+from homework1.tables import to_markdown
+
+# What the accuracy tables show, in this order.
+ACCURACY_COLUMNS = [
+    ("final_train_acc", "train acc"),
+    ("final_train_acc_running", "train acc (running)"),
+    ("final_val_acc", "val acc"),
+    ("best_val_acc", "best val acc"),
+    ("test_acc", "test acc"),
+    ("wall_time_s", "time (s)"),
+]
+RUNNING_ACCURACY_NOTE = (
+    "*train acc (running)*: accuracy on the training batches as they were trained in the last "
+    "epoch (train mode, dropout on), which costs nothing; `q2_full_train_accuracy: true` adds "
+    "*train acc*, the eval-mode accuracy on the whole training set (a second pass over it).\n")
+QUESTIONS = [("q1", "Question 1 — numpy, per-example SGD"), ("q2", "Question 2 — PyTorch, mini-batch SGD")]
+Q1_FIGURES = [("weight_norm", "1.2c: norm of W per epoch"),
+              ("sparsity", "1.2d: L1 gives exactly-zero weights, L2 small dense ones"),
+              ("mlp_loss", "1.3a: MLP training loss per epoch")]
+Q3_INTRODUCTION = (
+    "The network h = g(Wx + b), y = vᵀh + v0 with g(z) = z(1 − z) is checked claim by claim: "
+    "h = A_Θ φ(x) and y = c_Θᵀ φ(x) to machine precision; any c reached — by the report's "
+    "construction with K ≥ dim φ units, and by an explicit one with only K = D units, since the "
+    "quadratic part of c_Θ is −Σ_j v_j w_j w_jᵀ (rank ≤ K: fewer than D units cannot reach every c); "
+    "gradient descent on Θ never below the closed-form least-squares loss and reaching it; and what "
+    "a rank-deficient Φ does to the normal equations.\n")
+
+
+def accuracy_table(by_config: pd.DataFrame) -> str:
+    """Mean (± std over seeds, when there are several) of each accuracy, one row per variant."""
+    rows = by_config[["variant"]].copy()
+    for metric, name in ACCURACY_COLUMNS:
+        if metric.startswith("final_train_acc") and by_config[f"{metric}_mean"].isna().all():
+            continue  # not measured here: Q1 has no running accuracy, Q2 no full pass by default
+        mean, std = by_config[f"{metric}_mean"], by_config[f"{metric}_std"]
+        digits = 1 if metric == "wall_time_s" else 4
+        rows[name] = [
+            "—" if pd.isna(m) else (f"{m:.{digits}f}" if pd.isna(s) else f"{m:.{digits}f} ± {s:.{digits}f}")
+            for m, s in zip(mean, std)
+        ]
+    rows["seeds"] = by_config["seeds"].astype(str)
+    rows["diverged"] = by_config["diverged_runs"]
+    return rows.to_markdown(index=False, disable_numparse=True) + "\n"
+
+
+def code_origin(summary: pd.DataFrame) -> str:
+    """The commit(s) of the workflow's checkout that the runs came from, and their hosts."""
+    origins = []
+    for (commit, dirty), runs in summary.groupby(["git_commit", "git_dirty"], dropna=False, sort=True):
+        name = ("no git commit (not run from a git checkout)" if pd.isna(commit)
+                else f"commit `{commit}`" + (" with uncommitted changes" if dirty else ""))
+        origins.append(f"{name} ({len(runs)} run{'s' * (len(runs) > 1)})")
+    hosts = ", ".join(sorted(summary["host"].dropna().astype(str).unique()))
+    return f"Code: {'; '.join(origins)}; on {hosts or 'an unknown host'}.\n"
+
+
+class Report:
+    """The report's lines, with links relative to the folder it is written to."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.lines: list[str] = []
+
+    def add(self, *lines: str) -> None:
+        self.lines += lines
+
+    def section(self, title: str, level: int = 2) -> None:
+        self.lines.append(f"\n{'#' * level} {title}\n")
+
+    def figure(self, path, alt: str) -> None:
+        self.lines.append(f"![{alt}]({self.link(path)})\n")
+
+    def link(self, path) -> str:
+        return Path(path).relative_to(self.path.parent).as_posix()
+
+    def write(self) -> None:
+        self.path.write_text("\n".join(self.lines))
+
+
+def write_report(path, *, dataset: str, description: str, seeds: list[int], runs: dict, report_ids: dict,
+                 summary: pd.DataFrame, by_config: pd.DataFrame, figures: dict[str, str],
+                 selections: dict[str, str], q3_checks: pd.DataFrame, q3_figures: list[str],
+                 tables: dict[str, str]) -> None:
+    """Write the report to ``path``.
+
+    ``runs``: {question: {experiment: [variants]}}; ``report_ids``: {question:
+    {experiment: the homework's item}}; ``figures``: {stem ("q1/weight_norm",
+    "q2/ffn_batch/batch_size~64", "q2/ffn_batch_overlay"): PNG path};
+    ``selections``: {"question/experiment": the sweep's selection table (Markdown)};
+    ``tables``: the Markdown of the tables "reproduction", "comparisons", "runtime".
+    Every path lies below the report's folder.
+    """
+    report = Report(path)
+    report.add("# Homework 1, reproduced\n",
+               f"Data set: **{description}**; seeds {seeds}. "
+               "Tables are in `results/tables/` (CSV and Markdown); every figure also exists as PDF.\n",
+               code_origin(summary))
+    if dataset != HOMEWORK_DATASET:
+        report.add("> These runs did not use the homework's data set, so their accuracies are not "
+                   "comparable with the report's; the reproduction table still lists them side by side.\n")
+
+    for question, title in QUESTIONS:
+        report.section(title)
+        if question == "q2":
+            report.add(RUNNING_ACCURACY_NOTE)
+        for experiment, variants in runs[question].items():
+            report.section(f"{report_ids[question].get(experiment, '')} {experiment}".strip(), level=3)
+            rows = by_config[(by_config["question"] == question) & (by_config["experiment"] == experiment)]
+            report.add(accuracy_table(rows))
+            if len(variants) > 1:
+                report.figure(figures[f"{question}/{experiment}_overlay"], f"{experiment}: every variant")
+                selection = selections[f"{question}/{experiment}"]
+                report.add(f"Ranked by validation accuracy: [{Path(selection).name}]({report.link(selection)}).\n")
+            for variant in variants:
+                report.figure(figures[f"{question}/{experiment}/{variant}"], f"{experiment} {variant}")
+        if question == "q1":
+            for name, caption in Q1_FIGURES:
+                if f"q1/{name}" in figures:
+                    report.section(caption, level=3)
+                    report.figure(figures[f"q1/{name}"], caption)
+
+    report.section("Question 3 — the theory checked by computation")
+    report.add(Q3_INTRODUCTION, f"{int(q3_checks['passed'].sum())} of {len(q3_checks)} numerical checks pass.\n",
+               to_markdown(q3_checks, floatfmt=".3g"))
+    for figure in q3_figures:
+        report.figure(figure, Path(figure).stem.replace("_", " "))
+
+    for key, title in [("reproduction", "The report's numbers beside ours"),
+                       ("comparisons", "The report's comparisons against seed noise"),
+                       ("runtime", "Run time and memory of every job")]:
+        report.section(title)
+        report.add(tables[key])
+    report.write()

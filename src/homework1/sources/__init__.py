@@ -1,0 +1,83 @@
+"""Where the data sets come from: one module per data set, each ending in one validated npz.
+
+- ``digits``: scikit-learn's bundled 8x8 digits (no network), the default;
+- ``intel_landscapes``: the homework's file, from a local copy, a download
+  (URL + sha256) or the public Intel Image Classification archive;
+- ``synthetic_intel``: random pixels with exactly the Intel shapes, a stand-in
+  for timing only (its accuracies mean nothing).
+
+Each module's ``build(out_path, **options, log=...)`` writes its data set
+(the rule ``dataset`` calls the one its wildcard names); every write goes
+through ``data.write_npz`` or an atomic rename, so a failure never leaves a
+partial file behind.
+
+This module holds what is known of the data sets without loading any of them:
+the Intel shapes and the checks the workflow makes before any job runs. It
+imports nothing but the standard library, since the workflow imports it while
+it reads its configuration.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+# The homework's data set: 48x48 RGB photographs of 6 classes.
+INTEL_CLASSES = ("buildings", "forest", "glacier", "mountain", "sea", "street")
+INTEL_SPLITS = {"train": 12630, "val": 1404, "test": 3000}
+INTEL_IMAGE_SIZE = 48
+
+DIGITS_IMAGES, DIGITS_CLASSES = 1797, 10  # scikit-learn's digits: 174-183 images per class
+
+
+def held_out(n: int, fraction: float) -> tuple[int, int]:
+    """(kept, held out) of n by a fraction, rounded as scikit-learn's train_test_split does."""
+    held = math.ceil(fraction * n)
+    return n - held, held
+
+
+def _fraction_range(fewest: int, most: int, n: int) -> str:
+    """The fractions of n that hold out ``fewest``..``most`` items (4 decimals, rounded inwards)."""
+    low = math.floor((fewest - 1) / n * 1e4 + 1) / 1e4
+    high = math.floor(most / n * 1e4) / 1e4
+    return f"from {low:.4f} to {high:.4f}"
+
+
+def digits_split_problem(test_fraction: float, val_fraction: float) -> str | None:
+    """Why these fractions cannot split the digits (None if they can): a stratified
+    split needs at least one image per class on each side, in train, val and test."""
+    rest, test = held_out(DIGITS_IMAGES, test_fraction)
+    train, val = held_out(rest, val_fraction)
+    if min(train, val, test) >= DIGITS_CLASSES:
+        return None
+    fewest = DIGITS_CLASSES
+    problem = (f"digits: test_fraction = {test_fraction} and val_fraction = {val_fraction} split the "
+               f"{DIGITS_IMAGES} images into {train} train, {val} val and {test} test, but a stratified "
+               f"split needs at least {fewest} in each (one per class): ")
+    if test < fewest or rest < 2 * fewest:
+        return problem + f"test_fraction must be {_fraction_range(fewest, DIGITS_IMAGES - 2 * fewest, DIGITS_IMAGES)}"
+    return problem + f"with this test_fraction, val_fraction must be {_fraction_range(fewest, rest - fewest, rest)}"
+
+
+def intel_landscapes_problem(path=None, url=None, sha256=None, archive=None) -> str | None:
+    """Why these settings cannot give the Intel landscapes file (None if they can).
+
+    The first source set is used, in the order path, url, archive; a local file
+    or archive must exist, a url needs its sha256.
+    """
+    if path:
+        return None if Path(path).exists() else (
+            f"intel_landscapes: path: {path} does not exist; set it to your copy of the course's "
+            f"intel_landscapes.npz")
+    if url:
+        return None if sha256 else (
+            "intel_landscapes: 'url:' is set but 'sha256:' is not; set sha256: in config/config.yaml "
+            "to the file's SHA-256 (e.g. from sha256sum)")
+    if archive:
+        return None if Path(archive).exists() else (
+            f"intel_landscapes: archive: {archive} does not exist; set it to the Intel Image "
+            f"Classification .zip or its extracted folder with seg_train/ and seg_test/")
+    return ("intel_landscapes: no source configured. In config/config.yaml set one of, under "
+            "intel_landscapes:, 'path:' (a local copy of the course's .npz), 'url:' together "
+            "with 'sha256:' (a download), or 'archive:' (the Intel Image Classification .zip "
+            "or its extracted folder with seg_train/ and seg_test/)")

@@ -1,0 +1,89 @@
+"""The benchmark's logic: what it counts and estimates, and the course's loops it times against.
+(Speed itself is measured by running it, never asserted by a test.)"""
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import image_splits, quiet, torch_splits
+from homework1 import configuration, course, q1
+from homework1.benchmark import pin_threads
+from homework1.benchmark.epochs import q1_flops, q2_products, time_q1, time_q2
+from homework1.benchmark.estimate import family_name, longest_first_makespan, speed_family, study_runs
+
+
+def test_the_shipped_study_is_fifteen_runs_in_nine_families():
+    runs = study_runs(configuration.load())
+    assert len(runs) == 5 + 10
+    families = {family_name(family) for family, _, _ in runs}
+    assert families == {"Q1 perceptron", "Q1 logreg", "Q1 logreg L2", "Q1 logreg L1", "Q1 mlp h100",
+                        "Q2 logreg batch 32", "Q2 ffn 2x200 batch 64", "Q2 ffn 2x200 batch 512",
+                        "Q2 ffn 2x200 batch 1024"}
+    assert sum(epochs for _, _, epochs in runs) == 4 * 100 + 20 + 3 * 100 + 7 * 200
+    assert len(study_runs(configuration.load(overrides={"seeds": [1, 2, 3]}))) == 3 * 15
+
+
+def test_the_benchmark_times_the_dropout_the_workflow_trains_with():
+    # its settings come from the configuration, defaults included (the schema's: dropout 0.3)
+    ffn = [hparams for family, hparams, _ in study_runs(configuration.load()) if family[1] == "ffn"]
+    assert ffn and all(hparams["dropout"] in (0.3, 0.01, 0.25, 0.5) for hparams in ffn)
+    assert speed_family("q2", ffn[0])[1:] == ("ffn", ffn[0]["batch_size"], 200, 2)
+
+
+def test_longest_first_makespan():
+    assert longest_first_makespan([3, 3, 2, 2, 2], 2) == 7  # 3+2+2 | 3+2
+    assert longest_first_makespan([5, 1, 1], 3) == 5
+    assert longest_first_makespan([1, 1, 1, 1], 1) == 4
+
+
+def test_q2_products_count_every_matrix_product_of_an_epoch():
+    # 100 examples in batches of 32: 3 full batches and one of 4; a net 10 -> 8 -> 3
+    products = dict()
+    for count, shape in q2_products(32, [10, 8, 3], n_train=100, n_val=7):
+        products[shape] = products.get(shape, 0) + count
+    assert products == {
+        (32, 10, 8): 3, (8, 32, 10): 3, (32, 8, 3): 3, (3, 32, 8): 3, (32, 3, 8): 3,  # full batches
+        (4, 10, 8): 1, (8, 4, 10): 1, (4, 8, 3): 1, (3, 4, 8): 1, (4, 3, 8): 1,        # the last one
+        (7, 10, 8): 1, (7, 8, 3): 1,                                                  # validation
+    }
+    assert q1_flops("perceptron", None, 10, 5, 4, 3) == 2 * 3 * 4 * 10 + 2 * 3 * 4 * 15
+    assert q1_flops("mlp", 6, 10, 5, 4, 3) == 2 * 6 * 4 * 2 * 10 + 2 * 6 * 4 * 15
+
+
+def test_threads_are_pinned_before_numpy_loads(monkeypatch):
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(variable, raising=False)
+    assert pin_threads(["--quick", "--threads", "3"]) == 3
+    import os
+
+    assert os.environ["OMP_NUM_THREADS"] == os.environ["MKL_NUM_THREADS"] == "3"
+    assert pin_threads([]) == 1
+
+
+@pytest.mark.parametrize("model_name, hparams", [
+    ("perceptron", {}),
+    ("logreg", dict(learning_rate=0.01, l2_penalty=0.01, l1_penalty=0.0)),
+    ("mlp", dict(learning_rate=0.01, hidden_size=8)),
+])
+def test_the_course_loop_and_the_project_agree(model_name, hparams):
+    splits = image_splits(q1.uses_bias(model_name), sizes=(40, 10, 10), shape=(2, 2, 3), spread=50)
+    model, history = course.q1_main_loop(model_name, splits, epochs=2, seed=3, **hparams)
+    ours, result = q1.fit(model_name, splits, seed=3, implementation="reference", epochs=2, log=quiet, **hparams)
+    assert [row["val_acc"] for row in history] == [row["val_acc"] for row in result.history]
+    for name, value in ours.parameters().items():
+        np.testing.assert_allclose(value, vars(model)[name], rtol=1e-12, atol=1e-15)
+
+
+def test_one_round_of_each_side_is_timed_and_checked():
+    splits = image_splits(True, sizes=(40, 10, 10), shape=(2, 2, 3), spread=50)
+    times, same, flops, status = time_q1("perceptron", {"model": "perceptron", "epochs": 100}, splits, 1,
+                                         ["fast", "reference"])
+    assert set(times) == {"course", "fast", "reference"} and all(len(t) == 1 and t[0] > 0 for t in times.values())
+    assert same == "bit-identical weights" and status == "ok" and flops > 0
+
+    hparams = {"model": "ffn", "epochs": 200, "batch_size": 16, "learning_rate": 0.05, "weight_decay": 0.0,
+               "momentum": 0.0, "dropout": 0.3, "hidden_size": 8, "layers": 2}
+    times, same, flops, floor, step = time_q2("ffn", hparams, torch_splits(), 1, torch.device("cpu"), 1,
+                                              ["fast", "reference"])
+    assert step == "fused" and floor > 0 and flops > 0
+    assert same.endswith("val acc equal"), same  # the course's loop, fed the same batches and draws

@@ -1,0 +1,143 @@
+"""Faults met by the real workflow: a job killed mid-run, a full or read-only disk."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import TINY, Workspace, output_of, snakemake_command, tiny
+from homework1 import q2
+from homework1.data import load_splits
+
+
+def run_path(run: str, kind: str = "summary.json") -> str:
+    return f"results/runs/{run}/{kind}"
+
+
+def test_killed_torch_job_resumes_from_its_checkpoint(workspace):
+    config = tiny(q1={}, checkpoint_every=5, keep_checkpoints=False,
+                  q2={"long": {"model": "ffn", "epochs": 100, "batch_size": 64, "hidden_size": 16}})
+    run = "digits/q2/long/default/seed1"
+    target = run_path(run)
+    checkpoint = workspace.work / f"results/checkpoints/{run}.pt"
+
+    process = subprocess.Popen(snakemake_command(workspace.work, config, target, repo=workspace.repo),
+                               cwd=workspace.work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # the whole job tree, as a cluster's preemption would
+    process.wait()
+    assert checkpoint.exists(), "the run ended before its first checkpoint"
+    assert not (workspace.work / target).exists()
+
+    workspace.run(config, "--unlock")
+    workspace.run(config, target, "--rerun-incomplete")
+    summary = json.loads((workspace.work / target).read_text())
+    assert summary["status"] == "ok" and summary["resumed_from_epoch"] >= 5
+    assert "resumed from checkpoint" in (workspace.work / f"logs/runs/{run}.log").read_text()
+    assert not checkpoint.exists()  # removed once the run completed
+
+    # the resumed run's numbers are an uninterrupted run's
+    splits = load_splits(workspace.work / "resources/datasets/digits.npz", dtype=np.float32)
+    uninterrupted = q2.train("ffn", splits, **summary["hparams"], seed=1, device="cpu", threads=1,
+                             implementation="fast", full_train_accuracy=False, log=lambda line: None)
+    resumed = pd.read_csv(workspace.work / run_path(run, "metrics.csv"))
+    expected = pd.DataFrame(uninterrupted.history)
+    for column in ["train_loss", "train_acc_running", "val_loss", "val_acc"]:
+        np.testing.assert_allclose(resumed[column], expected[column], rtol=1e-12, err_msg=column)
+    assert summary["test_acc"] == uninterrupted.test_acc
+
+
+@contextlib.contextmanager
+def unwritable(kind: str, directory: Path):
+    """``directory`` made "full" (a small tmpfs mounted on it) or "read-only" (bind-mounted
+    read-only; chmod where not root, since root writes through chmod) for the duration.
+    Yields the cause a job writing there should report; skips where neither can be done."""
+    if kind == "read-only" and os.geteuid() != 0:
+        directory.chmod(0o555)
+        try:
+            yield "permission denied"
+        finally:
+            directory.chmod(0o755)
+        return
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    if kind == "full":
+        commands = [["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(directory)]]
+    else:
+        commands = [["mount", "--bind", str(directory), str(directory)],
+                    ["mount", "-o", "remount,bind,ro", str(directory)]]
+    mounted = False
+    try:
+        for command in commands:
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                pytest.skip(f"this machine does not allow {' '.join(command)}: {done.stderr.strip()}")
+            mounted = True
+        yield "no space left on device" if kind == "full" else "read-only file system"
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(directory)], check=True)
+
+
+def fill(directory: Path) -> None:
+    """Write into ``directory`` until its file system is full."""
+    with contextlib.suppress(OSError), open(directory / "filler", "wb") as handle:
+        while True:
+            handle.write(bytes(4096))
+            handle.flush()
+
+
+DISK_STUDY = tiny(q1={"perceptron": TINY["q1"]["perceptron"]}, checkpoint_every=2, keep_checkpoints=True,
+                  q2={"long": {"model": "ffn", "epochs": 4, "batch_size": 64, "hidden_size": 16}})
+DISK_RUN = "digits/q2/long/default/seed1"
+DISK_TARGETS = [run_path(DISK_RUN), run_path("digits/q1/perceptron/default/seed1")]
+
+
+@pytest.fixture(scope="module")
+def studied(tmp_path_factory, shared_workflow):
+    """A small study run once, its torch run's checkpoint kept. A failed rerun leaves it as it
+    was (what the tests below check), so each of them starts from it."""
+    workspace = Workspace(tmp_path_factory.mktemp("disk") / "work", shared_workflow)
+    workspace.run(DISK_STUDY, *DISK_TARGETS)
+    return workspace
+
+
+@pytest.mark.parametrize("kind", ["full", "read-only"])
+def test_a_full_or_read_only_disk_is_named_and_leaves_earlier_results_intact(studied, kind):
+    workspace, run, targets = studied, DISK_RUN, DISK_TARGETS
+    checkpoint = workspace.work / f"results/checkpoints/{run}.pt"
+    previous_checkpoint = checkpoint.read_bytes()  # kept: the run's final state, epoch 4
+    earlier = {path: path.read_bytes() for path in (workspace.work / "results").rglob("*") if path.is_file()}
+
+    longer = tiny(**DISK_STUDY)
+    longer["q2"]["long"]["epochs"] = 8  # resumes at epoch 4, then must write a checkpoint at epoch 6
+    with unwritable(kind, checkpoint.parent) as cause:
+        if kind == "full":
+            checkpoint.write_bytes(previous_checkpoint)
+            fill(checkpoint.parent)
+        result = workspace.run(longer, *targets, check=False)
+        assert checkpoint.read_bytes() == previous_checkpoint
+        assert sorted(path.name for path in checkpoint.parent.iterdir()) in (["seed1.pt"], ["filler", "seed1.pt"])
+
+    output = output_of(result)
+    assert result.returncode != 0
+    assert f"cannot write results/checkpoints/{run}.pt: {cause}. To fix:" in output
+    assert f"earlier results and checkpoints are unchanged (log: logs/runs/{run}.log)" in output
+    assert "Traceback" not in output and "enforce fail" not in output
+    # the failed run left no output to be taken as complete; every other result is as it was
+    assert not (workspace.work / f"results/runs/{run}").exists() or not any(
+        (workspace.work / f"results/runs/{run}").iterdir())
+    after = {path: path.read_bytes() for path in (workspace.work / "results").rglob("*") if path.is_file()}
+    assert after == {path: data for path, data in earlier.items() if f"results/runs/{run}/" not in str(path)}

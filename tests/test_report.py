@@ -1,0 +1,107 @@
+"""results/report.md, written from small tables: sections, tables, links, where the code came from."""
+
+import math
+import re
+
+import pandas as pd
+import pytest
+
+from homework1 import report, tables
+
+
+def summary_row(question, experiment, variant, seed, status="ok", commit="abc123", dirty=False, host="node1", **metrics):
+    row = {"question": question, "experiment": experiment, "variant": variant, "model": "m", "seed": seed,
+           "dataset": "digits", "status": status, "git_commit": commit, "git_dirty": dirty, "host": host}
+    return row | {metric: metrics.get(metric, math.nan) for metric in tables.SEED_STATISTICS}
+
+
+RUNS = {"q1": {"perceptron": ["default"]}, "q2": {"ffn_batch": ["batch_size~64", "batch_size~512"]}}
+REPORT_IDS = {"q1": {"perceptron": "1.1a"}, "q2": {"ffn_batch": "2.2a"}}
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    """Everything write_report reads, as files below results/ (as the workflow lays them out)."""
+    results = tmp_path / "results"
+    summary = pd.DataFrame([
+        summary_row("q1", "perceptron", "default", 1, final_train_acc=0.9, final_val_acc=0.8, test_acc=0.81,
+                    best_val_acc=0.85, wall_time_s=1.5),
+        summary_row("q1", "perceptron", "default", 2, final_train_acc=0.7, final_val_acc=0.6, test_acc=0.61,
+                    best_val_acc=0.65, wall_time_s=2.5, dirty=True),
+        summary_row("q2", "ffn_batch", "batch_size~64", 1, final_train_acc_running=0.5, final_val_acc=0.55,
+                    test_acc=0.56, best_val_acc=0.57, wall_time_s=3.0, commit=None, dirty=None, host="node2"),
+        summary_row("q2", "ffn_batch", "batch_size~512", 1, status="diverged", commit=None, dirty=None, host="node2"),
+    ])
+    figures = {stem: results / "figures" / "digits" / f"{stem}.png"
+               for stem in ("q1/perceptron/default", "q1/weight_norm", "q2/ffn_batch/batch_size~64",
+                            "q2/ffn_batch/batch_size~512", "q2/ffn_batch_overlay")}
+    q3_figures = [results / "figures" / "q3" / "gd_vs_closed_form.png"]
+    for path in [*figures.values(), *q3_figures]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\x89PNG")
+    selection = results / "tables" / "selection_q2_ffn_batch.md"
+    selection.parent.mkdir(parents=True)
+    selection.write_text("| variant |\n")
+    return dict(dataset="digits", description="digits (embedded 8x8 stand-in)", seeds=[1, 2], runs=RUNS,
+                report_ids=REPORT_IDS, summary=summary, by_config=tables.by_config(summary),
+                figures={stem: str(path) for stem, path in figures.items()},
+                selections={"q2/ffn_batch": str(selection)}, q3_figures=[str(path) for path in q3_figures],
+                q3_checks=pd.DataFrame({"claim": ["a", "b"], "setting": ["x", "y"], "measured": [1e-15, 2.0],
+                                        "tolerance": [1e-12, 1.0], "passed": [True, False], "note": ["", ""]}),
+                tables={"reproduction": "REPRODUCTION TABLE\n", "comparisons": "COMPARISONS TABLE\n",
+                        "runtime": "RUNTIME TABLE\n"})
+
+
+def written(tmp_path, inputs) -> str:
+    path = tmp_path / "results" / "report.md"
+    report.write_report(path, **inputs)
+    return path.read_text()
+
+
+def test_every_question_and_experiment_has_its_section_in_order(tmp_path, inputs):
+    text = written(tmp_path, inputs)
+    headings = re.findall(r"^#+ .*$", text, re.M)
+    assert headings == ["# Homework 1, reproduced", "## Question 1 — numpy, per-example SGD", "### 1.1a perceptron",
+                        "### 1.2c: norm of W per epoch", "## Question 2 — PyTorch, mini-batch SGD",
+                        "### 2.2a ffn_batch", "## Question 3 — the theory checked by computation",
+                        "## The report's numbers beside ours", "## The report's comparisons against seed noise",
+                        "## Run time and memory of every job"]
+    for table in ("REPRODUCTION TABLE", "COMPARISONS TABLE", "RUNTIME TABLE"):
+        assert table in text
+
+
+def test_links_are_relative_to_the_report_and_point_at_the_files(tmp_path, inputs):
+    text = written(tmp_path, inputs)
+    links = re.findall(r"\]\(([^)]+)\)", text)
+    assert "figures/digits/q2/ffn_batch_overlay.png" in links and "tables/selection_q2_ffn_batch.md" in links
+    assert len(links) == 7  # 5 figures of runs, the selection table, 1 of Q3
+    for link in links:
+        assert (tmp_path / "results" / link).is_file(), link
+
+
+def test_accuracies_are_mean_and_std_over_seeds_and_diverged_runs_are_counted(tmp_path, inputs):
+    text = written(tmp_path, inputs)
+    perceptron = text.split("### 1.1a perceptron")[1].split("###")[0]
+    assert "0.8000 ± 0.1414" in perceptron  # train acc of seeds 0.9 and 0.7
+    assert "2.0 ± 0.7" in perceptron and "train acc (running)" not in perceptron
+    ffn = text.split("### 2.2a ffn_batch")[1].split("##")[0]
+    assert "train acc (running)" in ffn and "0.5000" in ffn and "—" in ffn  # the diverged run has no accuracy
+    assert re.search(r"\| batch_size~512 \|.*\| 1 +\|", ffn)  # one diverged run
+    assert "1 of 2 numerical checks pass." in text
+
+
+def test_the_code_the_runs_came_from_is_named(tmp_path, inputs):
+    text = written(tmp_path, inputs)
+    assert ("Code: commit `abc123` (1 run); commit `abc123` with uncommitted changes (1 run); "
+            "no git commit (not run from a git checkout) (2 runs); on node1, node2.") in text
+
+
+def test_another_data_set_than_the_homeworks_is_said_to_be_incomparable(tmp_path, inputs):
+    text = written(tmp_path, inputs)
+    assert "Data set: **digits (embedded 8x8 stand-in)**; seeds [1, 2]." in text
+    assert "did not use the homework's data set" in text
+    homework = written(tmp_path, dict(inputs, dataset="intel_landscapes", description="Intel landscapes"))
+    assert "did not use the homework's data set" not in homework
+    synthetic = written(tmp_path, dict(inputs, dataset="synthetic_intel",
+                                       description="SYNTHETIC stand-in: random pixels, timing only"))
+    assert "**SYNTHETIC stand-in: random pixels, timing only**" in synthetic
