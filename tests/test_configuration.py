@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import subprocess
 import sys
 
@@ -15,7 +16,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import JOB_DETAILS, SOURCE, TINY, output_of, planned_jobs, tiny
+from conftest import JOB_DETAILS, REPO, SOURCE, TINY, output_of, planned_jobs, tiny
 from homework1 import configuration, sources
 
 SCHEMA = configuration.config_schema()
@@ -266,3 +267,16 @@ def test_more_torch_threads_than_cores_are_scaled_down_not_refused(workspace):
     assert planned_jobs(result)["train_q2"] == 4
     threads = {line.split()[-1] for line in output_of(result).splitlines() if line.strip().startswith("threads:")}
     assert threads == {"2"}
+
+
+def test_the_defaults_config_readme_shows_are_the_schemas():
+    # The schema is the one home of every default; the README shows them, and must show them right.
+    text = (REPO / "config" / "README.md").read_text()
+    top = dict(re.findall(r"^\| `(\w+)` \| `([^`]+)` \|", text, re.M))
+    assert len(top) == 8
+    for key, shown in top.items():
+        assert yaml.safe_load(shown) == SCHEMA["properties"][key]["default"], key
+    for question, model, listed in re.findall(r"^\| (q[12]) \| `(\w+)` \| (.*) \|$", text, re.M):
+        properties = SCHEMA["$defs"][f"{question}_experiment"]["properties"]
+        for key, shown in re.findall(r"`(\w+)` \(([^)]+)\)", listed):
+            assert yaml.safe_load(shown) == properties[key]["default"], (question, model, key)
