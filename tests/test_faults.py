@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -141,3 +142,33 @@ def test_a_full_or_read_only_disk_is_named_and_leaves_earlier_results_intact(stu
         (workspace.work / f"results/runs/{run}").iterdir())
     after = {path: path.read_bytes() for path in (workspace.work / "results").rglob("*") if path.is_file()}
     assert after == {path: data for path, data in earlier.items() if f"results/runs/{run}/" not in str(path)}
+
+
+def test_a_signalled_job_saves_its_work_and_its_retry_resumes_with_more_resources(workspace):
+    # SIGTERM is what SLURM sends first when it cancels, preempts or times out a job
+    config = tiny(q1={}, checkpoint_every=1000, keep_checkpoints=False,  # no periodic checkpoint: the signal's
+                  q2={"long": {"model": "ffn", "epochs": 400, "batch_size": 64, "hidden_size": 16}})
+    run = "digits/q2/long/default/seed1"
+    log = workspace.work / f"logs/runs/{run}.log"
+    attempts = workspace.work / f"logs/runs/{run}.attempts.log"
+    process = subprocess.Popen(snakemake_command(workspace.work, config, run_path(run), "--retries", "1",
+                                                 repo=workspace.repo),
+                               cwd=workspace.work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while not (log.exists() and "ffn epoch 3/" in log.read_text()) and time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[0]
+        time.sleep(0.05)
+    pid = int(re.search(r"attempt 1 on .*, process (\d+);", log.read_text()).group(1))
+    os.kill(pid, signal.SIGTERM)
+    terminal, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, terminal  # the retry completed the run
+
+    history = attempts.read_text()
+    stopped = int(re.search(r"stopped by SIGTERM after epoch (\d+) of 400: checkpoint \S+ written", history).group(1))
+    assert f"stopped by SIGTERM after epoch {stopped} of 400" in terminal  # the one line on the terminal
+    headers = re.findall(r"==== q2/long/default seed 1: attempt (\d) on .*; mem_mb (\d+), runtime (\d+)", history)
+    assert headers == [("1", "8000", "240"), ("2", "16000", "480")]  # the retry asks for twice the time and memory
+    assert f"resumed from checkpoint results/checkpoints/{run}.pt at epoch {stopped}/400" in history
+    assert "attempt 1" not in log.read_text()  # the job's log: this attempt's
+    summary = json.loads((workspace.work / run_path(run)).read_text())
+    assert summary["resumed_from_epoch"] == stopped and summary["epochs_completed"] == 400

@@ -144,6 +144,7 @@ run = {str(tmp_path / "run")!r}
 snakemake = N(input=Files(data={str(data)!r}), output=Files(metrics=run + "/metrics.csv", summary=run + "/summary.json"),
               params=N(**{params!r}), wildcards=N(dataset="digits", experiment="x", variant="default", seed="1"),
               log=[run + ".log"], threads=1, config={{"checkpoint_every": 20, "keep_checkpoints": False}},
+              resources={{"attempt": 1, "runtime": 120, "mem_mb": 4000}},
               scriptdir={str(SCRIPTS)!r})
 exec(compile(open({str(SCRIPTS / script)!r}).read(), {script!r}, "exec"))
 print(" ".join(sorted(sys.modules)))

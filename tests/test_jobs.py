@@ -2,7 +2,10 @@
 failures, atomic writes and the provenance of the code that ran."""
 
 import errno
+import os
+import signal
 import subprocess
+import time
 import warnings
 from pathlib import Path
 
@@ -10,8 +13,9 @@ import pytest
 
 from homework1.data import DataError
 from homework1.files import atomic_write
-from homework1.joblog import job_log
+from homework1.joblog import attempts_log, job_log
 from homework1.runs import code_provenance
+from homework1.stopping import StopRequested, StopSignals
 
 
 def test_the_file_gets_every_line_the_terminal_only_marked_ones(tmp_path, capfd):
@@ -105,3 +109,39 @@ def test_provenance_names_the_commit_and_whether_the_tree_was_dirty(tmp_path):
 def test_provenance_outside_a_repository_is_null(tmp_path):
     provenance = code_provenance(tmp_path)
     assert provenance["git_commit"] is None and provenance["git_dirty"] is None and provenance["host"]
+
+
+def test_every_attempt_keeps_its_lines_in_the_attempts_log(tmp_path, capfd):
+    path = tmp_path / "logs" / "seed1.log"
+    with pytest.raises(SystemExit), job_log(path, header="run: attempt 1") as log:
+        log("epoch 1 of 3")
+        raise StopRequested("SIGTERM", 1, 3, "checkpoint written")
+    assert capfd.readouterr().err == f"ERROR: stopped by SIGTERM after epoch 1 of 3: checkpoint written (log: {path})\n"
+    path.unlink()  # what Snakemake does to a job's log before its next attempt
+    with job_log(path, header="run: attempt 2") as log:
+        log("resumed at epoch 1")
+    attempts = attempts_log(path)
+    assert attempts == tmp_path / "logs" / "seed1.attempts.log"
+    lines = attempts.read_text().splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == [
+        "==== run: attempt 1", "epoch 1 of 3",
+        "ERROR: stopped by SIGTERM after epoch 1 of 3: checkpoint written (log: " + str(path) + ")",
+        "==== run: attempt 2", "resumed at epoch 1"]
+    assert "attempt 1" not in path.read_text() and "resumed at epoch 1" in path.read_text()
+
+
+def test_a_job_without_a_header_keeps_no_attempts_log(tmp_path):
+    with job_log(tmp_path / "table.log") as log:
+        log("drew")
+    assert [p.name for p in tmp_path.iterdir()] == ["table.log"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGUSR1])
+def test_a_signal_marks_a_stop_instead_of_ending_the_process(signum):
+    before = signal.getsignal(signum)
+    with StopSignals() as signals:
+        assert signals.requested() is None
+        os.kill(os.getpid(), signum)
+        time.sleep(0.01)  # the handler runs at the next bytecode boundary
+        assert signals.requested() == signal.Signals(signum).name
+    assert signal.getsignal(signum) is before  # put back

@@ -14,6 +14,7 @@ from homework1.configuration import choices
 from homework1.data import load_splits, write_npz
 from homework1.q1 import MLP, LogisticRegression, fit, train, uses_bias, weights_are_finite
 from homework1.runs import METRIC_COLUMNS, STATUS_DIVERGED, STATUS_OK
+from homework1.stopping import StopRequested
 
 IMPLEMENTATIONS = choices("implementation")
 N_CLASSES = 3
@@ -214,3 +215,14 @@ def test_perceptron_separates_separable_data():
     result = train("perceptron", splits, seed=42, implementation="fast", epochs=20, log=quiet)
     assert result.history[-1]["train_acc"] == 1.0
     assert result.test_acc == 1.0
+
+
+def test_a_stop_ends_the_run_after_the_epoch_without_a_checkpoint(npz_path):
+    lines = []
+
+    def stop():
+        return "SIGTERM" if any(line.startswith("logreg epoch 2/") for line in lines) else None
+    with pytest.raises(StopRequested, match="stopped by SIGTERM after epoch 2 of 5: Question 1 keeps no checkpoint"):
+        train("logreg", splits_for(npz_path, "logreg"), seed=42, implementation="fast", epochs=5,
+              log=lines.append, stop=stop, **LOGREG)
+    assert sum(line.startswith("logreg epoch") for line in lines) == 2

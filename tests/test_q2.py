@@ -13,6 +13,7 @@ from conftest import N_CLASSES, N_FEATURES, quiet, torch_splits
 from homework1 import q2
 from homework1.configuration import choices
 from homework1.runs import STATUS_DIVERGED, STATUS_OK
+from homework1.stopping import StopRequested
 
 IMPLEMENTATIONS = choices("implementation")
 make_splits = torch_splits
@@ -264,20 +265,6 @@ def test_kept_checkpoint_lets_a_longer_run_continue(tmp_path, device):
     assert comparable(continued) == comparable(long_run)
 
 
-def test_checkpoint_from_other_settings_is_ignored(tmp_path):
-    splits = make_splits()
-    checkpoint = tmp_path / "run.ckpt"
-    q2.train("ffn", splits, **dict(FFN, epochs=2), checkpoint=q2.Checkpointing(checkpoint, every=10, keep=True))
-    fresh = q2.train("ffn", splits, **dict(FFN, epochs=4, learning_rate=0.01))
-    lines = []
-    result = q2.train("ffn", splits, **dict(FFN, epochs=4, learning_rate=0.01, log=lines.append),
-                      checkpoint=q2.Checkpointing(checkpoint, every=10, keep=False))
-    assert result.extra["resumed_from_epoch"] == 0
-    assert comparable(result) == comparable(fresh)
-    assert any("ignoring checkpoint" in line for line in lines)
-    assert not checkpoint.exists()
-
-
 @on_every_device
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @pytest.mark.parametrize("learning_rate, momentum, first_bad_epoch", [
@@ -359,3 +346,73 @@ def test_checkpoint_written_on_cuda_resumes_on_cpu(tmp_path):
     assert comparable(resumed)[0][:2] == comparable(on_cuda)[0][:2]  # the epochs run on the GPU
     assert len(resumed.history) == 5
     assert any("written on cuda" in line and "continuing on cpu" in line for line in lines)
+
+
+# ----------------------------------------------------------------------------- faults: signals, bad checkpoints
+
+def stop_after(epoch, signal_name="SIGTERM"):
+    """A ``stop`` that names a signal once ``epoch`` epochs have been logged (as one that came in then)."""
+    lines = []
+
+    def stop():
+        return signal_name if sum(line.startswith("ffn epoch") for line in lines) >= epoch else None
+    return stop, lines
+
+
+def test_a_stop_saves_a_checkpoint_the_rerun_resumes_from(tmp_path):
+    splits = make_splits()
+    settings = dict(FFN, epochs=6)
+    uninterrupted = q2.train("ffn", splits, **settings)
+    checkpoint = q2.Checkpointing(tmp_path / "run.ckpt", every=100, keep=False)  # no periodic one before the end
+    stop, lines = stop_after(2, "SIGUSR1")
+    with pytest.raises(StopRequested, match=r"stopped by SIGUSR1 after epoch 2 of 6: checkpoint .*run.ckpt written"):
+        q2.train("ffn", splits, **dict(settings, log=lines.append), checkpoint=checkpoint, stop=stop)
+    assert checkpoint.path.exists()
+    resumed = q2.train("ffn", splits, **settings, checkpoint=checkpoint)
+    assert resumed.extra["resumed_from_epoch"] == 2
+    assert comparable(resumed) == comparable(uninterrupted)
+
+
+def test_a_stop_without_checkpointing_says_the_rerun_starts_afresh():
+    stop, lines = stop_after(1)
+    with pytest.raises(StopRequested, match="after epoch 1 of 4: no checkpoint is kept"):
+        q2.train("ffn", make_splits(), **dict(FFN, log=lines.append), stop=stop)
+
+
+def test_a_stop_after_the_last_epoch_lets_the_run_finish(tmp_path):
+    stop, lines = stop_after(4)
+    result = q2.train("ffn", make_splits(), **dict(FFN, log=lines.append), stop=stop)
+    assert result.status == STATUS_OK and len(result.history) == 4
+
+
+def another_models_checkpoint(path):
+    q2.train("logreg", make_splits(), **dict(LOGREG, epochs=1),
+             checkpoint=q2.Checkpointing(path, every=10, keep=True))
+
+
+@pytest.mark.parametrize("spoil, reason", [
+    (lambda path: path.write_bytes(b"not a checkpoint at all " * 40), "cannot be read"),
+    (lambda path: (another_models_checkpoint(path), path.write_bytes(path.read_bytes()[:2000])), "cannot be read"),
+    (lambda path: path.write_bytes(b""), "cannot be read"),
+    (another_models_checkpoint, "written by a run with other settings"),
+    (lambda path: torch.save({"epoch": 1, "model": {}}, path), "written in another format"),
+], ids=["garbage", "truncated", "empty", "another model", "another format"])
+def test_a_checkpoint_that_cannot_resume_the_run_is_set_aside(tmp_path, spoil, reason):
+    path = tmp_path / "run.ckpt"
+    spoil(path)
+    spoiled = path.read_bytes()
+    lines = []
+    result = q2.train("ffn", make_splits(), **dict(FFN, log=lines.append),
+                      checkpoint=q2.Checkpointing(path, every=2, keep=False))
+    assert result.status == STATUS_OK and result.extra["resumed_from_epoch"] == 0
+    assert comparable(result) == comparable(q2.train("ffn", make_splits(), **FFN))  # a fresh run
+    said = [line for line in lines if "unusable" in line]
+    assert len(said) == 1 and reason in said[0] and str(path) in said[0] and "run.ckpt.unusable" in said[0]
+    assert "weights_only" not in said[0]  # not torch's advice to load it unsafely
+    assert (tmp_path / "run.ckpt.unusable").read_bytes() == spoiled  # kept, for a look
+    assert not path.exists()  # this run's own checkpoint, removed as it completed
+
+    spoil(path)  # another one later does not overwrite the first that was set aside
+    q2.train("ffn", make_splits(), **FFN, checkpoint=q2.Checkpointing(path, every=2, keep=False))
+    assert sorted(p.name for p in tmp_path.iterdir() if "unusable" in p.name) == ["run.ckpt.unusable",
+                                                                                  "run.ckpt.unusable1"]

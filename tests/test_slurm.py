@@ -1,8 +1,8 @@
 """The unchanged workflow on a SLURM cluster, through the repository's SLURM profile.
 
 Needs a cluster that answers `sinfo` (CI starts a one-node one with
-.ci/start_local_slurm); skipped elsewhere. Without SLURM's accounting daemon
-the executor plugin polls job states with squeue.
+.ci/start_local_slurm); skipped elsewhere. The profile has the executor plugin
+poll job states with squeue, whether or not the cluster keeps accounting.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -28,32 +29,68 @@ def cluster_answers() -> bool:
 pytestmark = pytest.mark.skipif(not cluster_answers(), reason="no SLURM cluster answers sinfo")
 
 
-def submit(workspace: Workspace, config: dict, *args: str) -> subprocess.CompletedProcess:
-    """The workflow of ``workspace`` sent to the cluster through the repository's SLURM profile."""
+def submission(workspace: Workspace, config: dict, *args: str) -> subprocess.Popen:
+    """The workflow of ``workspace`` sent to the cluster through the repository's SLURM profile
+    (its status command too); its output is read as it comes."""
     command = snakemake_command(
         workspace.work, config, "--workflow-profile", str(workspace.repo / "workflow/profiles/slurm"),
-        "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
-        "--slurm-no-account", "--seconds-between-status-checks", "1", "--jobs", "4", *args, repo=workspace.repo,
+        "--slurm-init-seconds-before-status-checks", "2", "--slurm-no-account", "--jobs", "4", *args,
+        repo=workspace.repo,
     )
     # jobs start `python -m snakemake` on the node: it must find this environment's
     environment = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run(command, capture_output=True, text=True, timeout=900, env=environment)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment)
 
 
-def test_workflow_runs_on_slurm_through_the_profile(workspace):
-    config = tiny(q1={"perceptron": TINY["q1"]["perceptron"]}, q2={"ffn_batch": TINY["q2"]["ffn_batch"]})
-    result = submit(workspace, config)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
+def finished(process: subprocess.Popen, timeout: int = 300) -> tuple[int, str]:
+    """(return code, output) of a submission, which must end by itself within ``timeout`` seconds."""
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        pytest.fail(f"the workflow did not end by itself within {timeout} s:\n{output}")
+    return process.returncode, output
 
-    # only the jobs that compute go to the cluster: the data set, the three training runs and the Q3
-    # checks; tables, figures and the report are local rules, run on the submitting host
+
+def slurm_job(comment_part: str) -> str | None:
+    """The id of the queued or running SLURM job whose comment (the plugin writes the rule and its
+    wildcards there) holds ``comment_part``."""
+    listed = subprocess.run(["squeue", "-h", "-o", "%i %k"], capture_output=True, text=True).stdout.split("\n")
+    return next((line.split()[0] for line in listed if comment_part in line), None)
+
+
+def test_workflow_runs_on_slurm_through_the_profile_and_a_cancelled_job_is_retried(workspace):
+    # one torch run long enough to be cancelled while it trains
+    config = tiny(q1={"perceptron": TINY["q1"]["perceptron"]}, checkpoint_every=5,
+                  q2={"ffn_batch": {**TINY["q2"]["ffn_batch"], "batch_size": 64},
+                      "long": {"model": "ffn", "epochs": 600, "batch_size": 64, "hidden_size": 16}})
+    checkpoint = workspace.work / "results/checkpoints/digits/q2/long/default/seed1.pt"
+    process = submission(workspace, config)
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    job = slurm_job("long")
+    assert job is not None, "the long run was not running when its checkpoint appeared"
+    subprocess.run(["scancel", job], check=True)  # as a user or an admin would
+    returncode, output = finished(process)
+    assert returncode == 0, output
+
+    # the cancelled job was seen as failed and submitted again, and the retry resumed from the checkpoint
+    assert re.search(rf"SLURM-job '{job}' failed, SLURM status is: 'CANCELLED'", output), output
+    run = json.loads((workspace.work / "results/runs/digits/q2/long/default/seed1/summary.json").read_text())
+    assert run["status"] == "ok" and run["resumed_from_epoch"] >= 5 and run["epochs_completed"] == 600
+    attempts = (workspace.work / "logs/runs/digits/q2/long/default/seed1.attempts.log").read_text()
+    assert "attempt 2" in attempts and "resumed from checkpoint" in attempts
+
+    # only the jobs that compute go to the cluster: the data set, the training runs (the cancelled one
+    # twice) and the Q3 checks; tables, figures and the report are local rules, run on the submitting host
     submitted = re.findall(r"has been submitted with SLURM jobid \d+ \(log: .*/slurm_logs/rule_(\w+)/", output)
-    assert sorted(submitted) == ["dataset", "q3_checks", "train_q1", "train_q2", "train_q2"]
+    assert sorted(submitted) == ["dataset", "q3_checks", "train_q1", "train_q2", "train_q2", "train_q2"]
     summary = pd.read_csv(workspace.work / "results/tables/summary.csv")
-    assert sorted(summary["experiment"]) == ["ffn_batch", "ffn_batch", "perceptron"]
+    assert sorted(summary["experiment"]) == ["ffn_batch", "long", "perceptron"]
     torch_run = json.loads(
-        (workspace.work / "results/runs/digits/q2/ffn_batch/batch_size~64/seed1/summary.json").read_text())
+        (workspace.work / "results/runs/digits/q2/ffn_batch/default/seed1/summary.json").read_text())
     assert torch_run["status"] == "ok" and torch_run["device"] == "cpu"
     assert (workspace.work / "results/report.md").exists()
 
@@ -64,8 +101,8 @@ def test_a_device_this_machine_lacks_is_left_to_the_cluster_nodes(workspace):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA: nothing to leave to the nodes")
     # a local run would stop here (tests/test_configuration.py); jobs sent to a cluster go ahead
-    result = submit(workspace, TINY, "resources/datasets/digits.npz", "--config", "device=cuda")
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
+    returncode, output = finished(submission(workspace, TINY, "resources/datasets/digits.npz", "--config",
+                                             "device=cuda"))
+    assert returncode == 0, output
     assert "cannot be used on this machine" not in output
     assert (workspace.work / "resources/datasets/digits.npz").exists()

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from homework1.data import DataError
+from homework1.stopping import StopRequested
 
 ONLY_FORMATS_LOGS = True  # read by homework1.imports
 
@@ -34,7 +35,7 @@ def failure_message(err: BaseException) -> str | None:
     is named with its path; every output is written to a temporary file and
     renamed, so nothing written before (results, checkpoints) was touched.
     """
-    if isinstance(err, DataError):
+    if isinstance(err, (DataError, StopRequested)):
         return str(err)
     if isinstance(err, OSError) and err.errno in DISK_PROBLEMS:
         cause, remedy = DISK_PROBLEMS[err.errno]
@@ -48,8 +49,14 @@ def _terminal_lines(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.ERROR or getattr(record, "terminal", False)
 
 
+def attempts_log(path) -> Path:
+    """Beside a job's log, the log of every attempt: ``seed1.log`` -> ``seed1.attempts.log``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.attempts{path.suffix}")
+
+
 @contextmanager
-def job_log(path, name: str = "homework1"):
+def job_log(path, name: str = "homework1", header: str | None = None):
     """Log to ``path``; yield ``log(*parts, terminal=False)``, a print-like function.
 
     The log file gets every line. The terminal (stderr, which Snakemake shows)
@@ -57,27 +64,38 @@ def job_log(path, name: str = "homework1"):
     job's one-line result. Jobs that only build data, tables or figures say
     nothing there when they succeed.
 
-    A failure the user can fix (bad data, a full or unwritable disk) is logged
-    as one clear line, other failures with their traceback; either names the
-    log file and re-raises, so Snakemake marks the job failed and removes its
-    partial outputs.
+    With a ``header`` (a line naming the job's attempt), every line also goes
+    to ``attempts_log(path)``, under that header: Snakemake deletes a job's log
+    before each attempt, so a retry would erase how far the attempt before it
+    got and why it stopped; the attempts log keeps them all.
+
+    A failure the user can fix (bad data, a full or unwritable disk, a stop
+    asked for by a signal) is logged as one clear line, other failures with
+    their traceback; either names the log file and re-raises, so Snakemake
+    marks the job failed and removes its partial outputs.
     """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     logger = logging.getLogger(name)
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    to_file = logging.FileHandler(path, mode="w")
-    to_file.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+    files = [logging.FileHandler(path, mode="w")]
+    if header is not None:
+        files.append(logging.FileHandler(attempts_log(path), mode="a"))
+    for handler in files:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
     to_terminal = logging.StreamHandler(sys.stderr)
     to_terminal.addFilter(_terminal_lines)
-    handlers = [to_file, to_terminal]
+    handlers = [*files, to_terminal]
     for handler in handlers:
         logger.addHandler(handler)
     # a library's warnings (a figure without a legend, say) go to the file too, not to the terminal
     logging.captureWarnings(True)
     warnings_logger = logging.getLogger("py.warnings")
     warnings_logger.propagate = False
-    warnings_logger.addHandler(to_file)
+    for handler in files:
+        warnings_logger.addHandler(handler)
+    if header is not None:
+        logger.info("==== %s", header)
 
     def log(*parts, terminal: bool = False) -> None:
         logger.info(" ".join(str(part) for part in parts), extra={"terminal": terminal})
@@ -93,7 +111,8 @@ def job_log(path, name: str = "homework1"):
         raise SystemExit(1) from err
     finally:
         logging.captureWarnings(False)
-        warnings_logger.removeHandler(to_file)
+        for handler in files:
+            warnings_logger.removeHandler(handler)
         for handler in handlers:
             logger.removeHandler(handler)
             handler.close()

@@ -2,32 +2,48 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 import numpy as np
 
 from homework1.data import load_splits
 from homework1.files import sha256_file
 from homework1.joblog import job_log
 from homework1.runs import STATUS_OK, code_provenance, summarize, write_run_outputs
+from homework1.stopping import StopSignals
+
+# What an attempt's header shows of the resources Snakemake gave it (they grow with the attempt).
+SHOWN_RESOURCES = ("mem_mb", "runtime")
+
+
+def attempt_header(snakemake, run: str) -> str:
+    """The line that opens an attempt's log: which attempt of which run, where, with what."""
+    resources = snakemake.resources
+    given = ", ".join(f"{name} {resources.get(name)}" for name in SHOWN_RESOURCES if resources.get(name) is not None)
+    return (f"{run}: attempt {resources.get('attempt', 1)} on {socket.gethostname()}, process {os.getpid()}"
+            + (f"; {given}" if given else ""))
 
 
 def run_training_job(snakemake, question: str, train, add_bias, features_dtype=np.float64,
                      **train_options) -> None:
     """Train the run a training job's wildcards and params name, and write its outputs.
 
-    ``train(model, splits, seed=..., log=..., **hparams, **train_options)`` is the
+    ``train(model, splits, seed=..., log=..., stop=..., **hparams, **train_options)`` is the
     question's trainer; ``add_bias(model)`` says whether its features get the bias 1,
-    ``features_dtype`` what they are computed in (torch trains on float32).
+    ``features_dtype`` what they are computed in (torch trains on float32). SIGTERM
+    and SIGUSR1 stop the run at the end of an epoch (``homework1.stopping``).
     The job's one line on the terminal says how the run ended.
     """
     wildcards = snakemake.wildcards
-    with job_log(snakemake.log[0]) as log:
+    seed = snakemake.params.seed
+    run = f"{question}/{wildcards.experiment}/{wildcards.variant} seed {seed}"
+    with job_log(snakemake.log[0], header=attempt_header(snakemake, run)) as log, StopSignals() as signals:
         hparams = dict(snakemake.params.hparams)
         model = hparams.pop("model")
-        seed = snakemake.params.seed
-        run = f"{question}/{wildcards.experiment}/{wildcards.variant} seed {seed}"
         log(f"{run}: {model} {hparams} on {wildcards.dataset}")
         splits = load_splits(snakemake.input.data, add_bias=add_bias(model), dtype=features_dtype)
-        result = train(model, splits, seed=seed, log=log, **hparams, **train_options)
+        result = train(model, splits, seed=seed, log=log, stop=signals.requested, **hparams, **train_options)
         dataset = snakemake.params.dataset | {"sha256": sha256_file(snakemake.input.data)}
         identity = {"question": question, "experiment": wildcards.experiment,
                     "variant": wildcards.variant, "seed": seed, "model": model}

@@ -144,6 +144,17 @@ def q2_resources():
     return {"gpu": 1} if may_use_cuda(config["device"]) else {}
 
 
+def attempt_resources(runtime, mem_mb):
+    """Time (minutes) and memory of a job that grow with Snakemake's attempt, so that the retry of
+    a job that ran out of either asks for more; and the attempt itself, which the job names in
+    its log (the script sees its resources, not its attempt)."""
+    return {
+        "runtime": lambda wildcards, attempt: runtime * attempt,
+        "mem_mb": lambda wildcards, attempt: mem_mb * attempt,
+        "attempt": lambda wildcards, attempt: attempt,
+    }
+
+
 # ---------------------------------------------------------------- data sets
 
 

@@ -15,6 +15,8 @@ rule dataset:
         "logs/datasets/{dataset}.log",
     benchmark:
         "benchmarks/datasets/{dataset}.tsv"
+    resources:
+        **attempt_resources(runtime=60, mem_mb=4000),
     conda:
         ENV
     script:

@@ -19,8 +19,7 @@ rule train_q1:
         "benchmarks/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}.tsv"
     threads: 1  # per-example SGD: more BLAS threads only add overhead
     resources:
-        runtime=120,
-        mem_mb=4000,
+        **attempt_resources(runtime=120, mem_mb=4000),
     conda:
         ENV
     script:

@@ -25,8 +25,7 @@ rule train_q2:
         "benchmarks/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}.tsv"
     threads: config["torch_threads"]
     resources:
-        runtime=240,
-        mem_mb=8000,
+        **attempt_resources(runtime=240, mem_mb=8000),
         **q2_resources(),
     conda:
         ENV

@@ -19,6 +19,8 @@ rule q3_checks:
     threads: 1
     benchmark:
         "benchmarks/theory/q3_checks.tsv"
+    resources:
+        **attempt_resources(runtime=60, mem_mb=4000),
     conda:
         ENV
     script:

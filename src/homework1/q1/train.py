@@ -27,6 +27,7 @@ import numpy as np
 from homework1.q1.models import build_model, uses_bias
 from homework1.runs import STATUS_DIVERGED, STATUS_OK, TrainResult
 from homework1.seeding import seed_everything
+from homework1.stopping import StopRequested
 from homework1.study import check_hparams
 
 # Each implementation with the training step a run's summary records for it.
@@ -70,12 +71,14 @@ def weights_are_finite(model) -> bool:
 
 
 def fit(model_name: str, splits: dict, *, seed: int, implementation: str, n_classes: int | None = None,
-        log=print, **hparams):
+        stop=None, log=print, **hparams):
     """Train as the course's starter code does; return (trained model, TrainResult).
 
     ``hparams`` are exactly the model's hyper-parameters (``study.MODEL_HPARAMS``:
     epochs, and learning_rate, l2_penalty, l1_penalty or hidden_size as the model
-    uses them); their defaults live in the workflow's config schema.
+    uses them); their defaults live in the workflow's config schema. When
+    ``stop()`` names a signal after an epoch, ``StopRequested`` is raised: Question 1
+    keeps no checkpoint, its runs take a minute at most at the homework's scale.
     """
     uses_bias(model_name)
     check_hparams("q1", model_name, hparams)
@@ -137,6 +140,8 @@ def fit(model_name: str, splits: dict, *, seed: int, implementation: str, n_clas
         history.append(row)
         log(f"{model_name} epoch {epoch}/{epochs} | "
             + " | ".join(f"{key} {value:.4f}" for key, value in row.items() if key != "epoch"))
+        if stop is not None and (signal_name := stop()) and epoch < epochs:
+            raise StopRequested(signal_name, epoch, epochs, "Question 1 keeps no checkpoint, a rerun starts afresh")
     wall_time_s = time.perf_counter() - start
 
     test_acc = accuracy_on(model_name, model, test_X, test_y, features["test"])

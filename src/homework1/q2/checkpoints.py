@@ -9,8 +9,10 @@ ends with exactly the numbers of an uninterrupted one.
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 
@@ -48,3 +50,42 @@ def save_checkpoint(path: Path, state: dict) -> None:
 def load_checkpoint(path: Path) -> dict:
     # Everything in it is tensors and plain containers, so the safe loader suffices.
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _unreadable(err: Exception) -> str:
+    """Why torch could not read a file, in a few words. (Not its own advice: for a file it cannot
+    unpickle safely it suggests weights_only=False, which would run whatever the file holds.)"""
+    first_line = next(iter(str(err).splitlines()), "")
+    detail = "" if not first_line or "weights_only" in first_line else f": {first_line[:120]}"
+    return f"it cannot be read, truncated or not a checkpoint ({type(err).__name__}{detail})"
+
+
+def set_aside(path: Path) -> Path:
+    """Move an unusable checkpoint out of the run's way, to a name that says so (never over another)."""
+    target, n = path.with_name(f"{path.name}.unusable"), 1
+    while target.exists():
+        target, n = path.with_name(f"{path.name}.unusable{n}"), n + 1
+    os.replace(path, target)
+    return target
+
+
+def resumable(path: Path, problem: Callable[[dict], str | None], log: Callable[[str], None]) -> dict | None:
+    """The state in the checkpoint at ``path`` if there is one this run can resume, else None.
+
+    One it cannot (unreadable: garbage, truncated, a disk error; or written by another format
+    or run, which ``problem(state)`` names) is set aside with one line in the log, and the
+    run starts afresh: every rerun would otherwise fail on it, or mix two runs.
+    """
+    if not path.exists():
+        return None
+    try:
+        state = load_checkpoint(path)
+        reason = (problem(state) if isinstance(state, dict) and state.get("format") == FORMAT
+                  else f"it was written in another format than this workflow's ({FORMAT})")
+    except Exception as err:  # whatever torch raises for a file it cannot read
+        reason = _unreadable(err)
+    if reason is None:
+        return state
+    aside = set_aside(path)
+    log(f"checkpoint {path} is unusable: {reason}; moved to {aside.name}, starting afresh")
+    return None

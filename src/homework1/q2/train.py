@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from homework1.q2.batches import evaluate, to_tensors
-from homework1.q2.checkpoints import FORMAT, Checkpointing, load_checkpoint, save_checkpoint
+from homework1.q2.checkpoints import Checkpointing, resumable, save_checkpoint
 from homework1.q2.devices import resolve_device, restore_rng_states, rng_states
 from homework1.q2.fused import FusedSGD
 from homework1.q2.graph import GraphedTrainStep
@@ -35,6 +35,7 @@ from homework1.q2.models import SGD, build_model
 from homework1.q2.reference import AutogradStep
 from homework1.runs import STATUS_DIVERGED, STATUS_OK, TrainResult
 from homework1.seeding import seed_everything
+from homework1.stopping import StopRequested
 from homework1.study import check_hparams
 
 # implementation -> the step it trains with on each kind of device (autograd where none is named)
@@ -64,7 +65,8 @@ def make_step(name: str, model: nn.Module, sgd: SGD, X: torch.Tensor, y: torch.T
 
 def train(model_name: str, splits: dict, *, seed: int, device: str, implementation: str,
           full_train_accuracy: bool, threads: int | None = None, checkpoint: Checkpointing | None = None,
-          log: Callable[[str], None] = print, **hparams) -> TrainResult:
+          stop: Callable[[], str | None] | None = None, log: Callable[[str], None] = print,
+          **hparams) -> TrainResult:
     """Train `model_name` ("logreg" or "ffn") on `splits` = {split: (X float (N, F), y int (N,))}.
 
     ``hparams`` are exactly the model's hyper-parameters (``study.MODEL_HPARAMS``);
@@ -74,8 +76,10 @@ def train(model_name: str, splits: dict, *, seed: int, device: str, implementati
     `full_train_accuracy`), epoch_time_s (training plus evaluation). A
     non-finite batch loss ends the run with status "diverged" and test_acc None
     instead of raising. With ``checkpoint``, state is saved every
-    ``checkpoint.every`` epochs and a run finding it resumes; it is removed at
-    the end unless ``checkpoint.keep``.
+    ``checkpoint.every`` epochs and a run finding it resumes (one it cannot resume
+    is set aside); it is removed at the end unless ``checkpoint.keep``. When
+    ``stop()`` names a signal after an epoch, the state is saved and
+    ``StopRequested`` raised (``homework1.stopping``).
     """
     check_hparams("q2", model_name, hparams)
     epochs, batch_size = hparams["epochs"], hparams["batch_size"]
@@ -97,17 +101,20 @@ def train(model_name: str, splits: dict, *, seed: int, device: str, implementati
     config = dict(model_name=model_name, seed=seed, n_features=X_train.shape[1], n_classes=n_classes,
                   **{key: value for key, value in hparams.items() if key != "epochs"})
 
+    def problem(state: dict) -> str | None:
+        """Why a checkpoint cannot resume this run (None if it can). One of other settings is
+        left by an earlier run (the workflow reruns a job when its hyper-parameters change):
+        resuming it would mix two runs."""
+        if state.get("config") != config:
+            return f"it was written by a run with other settings ({state.get('config')})"
+        if state.get("epoch", epochs + 1) > epochs:
+            return f"it is at epoch {state.get('epoch')}, past this run's {epochs}"
+        return None
+
     history: list[dict] = []
     start_epoch, previous_wall, momentum_buffers = 0, 0.0, None
     path = checkpoint.path if checkpoint else None
-    state = load_checkpoint(path) if path is not None and path.exists() else None
-    if state is not None and (state.get("format") != FORMAT or state["config"] != config
-                              or state["epoch"] > epochs):
-        # Left by a run of other settings (the workflow reruns a job when its
-        # hyper-parameters change): resuming it would mix two runs.
-        log(f"{model_name}: ignoring checkpoint {path}: it was written by a run with other "
-            f"settings ({state.get('config')}, epoch {state.get('epoch')}); starting afresh")
-        state = None
+    state = resumable(path, problem, log) if path is not None else None
     if state is not None:
         model.load_state_dict(state["model"])
         momentum_buffers = state["momentum_buffers"]
@@ -155,6 +162,11 @@ def train(model_name: str, splits: dict, *, seed: int, device: str, implementati
             save_checkpoint(path, snapshot(epoch))
         log(f"{model_name} epoch {epoch}/{epochs}: train loss {stats.train_loss:.4f}, "
             f"val loss {val_loss:.4f}, val acc {val_acc:.4f}, {row['epoch_time_s']:.2f}s")
+        if stop is not None and (signal_name := stop()) and epoch < epochs:
+            if path is None:
+                raise StopRequested(signal_name, epoch, epochs, "no checkpoint is kept, a rerun starts afresh")
+            save_checkpoint(path, snapshot(epoch))
+            raise StopRequested(signal_name, epoch, epochs, f"checkpoint {path} written, a rerun resumes from it")
     wall_time = previous_wall + time.perf_counter() - started
     _, test_acc = evaluate(model, *data["test"])
     if path is not None and checkpoint.keep:
