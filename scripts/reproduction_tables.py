@@ -13,5 +13,5 @@ with job_log(snakemake.log[0]) as log:
     write_table(table, snakemake.output.reproduction, snakemake.output.reproduction_md)
     checked = comparisons.seed_comparisons(pd.read_csv(snakemake.input.summary),
                                            comparisons.read_comparisons(snakemake.input.report_comparisons))
-    write_table(checked, snakemake.output.comparisons, snakemake.output.comparisons_md)
+    write_table(checked, snakemake.output.comparisons, snakemake.output.comparisons_md, comparisons.SHOWN)
     log(f"{len(table)} report numbers: {table['verdict'].value_counts().to_dict()}")

@@ -34,7 +34,7 @@ def inputs(tmp_path):
     ])
     figures = {stem: results / "figures" / "digits" / f"{stem}.png"
                for stem in ("q1/perceptron/default", "q1/weight_norm", "q2/ffn_batch/batch_size~64",
-                            "q2/ffn_batch/batch_size~512", "q2/ffn_batch_overlay")}
+                            "q2/ffn_batch/batch_size~512", "q2/ffn_batch_overlay", "seed_comparisons")}
     q3_figures = [results / "figures" / "q3" / "gd_vs_closed_form.png"]
     for path in [*figures.values(), *q3_figures]:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,7 +64,7 @@ def test_every_question_and_experiment_has_its_section_in_order(tmp_path, inputs
     assert headings == ["# Homework 1, reproduced", "## Question 1 — numpy, per-example SGD", "### 1.1a perceptron",
                         "### 1.2c: norm of W per epoch", "## Question 2 — PyTorch, mini-batch SGD",
                         "### 2.2a ffn_batch", "## Question 3 — the theory checked by computation",
-                        "## The report's numbers beside ours", "## The report's comparisons against seed noise",
+                        "## The report's numbers beside ours", "## The report's claims, judged on runs paired by seed",
                         "## Run time and memory of every job"]
     for table in ("REPRODUCTION TABLE", "COMPARISONS TABLE", "RUNTIME TABLE"):
         assert table in text
@@ -74,7 +74,7 @@ def test_links_are_relative_to_the_report_and_point_at_the_files(tmp_path, input
     text = written(tmp_path, inputs)
     links = re.findall(r"\]\(([^)]+)\)", text)
     assert "figures/digits/q2/ffn_batch_overlay.png" in links and "tables/selection_q2_ffn_batch.md" in links
-    assert len(links) == 7  # 5 figures of runs, the selection table, 1 of Q3
+    assert len(links) == 8  # 5 figures of runs, the selection table, 1 of Q3, the claims' forest plot
     for link in links:
         assert (tmp_path / "results" / link).is_file(), link
 

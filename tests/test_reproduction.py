@@ -1,4 +1,4 @@
-"""The reproduction tables: report numbers, verdicts, seed-noise comparisons, benchmark parsing."""
+"""The reproduction tables: report numbers and their verdicts, benchmark parsing."""
 
 import pandas as pd
 import pytest
@@ -191,64 +191,6 @@ def test_final_weight_norms_take_the_last_epoch_and_skip_runs_without_a_norm(tmp
     norms = reproduction.final_weight_norms([logreg, mlp])
     assert norms.to_dict("records") == [{"dataset": "digits", "question": "q1", "experiment": "logreg",
                                          "variant": "default", "seed": 7, "final_weight_norm": 3.5}]
-
-
-# ---------------------------------------------------------------- seed_comparisons
-
-def test_seed_comparisons_against_seed_noise():
-    def seeds(experiment, variant, accs, metric="test_acc", question="q2"):
-        return [run(question, experiment, variant, seed, **{metric: acc})
-                for seed, acc in enumerate(accs)]
-
-    summary = pd.DataFrame(
-        # batch 64 beats 512 by 0.10, std 0.01 each: beyond the spread
-        seeds("ffn_batch", "batch_size~64", [0.60, 0.61, 0.62])
-        + seeds("ffn_batch", "batch_size~512", [0.50, 0.51, 0.52])
-        # 0.25 beats 0.5 by 0.01 with std 0.02 each: in the means only
-        + seeds("ffn_dropout", "dropout~0.25", [0.59, 0.61, 0.63])
-        + seeds("ffn_dropout", "dropout~0.5", [0.58, 0.60, 0.62])
-        # 0.01 beats both: the report's orderings against it do not hold
-        + seeds("ffn_dropout", "dropout~0.01", [0.70, 0.71, 0.72])
-        + seeds("ffn_momentum", "momentum~0.9", [0.6])
-        + seeds("ffn_momentum", "momentum~0.0", [0.5])
-        + seeds("logreg_l2", "default", [0.51, 0.52], question="q1")
-    )
-    table = comparisons.seed_comparisons(summary, COMPARISONS)
-    assert len(table) == len(COMPARISONS)
-    rows = {(row.better, row.worse): row for row in table.itertuples()}
-
-    batch = rows[("ffn_batch/batch_size~64", "ffn_batch/batch_size~512")]
-    assert batch.difference == pytest.approx(0.10) and batch.better_n == 3 and batch.worse_n == 3
-    assert batch.better_std == pytest.approx(0.01)
-    assert flag(batch.holds_in_means) is True and flag(batch.holds_beyond_spread) is True
-    assert batch.verdict == "holds beyond seed spread" and batch.dataset == "intel_landscapes"
-
-    dropout = rows[("ffn_dropout/dropout~0.25", "ffn_dropout/dropout~0.5")]
-    assert flag(dropout.holds_in_means) is True and flag(dropout.holds_beyond_spread) is False
-    assert dropout.verdict == "holds in means only"
-
-    reversed_ = rows[("ffn_dropout/dropout~0.25", "ffn_dropout/dropout~0.01")]
-    assert flag(reversed_.holds_in_means) is False and reversed_.verdict == "does not hold"
-
-    single = rows[("ffn_momentum/momentum~0.9", "ffn_momentum/momentum~0.0")]
-    assert flag(single.holds_in_means) is True and flag(single.holds_beyond_spread) is None
-    assert single.verdict == "holds (single seed: spread unknown)"
-
-    half = rows[("logreg_l2/default", "logreg/default")]  # the unregularised side never ran
-    assert half.verdict == "not run" and half.better_n == 2 and half.worse_n == 0
-    assert flag(half.holds_in_means) is None
-    assert rows[("logreg_lr/learning_rate~0.001", "logreg_lr/learning_rate~0.1")].verdict == "not run"
-
-
-def test_seed_comparisons_take_a_custom_list_and_split_by_data_set():
-    summary = pd.DataFrame([run("q1", "a", "default", 1, "digits", test_acc=0.9),
-                            run("q1", "b", "default", 1, "digits", test_acc=0.8),
-                            run("q1", "a", "default", 1, "intel_landscapes", test_acc=0.4)])
-    comparison = {"report_id": "x", "question": "q1", "metric": "test_acc",
-                  "better": "a/default", "worse": "b/default", "claim": "a beats b"}
-    table = comparisons.seed_comparisons(summary, [comparison])
-    verdicts = dict(zip(table["dataset"], table["verdict"]))
-    assert verdicts == {"digits": "holds (single seed: spread unknown)", "intel_landscapes": "not run"}
 
 
 # ---------------------------------------------------------------- runtime_table

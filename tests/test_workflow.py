@@ -64,6 +64,7 @@ def test_every_output_is_built(built):
                      "results/figures/digits/q1/mlp_loss.png",
                      "results/figures/digits/q2/ffn_batch/batch_size~64.png",
                      "results/figures/digits/q2/ffn_batch_overlay.png",
+                     "results/figures/digits/seed_comparisons.png",
                      "results/figures/q3/gd_vs_closed_form.png"]:
         assert expected in figures
         assert (work / expected).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -232,17 +233,18 @@ def test_html_report_holds_every_figure_and_table(built):
     for name in ["summary.csv", "by_config.csv", "reproduction.csv", "seed_comparisons.csv", "runtime.csv",
                  "selection_q2_ffn_batch.csv", "q3_checks.csv", "weight_norm.png", "sparsity.png",
                  "mlp_loss.png", "batch_size~64.png", "ffn_batch_overlay.png", "error_vs_units.png",
-                 "report.md"]:
+                 "seed_comparisons.png", "report.md"]:
         assert name in html, name
 
 
 def test_markdown_report_walks_through_every_question(built):
     text = (built.work / "results/report.md").read_text()
     for heading in ["## Question 1", "## Question 2", "## Question 3", "### 1.1a perceptron",
-                    "### 2.2a ffn_batch", "## The report's numbers beside ours"]:
+                    "### 2.2a ffn_batch", "## The report's numbers beside ours",
+                    "## The report's claims, judged on runs paired by seed"]:
         assert heading in text, heading
     links = re.findall(r"!\[[^]]*\]\(([^)]+)\)", text)
-    assert len(links) == 8 + 2 + 3 + 2  # a figure per run, per sweep, 1.2c/1.2d/1.3a, Q3's two
+    assert len(links) == 8 + 2 + 3 + 2 + 1  # a figure per run, per sweep, 1.2c/1.2d/1.3a, Q3's two, the claims
     for link in links:
         assert (built.work / "results" / link).is_file(), link
     assert "other data set (digits)" in text and "digits (embedded 8x8 stand-in" in text
@@ -275,7 +277,7 @@ def test_the_shipped_study_plans_every_experiment_of_the_homework(tmp_path):
         "dataset": 1, "train_q1": 5, "train_q2": 10,         # 1.1a-1.3a; 2.1 (3 rates), 2.2a (2), 2.2b (3), 2.2c (2)
         "q3_checks": 1, "q3_figures": 1,
         "summary_tables": 1, "select_best": 4, "reproduction_tables": 1, "runtime_table": 1,
-        "run_curves": 15, "sweep_overlay": 4, "q1_weight_figures": 1, "q1_mlp_loss": 1,
+        "run_curves": 15, "sweep_overlay": 4, "q1_weight_figures": 1, "q1_mlp_loss": 1, "comparisons_figure": 1,
         "report_md": 1, "all": 1,
     }
     assert "output: resources/datasets/digits.npz" in output_of(result)  # the embedded default data set

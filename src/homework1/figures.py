@@ -83,3 +83,35 @@ def mlp_loss(runs: pd.DataFrame, dataset: str, *paths) -> None:
     ax.legend()
     ax.set_title(title(runs, "q1: MLP training loss", dataset))
     save(fig, *paths)
+
+
+VERDICT_COLOURS = {"holds": "C2", "reversed": "C3", "undecided": "C7", "one seed: no interval": "C0",
+                   "identical on every seed": "C0"}
+
+
+def forest(claims: pd.DataFrame, dataset: str, *paths) -> None:
+    """The report's claims on one data set at a glance: one row each, the mean paired difference
+    (better - worse) with its interval (Holm-adjusted 95%), coloured by verdict; a line at 0."""
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(claims) + 1.8))
+    for row, claim in enumerate(claims.itertuples()):
+        colour = VERDICT_COLOURS.get(claim.verdict, "C7")
+        if pd.notna(claim.low):
+            ax.plot([claim.low, claim.high], [row, row], "-", color=colour, linewidth=2.5)
+        if pd.notna(claim.mean_difference):
+            ax.plot(claim.mean_difference, row, "o", color=colour)
+    ax.axvline(0, color="black", linewidth=1)
+    ax.set_yticks(range(len(claims)), [f"{claim.report_id} {claim.claim} ({claim.metric})"
+                                       for claim in claims.itertuples()])
+    ax.set_ylim(len(claims) - 0.5, -0.5)
+    verdicts = ax.twinx()  # the verdicts as labels on the right, coloured like their rows
+    verdicts.set_ylim(ax.get_ylim())
+    verdicts.set_yticks(range(len(claims)), [claim.verdict + ("" if pd.isna(claim.mean_difference) else
+                                                              f" (n={int(claim.n_pairs)})")
+                                             for claim in claims.itertuples()])
+    for label, claim in zip(verdicts.get_yticklabels(), claims.itertuples()):
+        label.set_color(VERDICT_COLOURS.get(claim.verdict, "C7"))
+    verdicts.grid(False)
+    ax.set_xlabel("accuracy of the better side minus the worse, paired by seed")
+    ax.set_title(f"the report's claims: mean paired difference and its 95% interval,\nHolm-adjusted over the "
+                 f"{int(claims['p_t'].notna().sum())} claims tested\n{dataset}")
+    save(fig, *paths)

@@ -22,6 +22,11 @@ RUNNING_ACCURACY_NOTE = (
     "*train acc (running)*: accuracy on the training batches as they were trained in the last "
     "epoch (train mode, dropout on), which costs nothing; `q2_full_train_accuracy: true` adds "
     "*train acc*, the eval-mode accuracy on the whole training set (a second pass over it).\n")
+CLAIMS_NOTE = (
+    "Each claim is judged on the per-seed difference better − worse (*n_pairs* seeds both sides ran): "
+    "**holds** when its 95% interval, Holm-adjusted over the data set's claims, lies above 0, **reversed** "
+    "below 0, **undecided** when it spans 0; *seeds_needed* is how many seeds would decide an undecided "
+    "claim if its observed mean difference were the truth.\n")
 QUESTIONS = [("q1", "Question 1 — numpy, per-example SGD"), ("q2", "Question 2 — PyTorch, mini-batch SGD")]
 Q1_FIGURES = [("weight_norm", "1.2c: norm of W per epoch"),
               ("sparsity", "1.2d: L1 gives exactly-zero weights, L2 small dense ones"),
@@ -135,8 +140,12 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
         report.figure(figure, Path(figure).stem.replace("_", " "))
 
     for key, title in [("reproduction", "The report's numbers beside ours"),
-                       ("comparisons", "The report's comparisons against seed noise"),
+                       ("comparisons", "The report's claims, judged on runs paired by seed"),
                        ("runtime", "Run time and memory of every job")]:
         report.section(title)
+        if key == "comparisons":
+            report.add(CLAIMS_NOTE)
+            if "seed_comparisons" in figures:
+                report.figure(figures["seed_comparisons"], "the report's claims: paired differences and intervals")
         report.add(tables[key])
     report.write()

@@ -50,26 +50,13 @@ def by_config(summary: pd.DataFrame) -> pd.DataFrame:
     return stats.reset_index()
 
 
-def select_best(summary: pd.DataFrame, question: str, experiment: str,
-                metric: str = "final_val_acc") -> pd.DataFrame:
-    """Every variant of one sweep with its mean ``metric`` over seeds; the best one flagged."""
-    runs = summary[(summary["question"] == question) & (summary["experiment"] == experiment)]
-    if runs.empty:
-        raise ValueError(f"no runs of {question}/{experiment} to select from")
-    table = by_config(runs)
-    # a diverged run has no accuracy: it ranks last
-    table["rank"] = table[f"{metric}_mean"].rank(ascending=False, method="min", na_option="bottom").astype(int)
-    table["selected"] = table["rank"] == 1
-    table["selected_by"] = f"mean {metric} over seeds"
-    return table.sort_values("rank", ignore_index=True)
-
-
 def to_markdown(frame: pd.DataFrame, floatfmt: str = ".4f") -> str:
     return frame.to_markdown(index=False, floatfmt=floatfmt) + "\n"
 
 
-def write_table(frame: pd.DataFrame, csv_path, markdown_path=None) -> None:
+def write_table(frame: pd.DataFrame, csv_path, markdown_path=None, markdown_columns=None) -> None:
+    """Every column to CSV; to Markdown, for people, every column or ``markdown_columns``."""
     Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(csv_path, index=False)
     if markdown_path is not None:
-        Path(markdown_path).write_text(to_markdown(frame))
+        Path(markdown_path).write_text(to_markdown(frame if markdown_columns is None else frame[markdown_columns]))

@@ -232,7 +232,7 @@ def figure_stems():
         stems += ["q1/weight_norm", "q1/sparsity"]
     if has_model("q1", "mlp"):
         stems += ["q1/mlp_loss"]
-    return stems
+    return stems + ["seed_comparisons"]
 
 
 def figure_targets(ext=("png", "pdf")):

@@ -8,6 +8,7 @@ localrules:
     sweep_overlay,
     q1_weight_figures,
     q1_mlp_loss,
+    comparisons_figure,
 
 
 rule run_curves:
@@ -108,3 +109,25 @@ rule q1_mlp_loss:
         ENV
     script:
         "../../scripts/plot_q1_mlp_loss.py"
+
+
+rule comparisons_figure:
+    input:
+        comparisons="results/tables/seed_comparisons.csv",
+        code=code_of("plot_comparisons.py"),
+    output:
+        png=report(
+            "results/figures/{dataset}/seed_comparisons.png",
+            caption="../report/comparisons.rst",
+            category="claims",
+            labels={"figure": "the report's claims, paired by seed", "data set": "{dataset}"},
+        ),
+        pdf="results/figures/{dataset}/seed_comparisons.pdf",
+    params:
+        dataset=dataset_description,
+    log:
+        "logs/figures/{dataset}/seed_comparisons.log",
+    conda:
+        ENV
+    script:
+        "../../scripts/plot_comparisons.py"

@@ -76,9 +76,9 @@ rule reproduction_tables:
         reproduction_md="results/tables/reproduction.md",
         comparisons=report(
             "results/tables/seed_comparisons.csv",
-            caption="../report/tables.rst",
-            category="tables",
-            labels={"table": "the report's comparisons against seed noise"},
+            caption="../report/comparisons.rst",
+            category="claims",
+            labels={"table": "the report's claims, paired by seed"},
         ),
         comparisons_md="results/tables/seed_comparisons.md",
     params:

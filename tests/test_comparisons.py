@@ -1,0 +1,222 @@
+"""The report's claims judged on runs paired by seed: hand-computable cases of every part."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import REPO
+from homework1 import comparisons, figures, paired, selection, tables
+
+COMPARISONS = comparisons.read_comparisons(REPO / "config" / "report_comparisons.csv")
+
+
+def run(question, experiment, variant, seed, dataset="intel_landscapes", **metrics):
+    """One row of a run summary, as tables.read_summaries gives it."""
+    row = {"question": question, "experiment": experiment, "variant": variant, "model": "m",
+           "seed": seed, "dataset": dataset, "status": "ok"}
+    return row | {metric: metrics.get(metric, float("nan")) for metric in tables.SEED_STATISTICS}
+
+
+def flag(value):
+    """A nullable boolean cell as True, False or None (NA)."""
+    return None if pd.isna(value) else bool(value)
+
+
+def claim(better="a/default", worse="b/default", metric="test_acc", report_id="x"):
+    return {"report_id": report_id, "question": "q2", "metric": metric, "better": better, "worse": worse,
+            "claim": f"{better} beats {worse}"}
+
+
+def sides(better, worse, dataset="digits", metric="test_acc", seeds=None, worse_seeds=None):
+    """Runs of a/default (``better``) and b/default (``worse``), one per seed (NaN: diverged)."""
+    seeds = seeds or range(len(better))
+    worse_seeds = worse_seeds or seeds
+    return ([run("q2", "a", "default", s, dataset, **{metric: v}) for s, v in zip(seeds, better)]
+            + [run("q2", "b", "default", s, dataset, **{metric: v}) for s, v in zip(worse_seeds, worse)])
+
+
+def judged(rows, claims=None):
+    table = comparisons.seed_comparisons(pd.DataFrame(rows), claims or [claim()])
+    return table.iloc[0] if len(table) == 1 else table
+
+
+# ---------------------------------------------------------------- the statistics
+
+def test_the_sign_flip_p_value_enumerates_every_pattern():
+    # d = (1, 2, 3): the 8 sums +-1 +-2 +-3 are 6 4 2 0 0 -2 -4 -6; as far from 0 as 6: 2 of 8
+    assert paired.sign_flip_p_value(np.array([1.0, 2.0, 3.0])) == 0.25
+    # (2, 1, 1, 1): sum 5; only all + and all - reach 5 among 16
+    assert paired.sign_flip_p_value(np.array([2.0, 1.0, 1.0, 1.0])) == 2 / 16
+    assert paired.sign_flip_p_value(np.array([1.0, -1.0])) == 1.0  # the mean is 0: every pattern is as far
+    # beyond 16 pairs, random patterns; the observed one counts, so p is never 0
+    p = paired.sign_flip_p_value(np.ones(20))
+    assert 0 < p <= 2 / (paired.RESAMPLES + 1) + 1e-12
+
+
+def test_holm_adjusts_a_known_example():
+    # sorted 0.005 0.01 0.03 0.04 times 4 3 2 1: 0.02 0.03 0.06 0.04 -> made non-decreasing: 0.02 0.03 0.06 0.06
+    np.testing.assert_allclose(paired.holm([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])
+    np.testing.assert_allclose(paired.holm([0.5, math.nan, 0.9]), [1.0, math.nan, 1.0])  # capped; NaN untested
+
+
+def test_seeds_needed_on_a_known_spread():
+    # mean 0.0144, spread 0.02: t(0.975, 8) 0.02 / 3 = 0.0154 > 0.0144 but t(0.975, 9) 0.02 / sqrt(10) = 0.0143
+    assert paired.seeds_needed(0.0144, 0.02) == 10
+    assert paired.seeds_needed(0.0, 0.02) is None and paired.seeds_needed(0.1, 0.0) == 2
+    assert paired.seeds_needed(1e-6, 1.0) is None  # beyond any number of seeds worth running
+
+
+def test_the_t_interval_and_the_bootstrap_agree_on_a_clear_case():
+    d = np.array([0.010, 0.012, 0.011, 0.009, 0.010])  # mean 0.0104, std 0.00114
+    low, high = paired.t_interval(d)
+    half = 2.776 * 0.0011402 / math.sqrt(5)  # t(0.975, 4) = 2.776
+    assert (low, high) == pytest.approx((0.0104 - half, 0.0104 + half), rel=1e-3)
+    boot_low, boot_high = paired.bootstrap_interval(d)
+    assert low <= boot_low < 0.0104 < boot_high <= high  # the bootstrap's is narrower with 5 pairs
+    assert paired.t_p_value(d) < 1e-4
+
+
+def test_best_frequencies_of_a_hand_computable_sweep():
+    # A scores 1 on seeds 0 and 1 and 0 on seed 2, B the reverse: in a resample of 3 seeds A is best
+    # when 2 or 3 of them are seeds 0 or 1: 3 (2/3)^2 (1/3) + (2/3)^3 = 20/27
+    frequencies = paired.best_frequencies(np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]))
+    assert frequencies == pytest.approx([20 / 27, 7 / 27], abs=0.02) and frequencies.sum() == pytest.approx(1)
+    # a variant whose run diverged on a seed is never best in a resample holding that seed
+    assert paired.best_frequencies(np.array([[0.5, 0.5], [math.nan, 0.9]])) == pytest.approx([0.75, 0.25], abs=0.02)
+
+
+# ---------------------------------------------------------------- claims
+
+def test_a_claim_the_rule_of_thumb_leaves_in_means_only_holds_when_paired():
+    # seeds move both sides together (0.60 .. 0.80) while better - worse stays near 0.0104
+    better = [0.60, 0.70, 0.80, 0.65, 0.75]
+    worse = [b - d for b, d in zip(better, [0.010, 0.012, 0.011, 0.009, 0.010])]
+    row = judged(sides(better, worse))
+    assert row.spread_verdict == "holds in means only"  # the means 0.0104 apart, each side's std 0.08
+    assert row.verdict == "holds" and row.n_pairs == 5 and row.low > 0
+    assert row.mean_difference == pytest.approx(0.0104) and row.p_holm == pytest.approx(row.p_t)
+    assert row.p_sign_flip == 2 / 32  # every difference positive: only all + and all - are as far
+    assert pd.isna(row.seeds_needed)
+
+
+def test_reversed_and_undecided_and_the_seeds_that_would_decide():
+    reversed_ = judged(sides([0.5, 0.6, 0.7, 0.55], [0.6, 0.7, 0.8, 0.66]))
+    assert reversed_.verdict == "reversed" and reversed_.high < 0
+    undecided = judged(sides([0.61, 0.60, 0.65, 0.58], [0.60, 0.62, 0.62, 0.57]))  # d = .01 -.02 .03 .01
+    assert undecided.verdict == "undecided" and undecided.low < 0 < undecided.high
+    d = np.array([0.01, -0.02, 0.03, 0.01])
+    assert undecided.seeds_needed == paired.seeds_needed(d.mean(), d.std(ddof=1))
+    tiny = judged(sides([0.6, 0.7, 0.6, 0.7, 0.6], [0.6 - 1e-5, 0.7 + 1e-5, 0.6 - 1e-5, 0.7 + 1e-5, 0.6 - 1e-6]))
+    assert tiny.verdict == "undecided" and "more than 100 seeds" in tiny.note
+
+
+def test_holm_adjusts_the_claims_of_a_data_set_together():
+    clear = sides([0.60, 0.70, 0.80, 0.65, 0.75], [0.59, 0.688, 0.789, 0.641, 0.74])
+    weak = [run("q2", "c", "default", s, "digits", test_acc=v) for s, v in enumerate([0.52, 0.50, 0.53, 0.49, 0.52])] + \
+           [run("q2", "e", "default", s, "digits", test_acc=v) for s, v in enumerate([0.50, 0.51, 0.50, 0.50, 0.50])]
+    table = comparisons.seed_comparisons(pd.DataFrame(clear + weak), [claim(), claim("c/default", "e/default")])
+    first, second = table.iloc[0], table.iloc[1]
+    assert first.p_t < second.p_t
+    assert first.p_holm == pytest.approx(2 * first.p_t) and second.p_holm == pytest.approx(max(second.p_t, 2 * first.p_t))
+    # the adjusted interval is wider than the plain 95% one, and excludes 0 exactly when p_holm < 0.05
+    assert first.low < first.t_low and first.high > first.t_high
+    for row in (first, second):
+        assert (row.low > 0 or row.high < 0) == (row.p_holm < 0.05)
+
+
+def test_edge_cases_are_named():
+    # a diverged run's pair is left out and counted; only the seeds both sides ran pair
+    row = judged(sides([0.6, math.nan, 0.7, 0.8], [0.5, 0.5, 0.6, 0.7], seeds=[1, 2, 3, 4], worse_seeds=[1, 2, 3, 9]))
+    assert row.n_pairs == 2 and row.diverged_pairs_left_out == 1 and row.better_n == 3 and row.worse_n == 4
+    assert row.mean_difference == pytest.approx(0.1)
+    identical = judged(sides([0.6, 0.7, 0.8], [0.6, 0.7, 0.8]))
+    assert identical.verdict == "identical on every seed" and pd.isna(identical.low)
+    constant = judged(sides([0.6, 0.7, 0.8], [0.5, 0.6, 0.7]))  # the same difference on every seed: no spread
+    assert constant.verdict == "holds" and constant.low == pytest.approx(0.1) == constant.high
+    assert judged(sides([0.6], [0.5])).verdict == "one seed: no interval"
+    none = judged(sides([math.nan, math.nan], [0.5, 0.6]))
+    assert none.verdict == "no pairs" and none.diverged_pairs_left_out == 2
+    assert judged(sides([0.6, 0.7], [])).verdict == "not run"
+
+
+def test_the_forest_plot_draws_every_claim(tmp_path):
+    table = comparisons.seed_comparisons(pd.DataFrame(sides([0.6, 0.7, 0.8, 0.7], [0.5, 0.62, 0.71, 0.66])
+                                                      + sides([0.6], [0.5], dataset="intel_landscapes")),
+                                         [claim(), claim("a/default", "c/default")])
+    figures.forest(table[table["dataset"] == "digits"], "digits", tmp_path / "f.png", tmp_path / "f.pdf")
+    assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (tmp_path / "f.pdf").exists()
+
+
+def test_a_sweep_says_how_often_each_variant_is_best_over_resampled_seeds():
+    summary = pd.DataFrame([run("q2", "lr", v, s, final_val_acc=acc) for v, accs in
+                            {"a": [0.9, 0.9, 0.1], "b": [0.1, 0.1, 0.9], "c": [0.0, 0.0, 0.0]}.items()
+                            for s, acc in enumerate(accs)])
+    table = selection.select_best(summary, "q2", "lr").set_index("variant")
+    assert table.loc["a", "rank"] == 1 and table.loc["a", "best_in_resamples"] == pytest.approx(20 / 27, abs=0.02)
+    assert table.loc["c", "best_in_resamples"] == 0 and (table["resampled_seeds"] == 3).all()
+    one_seed = selection.select_best(summary[summary["seed"] == 0], "q2", "lr")
+    assert one_seed["best_in_resamples"].isna().all()
+
+
+# ---------------------------------------------------------------- each side on its own: the rule of thumb
+
+def test_seed_comparisons_against_seed_noise():
+    def seeds(experiment, variant, accs, metric="test_acc", question="q2"):
+        return [run(question, experiment, variant, seed, **{metric: acc})
+                for seed, acc in enumerate(accs)]
+
+    summary = pd.DataFrame(
+        # batch 64 beats 512 by 0.10, std 0.01 each: beyond the spread
+        seeds("ffn_batch", "batch_size~64", [0.60, 0.61, 0.62])
+        + seeds("ffn_batch", "batch_size~512", [0.50, 0.51, 0.52])
+        # 0.25 beats 0.5 by 0.01 with std 0.02 each: in the means only
+        + seeds("ffn_dropout", "dropout~0.25", [0.59, 0.61, 0.63])
+        + seeds("ffn_dropout", "dropout~0.5", [0.58, 0.60, 0.62])
+        # 0.01 beats both: the report's orderings against it do not hold
+        + seeds("ffn_dropout", "dropout~0.01", [0.70, 0.71, 0.72])
+        + seeds("ffn_momentum", "momentum~0.9", [0.6])
+        + seeds("ffn_momentum", "momentum~0.0", [0.5])
+        + seeds("logreg_l2", "default", [0.51, 0.52], question="q1")
+    )
+    table = comparisons.seed_comparisons(summary, COMPARISONS)
+    assert len(table) == len(COMPARISONS)
+    rows = {(row.better, row.worse): row for row in table.itertuples()}
+
+    batch = rows[("ffn_batch/batch_size~64", "ffn_batch/batch_size~512")]
+    assert batch.difference == pytest.approx(0.10) and batch.better_n == 3 and batch.worse_n == 3
+    assert batch.better_std == pytest.approx(0.01)
+    assert flag(batch.holds_in_means) is True and flag(batch.holds_beyond_spread) is True
+    assert batch.spread_verdict == "holds beyond seed spread" and batch.dataset == "intel_landscapes"
+
+    dropout = rows[("ffn_dropout/dropout~0.25", "ffn_dropout/dropout~0.5")]
+    assert flag(dropout.holds_in_means) is True and flag(dropout.holds_beyond_spread) is False
+    assert dropout.spread_verdict == "holds in means only"
+
+    reversed_ = rows[("ffn_dropout/dropout~0.25", "ffn_dropout/dropout~0.01")]
+    assert flag(reversed_.holds_in_means) is False and reversed_.spread_verdict == "does not hold"
+
+    single = rows[("ffn_momentum/momentum~0.9", "ffn_momentum/momentum~0.0")]
+    assert flag(single.holds_in_means) is True and flag(single.holds_beyond_spread) is None
+    assert single.spread_verdict == "holds (single seed: spread unknown)"
+    assert single.verdict == "one seed: no interval" and single.mean_difference == pytest.approx(0.1)
+
+    half = rows[("logreg_l2/default", "logreg/default")]  # the unregularised side never ran
+    assert half.verdict == half.spread_verdict == "not run" and half.better_n == 2 and half.worse_n == 0
+    assert flag(half.holds_in_means) is None
+    assert rows[("logreg_lr/learning_rate~0.001", "logreg_lr/learning_rate~0.1")].verdict == "not run"
+
+
+def test_seed_comparisons_take_a_custom_list_and_split_by_data_set():
+    summary = pd.DataFrame([run("q1", "a", "default", 1, "digits", test_acc=0.9),
+                            run("q1", "b", "default", 1, "digits", test_acc=0.8),
+                            run("q1", "a", "default", 1, "intel_landscapes", test_acc=0.4)])
+    comparison = {"report_id": "x", "question": "q1", "metric": "test_acc",
+                  "better": "a/default", "worse": "b/default", "claim": "a beats b"}
+    table = comparisons.seed_comparisons(summary, [comparison])
+    verdicts = dict(zip(table["dataset"], zip(table["verdict"], table["spread_verdict"])))
+    assert verdicts == {"digits": ("one seed: no interval", "holds (single seed: spread unknown)"),
+                        "intel_landscapes": ("not run", "not run")}
+
+
