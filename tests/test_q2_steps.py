@@ -80,14 +80,17 @@ def test_fused_epochs_follow_the_reference(case):
             assert actual is None and expected is None
 
 
-def test_whole_runs_reach_the_same_accuracy():
+@pytest.mark.parametrize("device, fast_step", [
+    ("cpu", "fused"), pytest.param("cuda", "cuda_graph", marks=needs_cuda)])
+def test_whole_runs_reach_the_eager_accuracy_with_the_fast_step(device, fast_step):
     settings = dict(epochs=6, batch_size=32, learning_rate=0.05, weight_decay=0.0, momentum=0.9, dropout=0.3,
-                    hidden_size=16, layers=2, seed=2, device="cpu", full_train_accuracy=False, log=quiet)
+                    hidden_size=16, layers=2, seed=2, device=device, full_train_accuracy=False, log=quiet)
     fast = q2.train("ffn", torch_splits(), implementation="fast", **settings)
     reference = q2.train("ffn", torch_splits(), implementation="reference", **settings)
-    assert (fast.extra["training_step"], reference.extra["training_step"]) == ("fused", "autograd")
+    assert (fast.extra["training_step"], reference.extra["training_step"]) == (fast_step, "autograd")
     assert round(fast.history[-1]["val_acc"], 3) == round(reference.history[-1]["val_acc"], 3)
-    assert fast.test_acc == reference.test_acc
+    if device == "cpu":  # the same dropout draws on the CPU: the same predictions
+        assert fast.test_acc == reference.test_acc
     for fast_row, reference_row in zip(fast.history, reference.history, strict=True):
         assert fast_row["val_loss"] == pytest.approx(reference_row["val_loss"], rel=1e-4)
 
@@ -167,16 +170,6 @@ def test_captured_steps_follow_the_eager_loop_on_cuda(case):
         assert actual.train_loss == pytest.approx(expected.train_loss, rel=1e-4)
     for (name, expected), actual in zip(eager.state_dict().items(), graph.state_dict().values(), strict=True):
         torch.testing.assert_close(actual, expected, rtol=1e-4, atol=1e-5, msg=name)
-
-
-@needs_cuda
-def test_runs_on_cuda_use_the_graph_and_reach_the_eager_accuracy():
-    settings = dict(epochs=6, batch_size=32, learning_rate=0.05, weight_decay=0.0, momentum=0.9, dropout=0.3,
-                    hidden_size=16, layers=2, seed=2, device="cuda", full_train_accuracy=False, log=quiet)
-    fast = q2.train("ffn", torch_splits(), implementation="fast", **settings)
-    reference = q2.train("ffn", torch_splits(), implementation="reference", **settings)
-    assert (fast.extra["training_step"], reference.extra["training_step"]) == ("cuda_graph", "autograd")
-    assert round(fast.history[-1]["val_acc"], 3) == round(reference.history[-1]["val_acc"], 3)
 
 
 def test_a_graph_that_cannot_be_captured_falls_back_to_autograd_untouched():

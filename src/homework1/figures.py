@@ -63,26 +63,26 @@ def weight_norms(runs: pd.DataFrame, dataset: str, *paths) -> None:
     save(fig, *paths)
 
 
-def sparsity(runs: pd.DataFrame, dataset: str, *paths) -> None:
-    """1.2d: the fraction of exactly-zero weights per epoch (L1 gives sparse weights, L2 small dense ones)."""
+def _every_configuration(runs: pd.DataFrame, column: str, ylabel: str, what: str, dataset: str, *paths) -> None:
+    """One curve of ``column`` per configuration, on one pair of axes."""
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
     for (experiment, variant), config_runs in runs.groupby(["experiment", "variant"], sort=False):
-        plot_over_seeds(ax, config_runs, "zero_weight_fraction", label=_configuration_label(experiment, variant))
-    ax.set(xlabel="epoch", ylabel="fraction of weights exactly 0")
+        plot_over_seeds(ax, config_runs, column, label=_configuration_label(experiment, variant))
+    ax.set(xlabel="epoch", ylabel=ylabel)
     ax.legend()
-    ax.set_title(title(runs, "q1: sparsity of W", dataset))
+    ax.set_title(title(runs, what, dataset))
     save(fig, *paths)
+
+
+def sparsity(runs: pd.DataFrame, dataset: str, *paths) -> None:
+    """1.2d: the fraction of exactly-zero weights per epoch (L1 gives sparse weights, L2 small dense ones)."""
+    _every_configuration(runs, "zero_weight_fraction", "fraction of weights exactly 0", "q1: sparsity of W",
+                         dataset, *paths)
 
 
 def mlp_loss(runs: pd.DataFrame, dataset: str, *paths) -> None:
     """1.3a: the MLP's mean training loss per epoch."""
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    for (experiment, variant), config_runs in runs.groupby(["experiment", "variant"], sort=False):
-        plot_over_seeds(ax, config_runs, "train_loss", label=_configuration_label(experiment, variant))
-    ax.set(xlabel="epoch", ylabel="mean train cross-entropy")
-    ax.legend()
-    ax.set_title(title(runs, "q1: MLP training loss", dataset))
-    save(fig, *paths)
+    _every_configuration(runs, "train_loss", "mean train cross-entropy", "q1: MLP training loss", dataset, *paths)
 
 
 VERDICT_COLOURS = {"holds": "C2", "reversed": "C3", "undecided": "C7", "one seed: no interval": "C0",
