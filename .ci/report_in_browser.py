@@ -41,7 +41,8 @@ def main(report: Path, screenshots: Path, categories: list[str]) -> None:
                 fail(f"the report shows {'no description' if DESCRIPTION not in body else 'its description'}"
                      f"{'; no categories ' + ', '.join(missing) if missing else ''}", messages)
             page.get_by_text("claims", exact=True).click()
-            entry = page.get_by_role("row").filter(has_text=FOREST_PLOT).filter(has=page.locator("td", has_text="digits"))
+            digits_cell = page.locator("td", has_text="digits")
+            entry = page.get_by_role("row").filter(has_text=FOREST_PLOT).filter(has=digits_cell)
             entry.first.wait_for(timeout=10_000)
             page.screenshot(path=screenshots / "claims.png")
             entry.first.locator("svg, button, a").first.click()  # the eye: show the figure

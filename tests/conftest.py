@@ -4,6 +4,7 @@ Snakemake in a temporary directory, and one numba cache for the whole suite."""
 from __future__ import annotations
 
 import copy
+import math
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from PIL import Image
@@ -64,6 +66,39 @@ def torch_splits(seed=0) -> dict:
 
 def quiet(_line):
     """A log that drops every line."""
+
+
+@pytest.fixture(scope="session")
+def digits_npz(tmp_path_factory) -> Path:
+    """The workflow's default data set, built with its default settings."""
+    from homework1.configuration import load
+    from homework1.sources import digits
+
+    path = tmp_path_factory.mktemp("digits") / "digits.npz"
+    digits.build(path, **load()["digits"], log=quiet)
+    return path
+
+
+# ---------------------------------------------------------------- what runs leave behind
+
+def run_path(run: str, kind: str = "summary.json") -> str:
+    """A run's file: ``run`` is dataset/question/experiment/variant/seedN."""
+    return f"results/runs/{run}/{kind}"
+
+
+def summary_row(question, experiment, variant, seed, dataset="intel_landscapes", **fields) -> dict:
+    """One row of a run summary, as tables.read_summaries gives it: every statistic over seeds
+    NaN unless given in ``fields`` (which may set any other column too)."""
+    from homework1.tables import SEED_STATISTICS
+
+    row = {"question": question, "experiment": experiment, "variant": variant, "model": "m", "seed": seed,
+           "dataset": dataset, "status": "ok"}
+    return row | dict.fromkeys(SEED_STATISTICS, math.nan) | fields
+
+
+def flag(value):
+    """A nullable boolean cell as True, False or None (NA)."""
+    return None if pd.isna(value) else bool(value)
 
 
 # The public Intel Image Classification archive in miniature: seg_train/ and seg_test/ with a

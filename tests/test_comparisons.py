@@ -6,22 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REPO
-from homework1 import comparisons, figures, paired, selection, tables
+from conftest import REPO, flag, summary_row
+from homework1 import comparisons, figures, paired, selection
 
 COMPARISONS = comparisons.read_comparisons(REPO / "config" / "report_comparisons.csv")
-
-
-def run(question, experiment, variant, seed, dataset="intel_landscapes", **metrics):
-    """One row of a run summary, as tables.read_summaries gives it."""
-    row = {"question": question, "experiment": experiment, "variant": variant, "model": "m",
-           "seed": seed, "dataset": dataset, "status": "ok"}
-    return row | {metric: metrics.get(metric, float("nan")) for metric in tables.SEED_STATISTICS}
-
-
-def flag(value):
-    """A nullable boolean cell as True, False or None (NA)."""
-    return None if pd.isna(value) else bool(value)
 
 
 def claim(better="a/default", worse="b/default", metric="test_acc", report_id="x"):
@@ -33,8 +21,8 @@ def sides(better, worse, dataset="digits", metric="test_acc", seeds=None, worse_
     """Runs of a/default (``better``) and b/default (``worse``), one per seed (NaN: diverged)."""
     seeds = seeds or range(len(better))
     worse_seeds = worse_seeds or seeds
-    return ([run("q2", "a", "default", s, dataset, **{metric: v}) for s, v in zip(seeds, better)]
-            + [run("q2", "b", "default", s, dataset, **{metric: v}) for s, v in zip(worse_seeds, worse)])
+    return ([summary_row("q2", "a", "default", s, dataset, **{metric: v}) for s, v in zip(seeds, better)]
+            + [summary_row("q2", "b", "default", s, dataset, **{metric: v}) for s, v in zip(worse_seeds, worse)])
 
 
 def judged(rows, claims=None):
@@ -114,12 +102,14 @@ def test_reversed_and_undecided_and_the_seeds_that_would_decide():
 
 def test_holm_adjusts_the_claims_of_a_data_set_together():
     clear = sides([0.60, 0.70, 0.80, 0.65, 0.75], [0.59, 0.688, 0.789, 0.641, 0.74])
-    weak = [run("q2", "c", "default", s, "digits", test_acc=v) for s, v in enumerate([0.52, 0.50, 0.53, 0.49, 0.52])] + \
-           [run("q2", "e", "default", s, "digits", test_acc=v) for s, v in enumerate([0.50, 0.51, 0.50, 0.50, 0.50])]
+    weak = [summary_row("q2", experiment, "default", s, "digits", test_acc=v)
+            for experiment, accs in {"c": [0.52, 0.50, 0.53, 0.49, 0.52], "e": [0.50, 0.51, 0.50, 0.50, 0.50]}.items()
+            for s, v in enumerate(accs)]
     table = comparisons.seed_comparisons(pd.DataFrame(clear + weak), [claim(), claim("c/default", "e/default")])
     first, second = table.iloc[0], table.iloc[1]
     assert first.p_t < second.p_t
-    assert first.p_holm == pytest.approx(2 * first.p_t) and second.p_holm == pytest.approx(max(second.p_t, 2 * first.p_t))
+    assert first.p_holm == pytest.approx(2 * first.p_t)
+    assert second.p_holm == pytest.approx(max(second.p_t, 2 * first.p_t))
     # the adjusted interval is wider than the plain 95% one, and excludes 0 exactly when p_holm < 0.05
     assert first.low < first.t_low and first.high > first.t_high
     for row in (first, second):
@@ -150,7 +140,7 @@ def test_the_forest_plot_draws_every_claim(tmp_path):
 
 
 def test_a_sweep_says_how_often_each_variant_is_best_over_resampled_seeds():
-    summary = pd.DataFrame([run("q2", "lr", v, s, final_val_acc=acc) for v, accs in
+    summary = pd.DataFrame([summary_row("q2", "lr", v, s, final_val_acc=acc) for v, accs in
                             {"a": [0.9, 0.9, 0.1], "b": [0.1, 0.1, 0.9], "c": [0.0, 0.0, 0.0]}.items()
                             for s, acc in enumerate(accs)])
     table = selection.select_best(summary, "q2", "lr").set_index("variant")
@@ -164,7 +154,7 @@ def test_a_sweep_says_how_often_each_variant_is_best_over_resampled_seeds():
 
 def test_seed_comparisons_against_seed_noise():
     def seeds(experiment, variant, accs, metric="test_acc", question="q2"):
-        return [run(question, experiment, variant, seed, **{metric: acc})
+        return [summary_row(question, experiment, variant, seed, **{metric: acc})
                 for seed, acc in enumerate(accs)]
 
     summary = pd.DataFrame(
@@ -209,9 +199,9 @@ def test_seed_comparisons_against_seed_noise():
 
 
 def test_seed_comparisons_take_a_custom_list_and_split_by_data_set():
-    summary = pd.DataFrame([run("q1", "a", "default", 1, "digits", test_acc=0.9),
-                            run("q1", "b", "default", 1, "digits", test_acc=0.8),
-                            run("q1", "a", "default", 1, "intel_landscapes", test_acc=0.4)])
+    summary = pd.DataFrame([summary_row("q1", "a", "default", 1, "digits", test_acc=0.9),
+                            summary_row("q1", "b", "default", 1, "digits", test_acc=0.8),
+                            summary_row("q1", "a", "default", 1, "intel_landscapes", test_acc=0.4)])
     comparison = {"report_id": "x", "question": "q1", "metric": "test_acc",
                   "better": "a/default", "worse": "b/default", "claim": "a beats b"}
     table = comparisons.seed_comparisons(summary, [comparison])

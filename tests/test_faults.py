@@ -15,13 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import TINY, Workspace, output_of, snakemake_command, tiny
+from conftest import TINY, Workspace, output_of, run_path, snakemake_command, tiny
 from homework1 import q2
 from homework1.data import load_splits
-
-
-def run_path(run: str, kind: str = "summary.json") -> str:
-    return f"results/runs/{run}/{kind}"
 
 
 def test_killed_torch_job_resumes_from_its_checkpoint(workspace):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JOB_DETAILS, REPO, SOURCE, TINY, output_of, quiet, run_snakemake, tiny
+from conftest import JOB_DETAILS, REPO, SOURCE, TINY, output_of, run_snakemake, tiny
 from homework1 import imports
 
 SCRIPTS = REPO / "scripts"
@@ -141,7 +141,8 @@ class Files(list):
         super().__init__(named.values())
         self.__dict__.update(named)
 run = {str(tmp_path / "run")!r}
-snakemake = N(input=Files(data={str(data)!r}), output=Files(metrics=run + "/metrics.csv", summary=run + "/summary.json"),
+snakemake = N(input=Files(data={str(data)!r}),
+              output=Files(metrics=run + "/metrics.csv", summary=run + "/summary.json"),
               params=N(**{params!r}), wildcards=N(dataset="digits", experiment="x", variant="default", seed="1"),
               log=[run + ".log"], threads=1, config={{"checkpoint_every": 20, "keep_checkpoints": False}},
               resources={{"attempt": 1, "runtime": 120, "mem_mb": 4000}},
@@ -149,16 +150,6 @@ snakemake = N(input=Files(data={str(data)!r}), output=Files(metrics=run + "/metr
 exec(compile(open({str(SCRIPTS / script)!r}).read(), {script!r}, "exec"))
 print(" ".join(sorted(sys.modules)))
 """
-
-
-@pytest.fixture(scope="module")
-def digits_npz(tmp_path_factory) -> Path:
-    from homework1.configuration import load
-    from homework1.sources import digits
-
-    path = tmp_path_factory.mktemp("digits") / "digits.npz"
-    digits.build(path, **load()["digits"], log=quiet)
-    return path
 
 
 def loaded_by(code: str) -> set[str]:

@@ -9,10 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import SOURCE, image_splits, quiet
-from homework1.configuration import load
 from homework1.data import flatten_features
 from homework1.q1 import MLP, LogisticRegression, fit, kernels, uses_bias
-from homework1.sources import digits
 
 N_CLASSES = 6
 LOGREG = dict(learning_rate=0.01, l2_penalty=0.0, l1_penalty=0.0)
@@ -146,13 +144,6 @@ def test_linear_accuracy_matches_the_models_own():
     for features in (kernels.compact(X, has_bias=True), kernels.Features(X, 1.0, False)):
         assert kernels.linear_accuracy(W, features.values, y, features.scale, features.bias) == \
             model.evaluate(X, y)
-
-
-@pytest.fixture(scope="module")
-def digits_npz(tmp_path_factory):
-    path = tmp_path_factory.mktemp("digits") / "digits.npz"
-    digits.build(path, **load()["digits"], log=quiet)
-    return path
 
 
 @pytest.mark.parametrize("model_name, settings", [

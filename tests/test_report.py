@@ -1,18 +1,17 @@
 """results/report.md, written from small tables: sections, tables, links, where the code came from."""
 
-import math
 import re
 
 import pandas as pd
 import pytest
 
+from conftest import summary_row
 from homework1 import report, tables
 
 
-def summary_row(question, experiment, variant, seed, status="ok", commit="abc123", dirty=False, host="node1", **metrics):
-    row = {"question": question, "experiment": experiment, "variant": variant, "model": "m", "seed": seed,
-           "dataset": "digits", "status": status, "git_commit": commit, "git_dirty": dirty, "host": host}
-    return row | {metric: metrics.get(metric, math.nan) for metric in tables.SEED_STATISTICS}
+def report_row(*run, commit="abc123", dirty=False, host="node1", **fields):
+    """A run summary's row on digits, with where its code came from."""
+    return summary_row(*run, dataset="digits", git_commit=commit, git_dirty=dirty, host=host, **fields)
 
 
 RUNS = {"q1": {"perceptron": ["default"]}, "q2": {"ffn_batch": ["batch_size~64", "batch_size~512"]}}
@@ -24,13 +23,13 @@ def inputs(tmp_path):
     """Everything write_report reads, as files below results/ (as the workflow lays them out)."""
     results = tmp_path / "results"
     summary = pd.DataFrame([
-        summary_row("q1", "perceptron", "default", 1, final_train_acc=0.9, final_val_acc=0.8, test_acc=0.81,
+        report_row("q1", "perceptron", "default", 1, final_train_acc=0.9, final_val_acc=0.8, test_acc=0.81,
                     best_val_acc=0.85, wall_time_s=1.5),
-        summary_row("q1", "perceptron", "default", 2, final_train_acc=0.7, final_val_acc=0.6, test_acc=0.61,
+        report_row("q1", "perceptron", "default", 2, final_train_acc=0.7, final_val_acc=0.6, test_acc=0.61,
                     best_val_acc=0.65, wall_time_s=2.5, dirty=True),
-        summary_row("q2", "ffn_batch", "batch_size~64", 1, final_train_acc_running=0.5, final_val_acc=0.55,
+        report_row("q2", "ffn_batch", "batch_size~64", 1, final_train_acc_running=0.5, final_val_acc=0.55,
                     test_acc=0.56, best_val_acc=0.57, wall_time_s=3.0, commit=None, dirty=None, host="node2"),
-        summary_row("q2", "ffn_batch", "batch_size~512", 1, status="diverged", commit=None, dirty=None, host="node2"),
+        report_row("q2", "ffn_batch", "batch_size~512", 1, status="diverged", commit=None, dirty=None, host="node2"),
     ])
     figures = {stem: results / "figures" / "digits" / f"{stem}.png"
                for stem in ("q1/perceptron/default", "q1/weight_norm", "q2/ffn_batch/batch_size~64",

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from conftest import REPO
+from conftest import REPO, flag, summary_row
 from homework1 import comparisons, configuration, reproduction, runtime, tables
 from homework1.study import expand_runs
 
@@ -12,22 +12,10 @@ COMPARISONS = comparisons.read_comparisons(REPO / "config" / "report_comparisons
 BENCHMARK_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
 
-def run(question, experiment, variant, seed, dataset="intel_landscapes", **metrics):
-    """One row of a run summary, as tables.read_summaries gives it."""
-    row = {"question": question, "experiment": experiment, "variant": variant, "model": "m",
-           "seed": seed, "dataset": dataset, "status": "ok"}
-    return row | {metric: metrics.get(metric, float("nan")) for metric in tables.SEED_STATISTICS}
-
-
 def numbers(*rows):
     """A report_numbers frame from (report_id, question, experiment, variant, metric, value, kind)."""
     columns = reproduction.REPORT_COLUMNS[:-1]
     return pd.DataFrame([dict(zip(columns, row)) | {"note": ""} for row in rows])
-
-
-def flag(value):
-    """A nullable boolean cell as True, False or None (NA)."""
-    return None if pd.isna(value) else bool(value)
 
 
 def by_id(table):
@@ -96,15 +84,15 @@ REPORT = numbers(
 def summary_runs(dataset="intel_landscapes"):
     return pd.DataFrame([
         # 0.37433... prints as 0.3743; train is far off; val is off by 0.8%
-        run("q1", "perceptron", "default", 42, dataset, test_acc=0.3743333, final_train_acc=0.60,
+        summary_row("q1", "perceptron", "default", 42, dataset, test_acc=0.3743333, final_train_acc=0.60,
             final_val_acc=0.39),
-        run("q2", "logreg_lr", "learning_rate~0.001", 42, dataset, final_val_acc=0.53),
-        run("q2", "ffn_batch", "batch_size~64", 42, dataset, wall_time_s=40.0),
+        summary_row("q2", "logreg_lr", "learning_rate~0.001", 42, dataset, final_val_acc=0.53),
+        summary_row("q2", "ffn_batch", "batch_size~64", 42, dataset, wall_time_s=40.0),
         # three seeds around 0.61 (std 0.01): 0.6063 lies within 2 std
-        *[run("q2", "ffn_dropout", "dropout~0.25", seed, dataset, test_acc=acc)
+        *[summary_row("q2", "ffn_dropout", "dropout~0.25", seed, dataset, test_acc=acc)
           for seed, acc in ((1, 0.60), (2, 0.61), (3, 0.62))],
         # three seeds around 0.70 (std 0.001): 0.5950 is far outside
-        *[run("q2", "ffn_dropout", "dropout~0.5", seed, dataset, test_acc=acc)
+        *[summary_row("q2", "ffn_dropout", "dropout~0.5", seed, dataset, test_acc=acc)
           for seed, acc in ((1, 0.699), (2, 0.700), (3, 0.701))],
     ])
 
@@ -148,7 +136,7 @@ def test_reproduction_verdicts_on_the_reports_data_set():
 
 def test_reproduction_on_another_data_set_fills_ours_but_is_not_comparable():
     summary = pd.concat([summary_runs("digits"),
-                         pd.DataFrame([run("q1", "mlp", "default", 42, "intel_landscapes", test_acc=0.5)])])
+                         pd.DataFrame([summary_row("q1", "mlp", "default", 42, "intel_landscapes", test_acc=0.5)])])
     table = reproduction.reproduction_table(tables.by_config(summary), REPORT, "digits")
     rows = by_id(table)
     exact = rows[("perceptron", "default", "test_acc")]
@@ -170,7 +158,7 @@ def test_timings_compare_on_the_synthetic_stand_in_but_accuracies_do_not():
 
 
 def test_a_configuration_without_the_metric_has_no_value():
-    summary = pd.DataFrame([run("q1", "mlp", "default", 42)])  # every metric NaN (e.g. diverged)
+    summary = pd.DataFrame([summary_row("q1", "mlp", "default", 42)])  # every metric NaN (e.g. diverged)
     table = reproduction.reproduction_table(tables.by_config(summary), REPORT, "intel_landscapes")
     assert by_id(table)[("mlp", "default", "test_acc")].verdict == "no value"
 

@@ -10,11 +10,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 
-from conftest import REPO, TINY, nothing_to_do, tiny, write_archive, zip_folder
-
-
-def run_path(run: str, kind: str = "summary.json") -> str:
-    return f"results/runs/{run}/{kind}"
+from conftest import REPO, TINY, nothing_to_do, run_path, tiny, write_archive, zip_folder
 
 
 def test_runs_record_the_commit_of_the_workflow_and_whether_it_was_edited(own_workspace):
@@ -40,8 +36,8 @@ def test_runs_record_the_commit_of_the_workflow_and_whether_it_was_edited(own_wo
 
 
 def test_several_seeds_give_mean_spread_and_comparisons(workspace):
-    config = tiny(seeds=[1, 2, 3], q2={},
-                  q1={"logreg": TINY["q1"]["logreg"], "logreg_l2": {"model": "logreg", "epochs": 2, "l2_penalty": 0.01}})
+    logreg_l2 = {"model": "logreg", "epochs": 2, "l2_penalty": 0.01}
+    config = tiny(seeds=[1, 2, 3], q2={}, q1={"logreg": TINY["q1"]["logreg"], "logreg_l2": logreg_l2})
     workspace.run(config, "results/tables/by_config.csv", "results/tables/seed_comparisons.csv")
     by_config = pd.read_csv(workspace.work / "results/tables/by_config.csv").set_index("experiment")
     assert (by_config["test_acc_count"] == 3).all() and (by_config["seeds"] == "1 2 3").all()

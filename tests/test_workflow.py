@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from conftest import (
-    JOB_DETAILS, REPO, TINY, Workspace, image_arrays, nothing_to_do, output_of, planned_jobs, run_snakemake, tiny,
+    JOB_DETAILS, REPO, TINY, Workspace, image_arrays, nothing_to_do, output_of, planned_jobs, run_path, run_snakemake,
+    tiny,
 )
 from homework1.study import may_use_cuda
 
@@ -27,10 +28,6 @@ def built(tmp_path_factory, shared_workflow):
     workspace = Workspace(tmp_path_factory.mktemp("built") / "work", shared_workflow)
     workspace.first_run = workspace.run()
     return workspace
-
-
-def run_path(run: str, kind: str = "summary.json") -> str:
-    return f"results/runs/{run}/{kind}"
 
 
 def test_every_output_is_built(built):

@@ -32,8 +32,6 @@ COMPARISON_COLUMNS = ["report_id", "question", "metric", "better", "worse", "cla
 CONFIDENCE = 0.95
 # More seeds than a study of this size would ever run: a claim undecided beyond it is too small to matter.
 SEEDS_BUDGET = 100
-VERDICTS = ("holds", "reversed", "undecided", "one seed: no interval", "identical on every seed", "no pairs",
-            "not run")
 
 COLUMNS = [
     "report_id", "question", "metric", "claim", "better", "worse", "dataset",
