@@ -3,5 +3,4 @@
 from homework1 import q1
 from homework1.jobs import run_training_job
 
-run_training_job(snakemake, "q1", q1.train, add_bias=q1.uses_bias,
-                 implementation=snakemake.params.implementation)
+run_training_job(snakemake, "q1", q1.train, implementation=snakemake.params.implementation)

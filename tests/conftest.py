@@ -155,6 +155,9 @@ TINY = {
            "sweep_dim": 2, "sweep_targets": 1, "sweep_starts": 1, "gd_features": ["bmi", "bp"],
            "gd_units": [8, 1], "gd_steps": 200, "gd_starts": 1, "rank_deficient_samples": 4},
 }
+# The training runs of the shipped study (config/config.yaml), one seed: 1.1a, 1.2a, 1.2b, 1.2d, 1.3a;
+# 2.1 (3 learning rates), 2.2a (2 batch sizes), 2.2b (3 dropouts), 2.2c (2 momenta).
+SHIPPED_RUNS = {"q1": 5, "q2": 10}
 # The default profile (profiles/default) hides Snakemake's block per job; tests that read it ask for it.
 JOB_DETAILS = ("--workflow-profile", "none")
 # What a copy of the workflow needs.

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import image_splits, quiet, torch_splits
+from conftest import SHIPPED_RUNS, image_splits, quiet, torch_splits
 from homework1 import configuration, course, q1
 from homework1.benchmark import pin_threads
 from homework1.benchmark.epochs import q1_flops, q2_products, time_q1, time_q2
@@ -14,13 +14,13 @@ from homework1.benchmark.estimate import family_name, longest_first_makespan, sp
 
 def test_the_shipped_study_is_fifteen_runs_in_nine_families():
     runs = study_runs(configuration.load())
-    assert len(runs) == 5 + 10
+    assert len(runs) == sum(SHIPPED_RUNS.values())
     families = {family_name(family) for family, _, _ in runs}
     assert families == {"Q1 perceptron", "Q1 logreg", "Q1 logreg L2", "Q1 logreg L1", "Q1 mlp h100",
                         "Q2 logreg batch 32", "Q2 ffn 2x200 batch 64", "Q2 ffn 2x200 batch 512",
                         "Q2 ffn 2x200 batch 1024"}
     assert sum(epochs for _, _, epochs in runs) == 4 * 100 + 20 + 3 * 100 + 7 * 200
-    assert len(study_runs(configuration.load(overrides={"seeds": [1, 2, 3]}))) == 3 * 15
+    assert len(study_runs(configuration.load(overrides={"seeds": [1, 2, 3]}))) == 3 * sum(SHIPPED_RUNS.values())
 
 
 def test_the_benchmark_times_the_dropout_the_workflow_trains_with():

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import JOB_DETAILS, REPO, SOURCE, TINY, output_of, run_snakemake, tiny
-from homework1 import imports
+from homework1 import imports, specs
 
 SCRIPTS = REPO / "scripts"
 
@@ -89,8 +89,12 @@ def test_every_rule_with_a_script_has_code_inputs(planned_inputs):
 @pytest.mark.parametrize("rule", sorted(rule_scripts()))
 def test_code_inputs_are_the_modules_the_entry_script_runs(planned_inputs, rule):
     script = SCRIPTS / rule_scripts()[rule]
-    # the data set job imports its source by the data set's name: TINY's is digits
+    # the data set job imports its source by the data set's name: TINY's is digits; a training job
+    # loads its model's module by the model's name: TINY's models of the question
     also = ["homework1.sources.digits"] if rule == "dataset" else []
+    if rule.startswith("train_"):
+        question = rule.removeprefix("train_")
+        also = sorted({specs.module_name(question, settings["model"]) for settings in TINY[question].values()})
     assert planned_inputs[rule] == modules_run_by(script, *also)
 
 
@@ -119,7 +123,7 @@ def test_a_module_a_training_script_starts_to_import_becomes_its_input(own_works
     # Nobody touches a rule: the new module is found in the imports, through another module.
     helper = own_workspace.repo / "src/homework1/q1/helper.py"
     helper.write_text('"""A module the Question 1 jobs start to use."""\n\nSCALE = 1\n')
-    models = own_workspace.repo / "src/homework1/q1/models.py"
+    models = own_workspace.repo / "src/homework1/q1/models/base.py"
     models.write_text(models.read_text() + "\nfrom homework1.q1.helper import SCALE  # noqa: E402,F401\n")
     details = own_workspace.run(tiny(q2={}), "--dry-run", *JOB_DETAILS)
     jobs = re.findall(r"^rule (\w+):\n\s*input: (.*)$", output_of(details), re.M)
@@ -195,5 +199,5 @@ print(" ".join(sorted(set(sys.modules) - before)))
     heavy = {name for name in loaded if name.split(".")[0] in ("pandas", "numpy", "torch", "matplotlib", "numba")}
     assert heavy == set()
     ours = {name for name in loaded if name.startswith("homework1")}
-    assert ours == {"homework1", "homework1.configuration", "homework1.imports", "homework1.study",
+    assert ours == {"homework1", "homework1.configuration", "homework1.imports", "homework1.study", "homework1.specs",
                     "homework1.sources", "homework1.q3"}

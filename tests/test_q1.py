@@ -12,7 +12,9 @@ from conftest import image_arrays, quiet
 from homework1 import course
 from homework1.configuration import choices
 from homework1.data import load_splits, write_npz
-from homework1.q1 import MLP, LogisticRegression, fit, train, uses_bias, weights_are_finite
+from homework1.q1 import fit, train, uses_bias, weights_are_finite
+from homework1.q1.models.logreg import LogisticRegression
+from homework1.q1.models.mlp import MLP
 from homework1.runs import METRIC_COLUMNS, STATUS_DIVERGED, STATUS_OK
 from homework1.stopping import StopRequested
 

@@ -10,7 +10,9 @@ import pytest
 
 from conftest import SOURCE, image_splits, quiet
 from homework1.data import flatten_features
-from homework1.q1 import MLP, LogisticRegression, fit, kernels, uses_bias
+from homework1.q1 import fit, kernels, uses_bias
+from homework1.q1.models.logreg import LogisticRegression
+from homework1.q1.models.mlp import MLP
 
 N_CLASSES = 6
 LOGREG = dict(learning_rate=0.01, l2_penalty=0.0, l1_penalty=0.0)

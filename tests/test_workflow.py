@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from conftest import (
-    JOB_DETAILS, REPO, TINY, Workspace, image_arrays, nothing_to_do, output_of, planned_jobs, run_path, run_snakemake,
-    tiny,
+    JOB_DETAILS, REPO, SHIPPED_RUNS, TINY, Workspace, image_arrays, nothing_to_do, output_of, planned_jobs, run_path,
+    run_snakemake, tiny,
 )
 from homework1.study import may_use_cuda
 
@@ -164,8 +164,8 @@ def test_editing_a_module_reruns_exactly_the_training_jobs_that_run_it(built, pa
 
 
 def test_editing_a_plotting_script_redraws_figures_only(built):
-    jobs = jobs_planned_after_editing(built, "scripts/plot_q1_mlp_loss.py")
-    assert jobs.get("q1_mlp_loss") == 1
+    jobs = jobs_planned_after_editing(built, "scripts/plot_question_figure.py")
+    assert jobs.get("question_figure") == 3  # TINY's Q1 models are drawn in weight_norm, sparsity, mlp_loss
     assert not {"train_q1", "train_q2", "summary_tables", "run_curves"} & set(jobs)
 
 
@@ -270,11 +270,23 @@ def test_the_shipped_study_plans_every_experiment_of_the_homework(tmp_path):
     # config/config.yaml itself, as users run it (`snakemake --cores 8`), planned from scratch
     result = run_snakemake(tmp_path, yaml.safe_load((REPO / "config" / "config.yaml").read_text()), "--dry-run",
                            *JOB_DETAILS)
-    assert planned_jobs(result) == {
-        "dataset": 1, "train_q1": 5, "train_q2": 10,         # 1.1a-1.3a; 2.1 (3 rates), 2.2a (2), 2.2b (3), 2.2c (2)
+    jobs = planned_jobs(result)
+    assert jobs == {
+        "dataset": 1, "train_q1": SHIPPED_RUNS["q1"], "train_q2": SHIPPED_RUNS["q2"],
         "q3_checks": 1, "q3_figures": 1,
         "summary_tables": 1, "select_best": 4, "reproduction_tables": 1, "runtime_table": 1,
-        "run_curves": 15, "sweep_overlay": 4, "q1_weight_figures": 1, "q1_mlp_loss": 1, "comparisons_figure": 1,
+        "run_curves": 15, "sweep_overlay": 4, "question_figure": 3, "comparisons_figure": 1,
         "report_md": 1, "all": 1,
     }
+    # what the README says of the study's jobs, held to the plan: Snakemake's count of steps, and
+    # the jobs a cluster gets (the rules not local; `all` only names targets) of all jobs but `all`
+    readme = (REPO / "README.md").read_text()
+    steps = re.search(r"`\d+ of (\d+) steps", readme)
+    cluster = re.search(r"the default study\s+is (\d+) cluster jobs instead of (\d+)", readme)
+    local = {rule for path in (REPO / "workflow" / "rules").glob("*.smk")
+             for block in re.findall(r"^localrules:\n((?:[ \t]+\w+,?\n)+)", path.read_text(), re.M)
+             for rule in re.findall(r"\w+", block)}
+    assert steps and int(steps[1]) == sum(jobs.values())
+    assert cluster and (int(cluster[1]), int(cluster[2])) == (
+        sum(count for rule, count in jobs.items() if rule not in local | {"all"}), sum(jobs.values()) - jobs["all"])
     assert "output: resources/datasets/digits.npz" in output_of(result)  # the embedded default data set

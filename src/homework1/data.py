@@ -2,8 +2,10 @@
 
 Layout (the course's): an ``.npz`` with ``{split}_images`` uint8 of shape
 (N, H, W, C) and ``{split}_labels`` integer of shape (N, 1) for the splits
-train, val and test. The loader flattens each image and divides by 256, as the
-course's starter code does, optionally appending a constant 1 feature (bias).
+train, val and test. The loader hands each model the examples its spec asks for
+(``homework1.specs``): flat, each image flattened and divided by 256 as the
+course's starter code does, optionally with a constant 1 feature (bias)
+appended; or as images, pixels / 256 of shape (channels, height, width).
 """
 
 from __future__ import annotations
@@ -111,12 +113,23 @@ def flatten_features(images: np.ndarray, add_bias: bool, dtype=np.float64) -> np
     return features
 
 
-def load_splits(path: str | os.PathLike, add_bias: bool = False,
-                dtype=np.float64) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Validated data as ``{split: (X (N, F) of dtype, y int64 (N,))}``."""
+def image_features(images: np.ndarray, dtype=np.float64) -> np.ndarray:
+    """Images (N, H, W, C) as a convolution takes them: (N, C, H, W), pixel / 256 (exact in float32 too)."""
+    return images.transpose(0, 3, 1, 2).astype(dtype, order="C") / dtype(256)
+
+
+def load_splits(path: str | os.PathLike, add_bias: bool = False, dtype=np.float64,
+                inputs: str = "flat") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Validated data as ``{split: (X of dtype, y int64 (N,))}``: X is (N, F) for ``inputs``
+    "flat" (with the bias feature last if ``add_bias``), (N, C, H, W) for "image"."""
+    if inputs not in ("flat", "image"):
+        raise ValueError(f"inputs must be 'flat' or 'image', got {inputs!r}")
+    if add_bias and inputs != "flat":
+        raise ValueError("only flat features take a bias feature")
     arrays = read_npz(path)
+    features = ((lambda images: image_features(images, dtype)) if inputs == "image"
+                else (lambda images: flatten_features(images, add_bias, dtype)))
     return {
-        split: (flatten_features(arrays[f"{split}_images"], add_bias, dtype),
-                arrays[f"{split}_labels"].reshape(-1).astype(np.int64))
+        split: (features(arrays[f"{split}_images"]), arrays[f"{split}_labels"].reshape(-1).astype(np.int64))
         for split in SPLITS
     }

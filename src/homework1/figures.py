@@ -52,7 +52,7 @@ def _configuration_label(experiment: str, variant: str) -> str:
     return experiment if variant == "default" else f"{experiment} {variant}"
 
 
-def weight_norms(runs: pd.DataFrame, dataset: str, *paths) -> None:
+def weight_norm(runs: pd.DataFrame, dataset: str, *paths) -> None:
     """1.2c: the Frobenius norm of W per epoch, one panel per logistic-regression configuration."""
     configurations = list(runs.groupby(["experiment", "variant"], sort=False))
     fig, axes = plt.subplots(1, len(configurations), figsize=(4 * len(configurations), 3.6), squeeze=False)

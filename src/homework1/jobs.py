@@ -11,6 +11,7 @@ from homework1.data import load_splits
 from homework1.files import sha256_file
 from homework1.joblog import job_log
 from homework1.runs import STATUS_OK, code_provenance, summarize, write_run_outputs
+from homework1.specs import model_spec
 from homework1.stopping import StopSignals
 
 # What an attempt's header shows of the resources Snakemake gave it (they grow with the attempt).
@@ -25,13 +26,13 @@ def attempt_header(snakemake, run: str) -> str:
             + (f"; {given}" if given else ""))
 
 
-def run_training_job(snakemake, question: str, train, add_bias, features_dtype=np.float64,
-                     **train_options) -> None:
+def run_training_job(snakemake, question: str, train, features_dtype=np.float64, **train_options) -> None:
     """Train the run a training job's wildcards and params name, and write its outputs.
 
     ``train(model, splits, seed=..., log=..., stop=..., **hparams, **train_options)`` is the
-    question's trainer; ``add_bias(model)`` says whether its features get the bias 1,
-    ``features_dtype`` what they are computed in (torch trains on float32). SIGTERM
+    question's trainer; the model's spec says how its examples look (flat, with or
+    without the bias 1, or images), ``features_dtype`` what they are computed in (torch
+    trains on float32). SIGTERM
     and SIGUSR1 stop the run at the end of an epoch (``homework1.stopping``).
     The job's one line on the terminal says how the run ended.
     """
@@ -42,7 +43,8 @@ def run_training_job(snakemake, question: str, train, add_bias, features_dtype=n
         hparams = dict(snakemake.params.hparams)
         model = hparams.pop("model")
         log(f"{run}: {model} {hparams} on {wildcards.dataset}")
-        splits = load_splits(snakemake.input.data, add_bias=add_bias(model), dtype=features_dtype)
+        spec = model_spec(question, model)
+        splits = load_splits(snakemake.input.data, add_bias=spec.bias, dtype=features_dtype, inputs=spec.inputs)
         result = train(model, splits, seed=seed, log=log, stop=signals.requested, **hparams, **train_options)
         dataset = snakemake.params.dataset | {"sha256": sha256_file(snakemake.input.data)}
         identity = {"question": question, "experiment": wildcards.experiment,

@@ -10,7 +10,7 @@ matplotlib.use("Agg")  # figures are files: no screen needed, also on a cluster 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from homework1.runs import run_identity  # noqa: E402
+from homework1.study import run_identity  # noqa: E402
 
 STYLE = {
     "figure.dpi": 110,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from homework1.specs import FIGURES
 from homework1.study import HOMEWORK_DATASET
 from homework1.tables import to_markdown
 
@@ -28,9 +29,6 @@ CLAIMS_NOTE = (
     "below 0, **undecided** when it spans 0; *seeds_needed* is how many seeds would decide an undecided "
     "claim if its observed mean difference were the truth.\n")
 QUESTIONS = [("q1", "Question 1 — numpy, per-example SGD"), ("q2", "Question 2 — PyTorch, mini-batch SGD")]
-Q1_FIGURES = [("weight_norm", "1.2c: norm of W per epoch"),
-              ("sparsity", "1.2d: L1 gives exactly-zero weights, L2 small dense ones"),
-              ("mlp_loss", "1.3a: MLP training loss per epoch")]
 Q3_INTRODUCTION = (
     "The network h = g(Wx + b), y = vᵀh + v0 with g(z) = z(1 − z) is checked claim by claim: "
     "h = A_Θ φ(x) and y = c_Θᵀ φ(x) to machine precision; any c reached — by the report's "
@@ -91,6 +89,50 @@ class Report:
         self.path.write_text("\n".join(self.lines))
 
 
+def experiment_section(report: Report, question: str, experiment: str, variants: list[str], report_id: str,
+                       by_config: pd.DataFrame, figures: dict[str, str], selections: dict[str, str]) -> None:
+    """One experiment: its accuracy table, its sweep's overlay and ranking, a figure per configuration."""
+    report.section(f"{report_id} {experiment}".strip(), level=3)
+    rows = by_config[(by_config["question"] == question) & (by_config["experiment"] == experiment)]
+    report.add(accuracy_table(rows))
+    if len(variants) > 1:
+        report.figure(figures[f"{question}/{experiment}_overlay"], f"{experiment}: every variant")
+        selection = selections[f"{question}/{experiment}"]
+        report.add(f"Ranked by validation accuracy: [{Path(selection).name}]({report.link(selection)}).\n")
+    for variant in variants:
+        report.figure(figures[f"{question}/{experiment}/{variant}"], f"{experiment} {variant}")
+
+
+def question_figures_section(report: Report, question: str, figures: dict[str, str]) -> None:
+    """The question's figures over several configurations (homework1.specs.FIGURES) that were drawn."""
+    for name, figure in FIGURES.items():
+        if figure.question == question and f"{question}/{name}" in figures:
+            heading = f"{figure.report_id}: {figure.title}"
+            report.section(heading, level=3)
+            report.figure(figures[f"{question}/{name}"], heading)
+
+
+def q3_section(report: Report, q3_checks: pd.DataFrame, q3_figures: list[str]) -> None:
+    report.section("Question 3 — the theory checked by computation")
+    report.add(Q3_INTRODUCTION, f"{int(q3_checks['passed'].sum())} of {len(q3_checks)} numerical checks pass.\n",
+               to_markdown(q3_checks, floatfmt=".3g"))
+    for figure in q3_figures:
+        report.figure(figure, Path(figure).stem.replace("_", " "))
+
+
+def tables_sections(report: Report, tables: dict[str, str], figures: dict[str, str]) -> None:
+    """The reproduction table, the claims (with their forest plot) and the run times."""
+    for key, title in [("reproduction", "The report's numbers beside ours"),
+                       ("comparisons", "The report's claims, judged on runs paired by seed"),
+                       ("runtime", "Run time and memory of every job")]:
+        report.section(title)
+        if key == "comparisons":
+            report.add(CLAIMS_NOTE)
+            if "seed_comparisons" in figures:
+                report.figure(figures["seed_comparisons"], "the report's claims: paired differences and intervals")
+        report.add(tables[key])
+
+
 def write_report(path, *, dataset: str, description: str, seeds: list[int], runs: dict, report_ids: dict,
                  summary: pd.DataFrame, by_config: pd.DataFrame, figures: dict[str, str],
                  selections: dict[str, str], q3_checks: pd.DataFrame, q3_figures: list[str],
@@ -112,40 +154,14 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
     if dataset != HOMEWORK_DATASET:
         report.add("> These runs did not use the homework's data set, so their accuracies are not "
                    "comparable with the report's; the reproduction table still lists them side by side.\n")
-
     for question, title in QUESTIONS:
         report.section(title)
         if question == "q2":
             report.add(RUNNING_ACCURACY_NOTE)
         for experiment, variants in runs[question].items():
-            report.section(f"{report_ids[question].get(experiment, '')} {experiment}".strip(), level=3)
-            rows = by_config[(by_config["question"] == question) & (by_config["experiment"] == experiment)]
-            report.add(accuracy_table(rows))
-            if len(variants) > 1:
-                report.figure(figures[f"{question}/{experiment}_overlay"], f"{experiment}: every variant")
-                selection = selections[f"{question}/{experiment}"]
-                report.add(f"Ranked by validation accuracy: [{Path(selection).name}]({report.link(selection)}).\n")
-            for variant in variants:
-                report.figure(figures[f"{question}/{experiment}/{variant}"], f"{experiment} {variant}")
-        if question == "q1":
-            for name, caption in Q1_FIGURES:
-                if f"q1/{name}" in figures:
-                    report.section(caption, level=3)
-                    report.figure(figures[f"q1/{name}"], caption)
-
-    report.section("Question 3 — the theory checked by computation")
-    report.add(Q3_INTRODUCTION, f"{int(q3_checks['passed'].sum())} of {len(q3_checks)} numerical checks pass.\n",
-               to_markdown(q3_checks, floatfmt=".3g"))
-    for figure in q3_figures:
-        report.figure(figure, Path(figure).stem.replace("_", " "))
-
-    for key, title in [("reproduction", "The report's numbers beside ours"),
-                       ("comparisons", "The report's claims, judged on runs paired by seed"),
-                       ("runtime", "Run time and memory of every job")]:
-        report.section(title)
-        if key == "comparisons":
-            report.add(CLAIMS_NOTE)
-            if "seed_comparisons" in figures:
-                report.figure(figures["seed_comparisons"], "the report's claims: paired differences and intervals")
-        report.add(tables[key])
+            experiment_section(report, question, experiment, variants, report_ids[question].get(experiment, ""),
+                               by_config, figures, selections)
+        question_figures_section(report, question, figures)
+    q3_section(report, q3_checks, q3_figures)
+    tables_sections(report, tables, figures)
     report.write()

@@ -8,7 +8,7 @@ import math
 
 import pandas as pd
 
-from homework1.runs import run_identity
+from homework1.study import run_identity
 from homework1.study import HOMEWORK_DATASET, SYNTHETIC_DATASET
 from homework1.tables import SEED_STATISTICS
 

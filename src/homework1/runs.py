@@ -12,7 +12,6 @@ import csv
 import json
 import math
 import platform
-import re
 import socket
 import subprocess
 from dataclasses import dataclass, field
@@ -40,20 +39,6 @@ class TrainResult:
     wall_time_s: float = 0.0      # the training loop alone, not data loading
     message: str = ""             # why it diverged, for people
     extra: dict = field(default_factory=dict)  # anything model-specific for the summary
-
-
-def run_identity(path) -> dict:
-    """dataset, question, experiment, variant and seed of one run, read from the path of
-    any of its files: ``.../{dataset}/{question}/{experiment}/{variant}/seed{N}`` followed
-    by ``/metrics.csv``, ``/summary.json``, ``.tsv`` (benchmark) or ``.log``."""
-    parts = Path(path).with_suffix("").parts
-    if parts and parts[-1] in ("metrics", "summary"):
-        parts = parts[:-1]
-    if len(parts) < 5 or not re.fullmatch(r"seed\d+", parts[-1]):
-        raise ValueError(f"{path}: not a run's path .../dataset/question/experiment/variant/seedN")
-    dataset, question, experiment, variant, seed = parts[-5:]
-    return {"dataset": dataset, "question": question, "experiment": experiment,
-            "variant": variant, "seed": int(seed.removeprefix("seed"))}
 
 
 def package_versions() -> dict[str, str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from homework1.runs import run_identity
+from homework1.study import run_identity
 
 
 def _job_name(path) -> str:
@@ -23,7 +23,7 @@ def _job_identity(job: str) -> dict:
     """dataset, question, experiment, variant, seed of a training job; empty for other jobs."""
     parts = job.split("/")
     identity = {"dataset": "", "question": "", "experiment": "", "variant": "", "seed": pd.NA}
-    if parts[0] == "runs" and len(parts) == 6:
+    if parts[0] == "runs":
         try:
             identity.update(run_identity(job))
         except ValueError:

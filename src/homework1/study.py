@@ -8,24 +8,46 @@ Standard library only: the workflow imports this while it reads its configuratio
 from __future__ import annotations
 
 import itertools
+import re
+from pathlib import PurePath
 
-# Hyper-parameters each model uses, in the order they name a sweep's runs.
-MODEL_HPARAMS = {
-    ("q1", "perceptron"): ["epochs"],
-    ("q1", "logreg"): ["epochs", "learning_rate", "l2_penalty", "l1_penalty"],
-    ("q1", "mlp"): ["epochs", "learning_rate", "hidden_size"],
-    ("q2", "logreg"): ["epochs", "batch_size", "learning_rate", "weight_decay", "momentum"],
-    ("q2", "ffn"): [
-        "epochs", "batch_size", "learning_rate", "weight_decay", "momentum",
-        "dropout", "hidden_size", "layers",
-    ],
-}
-QUESTIONS = ("q1", "q2")
+from homework1.specs import QUESTIONS, model_specs
+
+# Hyper-parameters each model uses, in the order they name a sweep's runs (from the models' specs).
+MODEL_HPARAMS = {key: list(spec.hparams) for key, spec in model_specs().items()}
 
 # The data set the report's numbers were measured on (the homework's).
 HOMEWORK_DATASET = "intel_landscapes"
 # Random pixels with the homework's shapes: its run times compare with the report's, its accuracies never.
 SYNTHETIC_DATASET = "synthetic_intel"
+
+
+# Where a run's files live: below results/runs/ (its metrics.csv and summary.json), logs/runs/
+# and benchmarks/runs/ (with .log and .tsv appended), results/checkpoints/ (.pt).
+RUN_PATH = "{dataset}/{question}/{experiment}/{variant}/seed{seed}"
+RUN_FIELDS = ("dataset", "question", "experiment", "variant", "seed")
+
+
+def run_path(**fields) -> str:
+    """RUN_PATH with the given fields filled in; the others stay ``{wildcards}`` for a rule."""
+    return RUN_PATH.format_map({name: fields.get(name, f"{{{name}}}") for name in RUN_FIELDS})
+
+
+_RUN_PATTERN = re.compile(run_path(**{name: f"(?P<{name}>[^/]+)" for name in RUN_FIELDS})
+                          .replace("seed(?P<seed>[^/]+)", r"seed(?P<seed>\d+)"))
+
+
+def run_identity(path) -> dict:
+    """dataset, question, experiment, variant and seed of one run, read from the path of any
+    of its files: ``.../`` RUN_PATH followed by ``/metrics.csv``, ``/summary.json``, ``.tsv``
+    (benchmark), ``.log`` or ``.pt``."""
+    parts = PurePath(path).with_suffix("").parts
+    if parts and parts[-1] in ("metrics", "summary"):
+        parts = parts[:-1]
+    match = _RUN_PATTERN.fullmatch("/".join(parts[-len(RUN_FIELDS):]))
+    if len(parts) < len(RUN_FIELDS) or match is None:
+        raise ValueError(f"{path}: not a run's path .../{RUN_PATH}")
+    return match.groupdict() | {"seed": int(match["seed"])}
 
 
 def may_use_cuda(device: str) -> bool:

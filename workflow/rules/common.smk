@@ -20,8 +20,10 @@ def use_package_of_this_checkout():
 
 use_package_of_this_checkout()
 
-from homework1 import configuration, imports
-from homework1.study import HOMEWORK_DATASET, QUESTIONS, SYNTHETIC_DATASET, expand_runs, may_use_cuda
+from functools import cache
+
+from homework1 import configuration, imports, specs
+from homework1.study import HOMEWORK_DATASET, QUESTIONS, SYNTHETIC_DATASET, expand_runs, may_use_cuda, run_path
 
 # Typed, validated against workflow/schemas/config.schema.yaml (defaults filled in), settled.
 configuration.prepare(config)
@@ -46,12 +48,14 @@ ENV = "../../envs/homework1.yaml"
 
 wildcard_constraints:
     dataset="|".join(configuration.choices("dataset")),
+    figure="|".join(specs.FIGURES),
     question="q[123]",
     experiment="[a-z][a-z0-9_]*",
     variant="[^/]+",
     seed=r"\d+",
 
 
+@cache
 def code_of(script, *modules):
     """A rule's code inputs: the package modules its entry script (and the named ``modules``)
     import, directly or through others, read from the source (homework1.imports). An edit
@@ -81,14 +85,20 @@ def run_hparams(question):
     return lookup
 
 
-def run_path(question, experiment, variant, seed, dataset=DATASET):
-    """The part of a run's paths after results/runs/, logs/runs/ and benchmarks/runs/."""
-    return f"{dataset}/{question}/{experiment}/{variant}/seed{seed}"
+def training_code(question):
+    """Input function: a training job's code, its entry script's and its model's module's (the
+    trainer loads the model by name): editing one model reruns its runs only."""
+
+    def lookup(wildcards):
+        model = run_hparams(question)(wildcards)["model"]
+        return code_of(f"train_{question}.py", specs.module_name(question, model))
+
+    return lookup
 
 
 def configured_runs(questions=QUESTIONS):
     return [
-        run_path(question, experiment, variant, seed)
+        run_path(dataset=DATASET, question=question, experiment=experiment, variant=variant, seed=seed)
         for question in questions
         for experiment, variants in RUNS[question].items()
         for variant in variants
@@ -109,25 +119,30 @@ def run_benchmarks():
 def run_metrics(dataset, question, experiment, variant=None):
     """Metrics files of every seed of one configuration (or of every variant of a sweep)."""
     variants = [variant] if variant else RUNS[question][experiment]
-    return [
-        f"results/runs/{run_path(question, experiment, name, seed, dataset)}/metrics.csv"
+    runs = [
+        run_path(dataset=dataset, question=question, experiment=experiment, variant=name, seed=seed)
         for name in variants
         for seed in SEEDS
     ]
+    return [f"results/runs/{run}/metrics.csv" for run in runs]
 
 
-def model_metrics(question, model):
-    """Input function: metrics of every run of every experiment of one model."""
+def figure_experiments(question, figure):
+    """The experiments whose model's spec draws its runs in one of the question's figures."""
+    return [
+        experiment
+        for experiment, settings in config[question].items()
+        if figure in specs.model_spec(question, settings["model"]).figures
+    ]
 
-    def lookup(wildcards):
-        return [
-            path
-            for experiment, settings in config[question].items()
-            if settings["model"] == model
-            for path in run_metrics(wildcards.dataset, question, experiment)
-        ]
 
-    return lookup
+def figure_metrics(wildcards):
+    """Input function: metrics of every run drawn in a question's figure (homework1.specs.FIGURES)."""
+    return [
+        path
+        for experiment in figure_experiments(wildcards.question, wildcards.figure)
+        for path in run_metrics(wildcards.dataset, wildcards.question, experiment)
+    ]
 
 
 def dataset_info(wildcards):
@@ -193,30 +208,21 @@ def swept_experiments():
     ]
 
 
-def selection_table(question, experiment, ext):
-    return f"results/tables/selection_{question}_{experiment}.{ext}"
+def selection_tables(ext):
+    """The selection table of every sweep (rule select_best), in one format."""
+    return [
+        rules.select_best.output[ext].format(question=question, experiment=experiment)
+        for question, experiment in swept_experiments()
+    ]
 
 
-SELECTION_TABLES = [
-    selection_table(question, experiment, ext)
-    for question, experiment in swept_experiments()
-    for ext in ("csv", "md")
-]
-TABLES = SELECTION_TABLES + expand(
-    "results/tables/{table}.{ext}",
-    table=["summary", "by_config", "reproduction", "seed_comparisons", "runtime"],
-    ext=["csv", "md"],
-)
-Q3_FIGURES = ["results/figures/q3/gd_vs_closed_form.png", "results/figures/q3/error_vs_units.png"]
-THEORY_OUTPUTS = [
-    "results/theory/q3_checks.csv",
-    "results/theory/q3_gd_curve.csv",
-    "results/theory/q3_k_sweep.csv",
-] + Q3_FIGURES
-
-
-def has_model(question, model):
-    return any(settings["model"] == model for settings in config[question].values())
+def question_figures():
+    """The questions' figures (homework1.specs.FIGURES) that a configured model's runs are drawn in."""
+    return [
+        f"{figure.question}/{name}"
+        for name, figure in specs.FIGURES.items()
+        if figure_experiments(figure.question, name)
+    ]
 
 
 def figure_stems():
@@ -228,11 +234,7 @@ def figure_stems():
         for variant in variants
     ]
     stems += [f"{question}/{experiment}_overlay" for question, experiment in swept_experiments()]
-    if has_model("q1", "logreg"):
-        stems += ["q1/weight_norm", "q1/sparsity"]
-    if has_model("q1", "mlp"):
-        stems += ["q1/mlp_loss"]
-    return stems + ["seed_comparisons"]
+    return stems + question_figures() + ["seed_comparisons"]
 
 
 def figure_targets(ext=("png", "pdf")):
@@ -240,10 +242,13 @@ def figure_targets(ext=("png", "pdf")):
 
 
 def all_targets():
+    """Everything the study makes; what one rule makes is named by that rule (rules.<name>.output)."""
     return (
         run_outputs("summary.json")
-        + TABLES
+        + [*rules.summary_tables.output, *rules.reproduction_tables.output, *rules.runtime_table.output]
+        + selection_tables("csv")
+        + selection_tables("md")
         + figure_targets()
-        + THEORY_OUTPUTS
-        + ["results/report.md"]
+        + [*rules.q3_checks.output, *rules.q3_figures.output]
+        + [*rules.report_md.output]
     )

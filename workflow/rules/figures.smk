@@ -6,8 +6,7 @@
 localrules:
     run_curves,
     sweep_overlay,
-    q1_weight_figures,
-    q1_mlp_loss,
+    question_figure,
     comparisons_figure,
 
 
@@ -57,63 +56,33 @@ rule sweep_overlay:
         "../../scripts/plot_sweep_overlay.py"
 
 
-rule q1_weight_figures:
+rule question_figure:
     input:
-        metrics=model_metrics("q1", "logreg"),
-        code=code_of("plot_q1_weights.py"),
-    output:
-        norm_png=report(
-            "results/figures/{dataset}/q1/weight_norm.png",
-            caption="../report/weight_norm.rst",
-            category="q1",
-            subcategory="weights",
-            labels={"figure": "1.2c weight norm", "data set": "{dataset}"},
-        ),
-        norm_pdf="results/figures/{dataset}/q1/weight_norm.pdf",
-        sparsity_png=report(
-            "results/figures/{dataset}/q1/sparsity.png",
-            caption="../report/sparsity.rst",
-            category="q1",
-            subcategory="weights",
-            labels={"figure": "1.2d sparsity", "data set": "{dataset}"},
-        ),
-        sparsity_pdf="results/figures/{dataset}/q1/sparsity.pdf",
-    params:
-        dataset=dataset_description,
-    log:
-        "logs/figures/{dataset}/q1/weights.log",
-    conda:
-        ENV
-    script:
-        "../../scripts/plot_q1_weights.py"
-
-
-rule q1_mlp_loss:
-    input:
-        metrics=model_metrics("q1", "mlp"),
-        code=code_of("plot_q1_mlp_loss.py"),
+        metrics=figure_metrics,
+        code=code_of("plot_question_figure.py"),
     output:
         png=report(
-            "results/figures/{dataset}/q1/mlp_loss.png",
-            caption="../report/mlp_loss.rst",
-            category="q1",
-            subcategory="mlp",
-            labels={"figure": "1.3a training loss", "data set": "{dataset}"},
+            "results/figures/{dataset}/{question}/{figure}.png",
+            caption="../report/question_figure.rst",
+            category="{question}",
+            subcategory="{figure}",
+            labels=lambda w: {"figure": f"{specs.FIGURES[w.figure].report_id} {w.figure}", "data set": w.dataset},
         ),
-        pdf="results/figures/{dataset}/q1/mlp_loss.pdf",
+        pdf="results/figures/{dataset}/{question}/{figure}.pdf",
     params:
         dataset=dataset_description,
+        caption=lambda w: specs.FIGURES[w.figure].caption,
     log:
-        "logs/figures/{dataset}/q1/mlp_loss.log",
+        "logs/figures/{dataset}/{question}/{figure}.log",
     conda:
         ENV
     script:
-        "../../scripts/plot_q1_mlp_loss.py"
+        "../../scripts/plot_question_figure.py"
 
 
 rule comparisons_figure:
     input:
-        comparisons="results/tables/seed_comparisons.csv",
+        comparisons=rules.reproduction_tables.output.comparisons,
         code=code_of("plot_comparisons.py"),
     output:
         png=report(

@@ -1,22 +1,26 @@
 # Question 1: perceptron, logistic regression (L2 / L1) and an MLP in numpy.
 
 
+# The paths of one run (homework1.study.RUN_PATH), the question filled in.
+RUN_Q1 = run_path(question="q1")
+
+
 rule train_q1:
     input:
-        data="resources/datasets/{dataset}.npz",
-        code=code_of("train_q1.py"),
+        data=rules.dataset.output[0],
+        code=training_code("q1"),
     output:
-        metrics="results/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}/metrics.csv",
-        summary="results/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}/summary.json",
+        metrics=f"results/runs/{RUN_Q1}/metrics.csv",
+        summary=f"results/runs/{RUN_Q1}/summary.json",
     params:
         hparams=run_hparams("q1"),
         seed=lambda wildcards: int(wildcards.seed),
         dataset=dataset_info,
         implementation=config["implementation"],
     log:
-        "logs/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}.log",
+        f"logs/runs/{RUN_Q1}.log",
     benchmark:
-        "benchmarks/runs/{dataset}/q1/{experiment}/{variant}/seed{seed}.tsv"
+        f"benchmarks/runs/{RUN_Q1}.tsv"
     threads: 1  # per-example SGD: more BLAS threads only add overhead
     resources:
         **attempt_resources(runtime=120, mem_mb=4000),

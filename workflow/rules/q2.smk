@@ -1,13 +1,17 @@
 # Question 2: logistic regression and feed-forward nets in PyTorch, mini-batch SGD.
 
 
+# The paths of one run (homework1.study.RUN_PATH), the question filled in.
+RUN_Q2 = run_path(question="q2")
+
+
 rule train_q2:
     input:
-        data="resources/datasets/{dataset}.npz",
-        code=code_of("train_q2.py"),
+        data=rules.dataset.output[0],
+        code=training_code("q2"),
     output:
-        metrics="results/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}/metrics.csv",
-        summary="results/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}/summary.json",
+        metrics=f"results/runs/{RUN_Q2}/metrics.csv",
+        summary=f"results/runs/{RUN_Q2}/summary.json",
     params:
         hparams=run_hparams("q2"),
         seed=lambda wildcards: int(wildcards.seed),
@@ -18,11 +22,11 @@ rule train_q2:
         # Where the run checkpoints (fixed by the wildcards). How often, and whether
         # to keep it, change no result: the script reads those from the config,
         # so editing them reruns nothing.
-        checkpoint="results/checkpoints/{dataset}/q2/{experiment}/{variant}/seed{seed}.pt",
+        checkpoint=f"results/checkpoints/{RUN_Q2}.pt",
     log:
-        "logs/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}.log",
+        f"logs/runs/{RUN_Q2}.log",
     benchmark:
-        "benchmarks/runs/{dataset}/q2/{experiment}/{variant}/seed{seed}.tsv"
+        f"benchmarks/runs/{RUN_Q2}.tsv"
     threads: config["torch_threads"]
     resources:
         **attempt_resources(runtime=240, mem_mb=8000),

@@ -34,18 +34,18 @@ localrules:
 
 rule q3_figures:
     input:
-        gd_curve="results/theory/q3_gd_curve.csv",
-        k_sweep="results/theory/q3_k_sweep.csv",
+        gd_curve=rules.q3_checks.output.gd_curve,
+        k_sweep=rules.q3_checks.output.k_sweep,
         code=code_of("plot_q3.py"),
     output:
         figure_gd=report(
-            Q3_FIGURES[0],
+            "results/figures/q3/gd_vs_closed_form.png",
             caption="../report/q3.rst",
             category="q3",
             labels={"figure": "gradient descent vs the closed form"},
         ),
         figure_k=report(
-            Q3_FIGURES[1],
+            "results/figures/q3/error_vs_units.png",
             caption="../report/q3.rst",
             category="q3",
             labels={"figure": "reach of c as K shrinks"},

@@ -10,15 +10,15 @@ localrules:
 
 rule report_md:
     input:
-        summary="results/tables/summary.csv",
-        by_config="results/tables/by_config.csv",
-        reproduction_md="results/tables/reproduction.md",
-        comparisons_md="results/tables/seed_comparisons.md",
-        runtime_md="results/tables/runtime.md",
-        selections=SELECTION_TABLES,
+        summary=rules.summary_tables.output.summary,
+        by_config=rules.summary_tables.output.by_config,
+        reproduction_md=rules.reproduction_tables.output.reproduction_md,
+        comparisons_md=rules.reproduction_tables.output.comparisons_md,
+        runtime_md=rules.runtime_table.output.md,
+        selections=selection_tables("md"),
         figures=figure_targets(ext=["png"]),
-        q3_checks="results/theory/q3_checks.csv",
-        q3_figures=Q3_FIGURES,
+        q3_checks=rules.q3_checks.output.checks,
+        q3_figures=rules.q3_figures.output,
         code=code_of("write_report.py"),
     output:
         report=report(
@@ -32,7 +32,7 @@ rule report_md:
         description=configuration.dataset_descriptions()[DATASET],
         seeds=SEEDS,
         figures={stem: f"results/figures/{DATASET}/{stem}.png" for stem in figure_stems()},
-        selections={f"{q}/{e}": selection_table(q, e, "md") for q, e in swept_experiments()},
+        selections=dict(zip((f"{q}/{e}" for q, e in swept_experiments()), selection_tables("md"))),
         runs={question: {e: list(v) for e, v in experiments.items()} for question, experiments in RUNS.items()},
         report_ids={
             question: {e: settings.get("report_id", "") for e, settings in config[question].items()}

@@ -38,7 +38,7 @@ rule summary_tables:
 
 rule select_best:
     input:
-        summary="results/tables/summary.csv",
+        summary=rules.summary_tables.output.summary,
         code=code_of("select_best.py"),
     output:
         csv=report(
@@ -60,8 +60,8 @@ rule select_best:
 
 rule reproduction_tables:
     input:
-        summary="results/tables/summary.csv",
-        by_config="results/tables/by_config.csv",
+        summary=rules.summary_tables.output.summary,
+        by_config=rules.summary_tables.output.by_config,
         report_numbers=REPORT_NUMBERS,
         report_comparisons=REPORT_COMPARISONS,
         metrics=run_outputs("metrics.csv", questions=("q1",)),

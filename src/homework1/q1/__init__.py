@@ -1,9 +1,12 @@
 """Question 1: perceptron, logistic regression and a one-hidden-layer MLP in plain numpy.
 
-- ``models``: the readable reference, the models as a student writes them
-  (hand-written gradients, per-example SGD);
+- ``models``: one module per model, the readable reference as a student writes it
+  (hand-written gradients, per-example SGD), each with its spec;
 - ``kernels``: the same epochs compiled with numba, the fast path;
 - ``train``: the course's starter-code sequence of epochs, with either.
+
+The model modules are not imported here: a job loads the one it trains
+(``homework1.specs.load_model``), so that editing one model reruns its runs only.
 
 Example::
 
@@ -14,8 +17,6 @@ Example::
                       learning_rate=0.001, l2_penalty=0.01, l1_penalty=0.0)
 """
 
-from homework1.q1.models import MLP, MODELS, LogisticRegression, Perceptron, build_model, uses_bias
-from homework1.q1.train import TRAINING_STEPS, fit, train, weights_are_finite
+from homework1.q1.train import TRAINING_STEPS, build_model, fit, train, training_step_for, uses_bias, weights_are_finite
 
-__all__ = ["MLP", "MODELS", "LogisticRegression", "Perceptron", "TRAINING_STEPS", "build_model", "fit", "train",
-           "uses_bias", "weights_are_finite"]
+__all__ = ["TRAINING_STEPS", "build_model", "fit", "train", "training_step_for", "uses_bias", "weights_are_finite"]

@@ -11,10 +11,11 @@ digit with that exact sequence:
    permutation is kept instead of a re-ordered copy: the same visiting order);
 4. test accuracy once, at the end.
 
-``implementation="reference"`` trains with the plain classes of
-``homework1.q1.models``; ``"fast"`` runs the same epochs through the compiled
-kernels of ``homework1.q1.kernels``: the same visiting order and float64
-arithmetic, several times faster.
+Each model is a module of ``homework1.q1.models`` with its spec (``homework1.specs``).
+``implementation="reference"`` trains with its plain numpy class; ``"fast"`` runs
+the same epochs through the compiled kernels of ``homework1.q1.kernels`` (the
+same visiting order and float64 arithmetic, several times faster) where the
+model's spec lists them, and with the numpy class where it does not.
 """
 
 from __future__ import annotations
@@ -24,119 +25,128 @@ import time
 
 import numpy as np
 
-from homework1.q1.models import build_model, uses_bias
 from homework1.runs import STATUS_DIVERGED, STATUS_OK, TrainResult
 from homework1.seeding import seed_everything
+from homework1.specs import REFERENCE_STEPS, load_model, model_spec
 from homework1.stopping import StopRequested
 from homework1.study import check_hparams
 
-# Each implementation with the training step a run's summary records for it.
-TRAINING_STEPS = {"fast": "numba kernels", "reference": "numpy classes"}
+# Each implementation with the training step it asks for (the name a run's summary records).
+TRAINING_STEPS = {"fast": "numba kernels", "reference": REFERENCE_STEPS["q1"]}
+FAST_STEP = TRAINING_STEPS["fast"]
+
+# The extra per-epoch metrics a model's spec may ask for, from its trained weights.
+EPOCH_METRICS = {
+    "weight_norm": lambda model: float(np.linalg.norm(model.W)),
+    "zero_weight_fraction": lambda model: float((model.W == 0).mean()),
+}
 
 
-def train_one_epoch(model_name: str, model, X, y: np.ndarray, order: np.ndarray, hparams: dict,
-                    implementation: str) -> float | None:
-    """One epoch over the rows ``order`` of X (an array for the reference, ``kernels.Features``
-    for the fast path); its mean loss (None for the perceptron, which has no loss)."""
-    learning_rate = hparams.get("learning_rate")
-    if implementation == "reference":
-        if model_name == "perceptron":
-            return model.train_epoch(X, y, order=order)
-        if model_name == "logreg":
-            return model.train_epoch(X, y, learning_rate, hparams["l2_penalty"], hparams["l1_penalty"], order=order)
-        return model.train_epoch(X, y, learning_rate, order=order)
-    from homework1.q1 import kernels  # numba: loaded (and compiled, or read from its cache) on this path only
-
-    if model_name == "perceptron":
-        return kernels.perceptron_epoch(model.W, X.values, y, order, X.scale, X.bias)
-    if model_name == "logreg":
-        return kernels.logreg_epoch(model.W, X.values, y, order, float(learning_rate),
-                                    float(hparams["l2_penalty"]), float(hparams["l1_penalty"]), X.scale, X.bias)
-    return kernels.mlp_epoch(model.W1, model.b1, model.W2, model.b2, X.values, y, order,
-                             float(learning_rate), X.scale)
+def uses_bias(model_name: str) -> bool:
+    """Whether the model's features get a constant 1 appended (its spec says)."""
+    return model_spec("q1", model_name).bias
 
 
-def accuracy_on(model_name: str, model, X: np.ndarray, y: np.ndarray, features=None) -> float:
-    """The model's accuracy on (X, y); with ``features`` (the same examples as
-    ``kernels.Features``) a linear model is scored by the compiled kernel."""
-    if features is None or model_name == "mlp":  # the MLP's hidden layer is a matrix product: BLAS is best
-        return model.evaluate(X, y)
-    from homework1.q1 import kernels
+def training_step_for(model_name: str, implementation: str, log=print) -> str:
+    """The step that trains the model: the implementation's where the model's spec lists it, else
+    the numpy classes (a model without a compiled kernel), which the log is told."""
+    if implementation not in TRAINING_STEPS:
+        raise ValueError(f"unknown implementation {implementation!r}; expected one of {', '.join(TRAINING_STEPS)}")
+    step = TRAINING_STEPS[implementation]
+    if model_spec("q1", model_name).trains_with(step):
+        return step
+    reference = TRAINING_STEPS["reference"]
+    log(f"{model_name}: its spec lists no {step} step; training with the {reference} step")
+    return reference
 
-    return kernels.linear_accuracy(model.W, features.values, y, features.scale, features.bias)
+
+def build_model(model_name: str, input_shape: tuple, n_classes: int, **hparams):
+    """A fresh model from its module's ``build`` (``hparams``: at least its architecture's)."""
+    spec = model_spec("q1", model_name)
+    return load_model("q1", model_name).build(tuple(input_shape), n_classes,
+                                              **{key: hparams[key] for key in spec.architecture})
 
 
 def weights_are_finite(model) -> bool:
     return all(np.isfinite(p).all() for p in model.parameters().values())
 
 
+def class_count(splits: dict, n_classes: int | None) -> int:
+    """The number of classes (the course's count, unless given), with every training label in range:
+    the compiled kernels index weight rows by label without bounds checks."""
+    train_y = splits["train"][1]
+    if n_classes is None:
+        n_classes = np.unique(train_y).size  # the course's count
+    if train_y.min() < 0 or train_y.max() >= n_classes:
+        raise ValueError(f"training labels must lie in 0..{n_classes - 1}, got {train_y.min()}..{train_y.max()}")
+    return int(n_classes)
+
+
+def epoch_row(model, spec, splits: dict, features: dict, loss) -> dict | None:
+    """What an epoch records, scored after it (None if the model diverged): train and
+    validation accuracy, its loss where it has one, the extra metrics of its spec."""
+    # a diverging run overflows: that is detected here and reported, not warned about
+    with np.errstate(over="ignore", invalid="ignore"):
+        metrics = {name: EPOCH_METRICS[name](model) for name in spec.metrics}
+    if not weights_are_finite(model) or any(value is not None and not math.isfinite(value)
+                                            for value in (loss, *metrics.values())):
+        return None
+    row = {split_metric: model.accuracy(*splits[split], features[split])
+           for split, split_metric in (("train", "train_acc"), ("val", "val_acc"))}
+    if loss is not None:
+        row["train_loss"] = loss
+    return row | metrics
+
+
 def fit(model_name: str, splits: dict, *, seed: int, implementation: str, n_classes: int | None = None,
         stop=None, log=print, **hparams):
     """Train as the course's starter code does; return (trained model, TrainResult).
 
-    ``hparams`` are exactly the model's hyper-parameters (``study.MODEL_HPARAMS``:
-    epochs, and learning_rate, l2_penalty, l1_penalty or hidden_size as the model
-    uses them); their defaults live in the workflow's config schema. When
-    ``stop()`` names a signal after an epoch, ``StopRequested`` is raised: Question 1
-    keeps no checkpoint, its runs take a minute at most at the homework's scale.
+    ``hparams`` are exactly the model's hyper-parameters (its spec's: epochs, and
+    learning_rate, l2_penalty, l1_penalty or hidden_size as the model uses them);
+    their defaults live in the workflow's config schema. When ``stop()`` names a
+    signal after an epoch, ``StopRequested`` is raised: Question 1 keeps no
+    checkpoint, its runs take a minute at most at the homework's scale.
     """
-    uses_bias(model_name)
+    spec = model_spec("q1", model_name)
     check_hparams("q1", model_name, hparams)
-    if implementation not in TRAINING_STEPS:
-        raise ValueError(f"unknown implementation {implementation!r}; expected one of {', '.join(TRAINING_STEPS)}")
-    epochs, learning_rate = hparams["epochs"], hparams.get("learning_rate")
+    step = training_step_for(model_name, implementation, log)
+    n_classes = class_count(splits, n_classes)
     train_X, train_y = splits["train"]
-    val_X, val_y = splits["val"]
-    test_X, test_y = splits["test"]
-    if n_classes is None:
-        n_classes = np.unique(train_y).size  # the course's count
-    n_train, n_features = train_X.shape
-    if train_y.min() < 0 or train_y.max() >= n_classes:
-        # the compiled kernels index weight rows by label without bounds checks
-        raise ValueError(f"training labels must lie in 0..{n_classes - 1}, got {train_y.min()}..{train_y.max()}")
-    visit = np.arange(n_train)  # the order the epoch visits the training examples in
     features = dict.fromkeys(splits)  # what the fast path reads: the splits' pixels
-    if implementation == "fast":
-        from homework1.q1 import kernels
+    if step == FAST_STEP:
+        from homework1.q1 import kernels  # numba: loaded (and compiled, or read from its cache) on this path only
 
-        features = {split: kernels.compact(X, uses_bias(model_name)) for split, (X, _) in splits.items()}
+        features = {split: kernels.compact(X, spec.bias) for split, (X, _) in splits.items()}
 
     seed_everything(seed)
-    model = build_model(model_name, n_classes, n_features, hparams.get("hidden_size"))
-    extra = {"n_classes": int(n_classes), "n_features": int(n_features), "implementation": implementation,
-             "training_step": TRAINING_STEPS[implementation]}
+    model = build_model(model_name, train_X.shape[1:], n_classes, **hparams)
+    training = {key: hparams[key] for key in spec.training_hparams}
+    extra = {"n_classes": n_classes, "n_features": int(train_X.shape[1]), "implementation": implementation,
+             "training_step": step}
 
-    history = []
+    epochs, history = hparams["epochs"], []
+    visit = np.arange(train_X.shape[0])  # the order the epoch visits the training examples in
     start = time.perf_counter()
     for epoch in range(1, epochs + 1):
         epoch_start = time.perf_counter()
         # The course re-orders its already shuffled arrays (X = X[p] every epoch);
         # composing the permutations visits the examples in that very order
         # without copying the whole training set (700 MB at full scale) each epoch.
-        visit = visit[np.random.permutation(n_train)]
-        # a diverging run overflows: that is detected just below and reported, not warned about
-        with np.errstate(over="ignore", invalid="ignore"):
-            loss = train_one_epoch(model_name, model, train_X if features["train"] is None else features["train"],
-                                   train_y, visit, hparams, implementation)
-            weight_norm = None if model_name == "mlp" else float(np.linalg.norm(model.W))
-        if not weights_are_finite(model) or any(value is not None and not math.isfinite(value)
-                                                for value in (loss, weight_norm)):
-            message = (f"{model_name} diverged in epoch {epoch} at learning rate {learning_rate}: "
+        visit = visit[np.random.permutation(train_X.shape[0])]
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected in epoch_row
+            if step == FAST_STEP:
+                loss = model.fast_epoch(features["train"], train_y, visit, **training)
+            else:
+                loss = model.train_epoch(train_X, train_y, order=visit, **training)
+        row = epoch_row(model, spec, splits, features, loss)
+        if row is None:
+            message = (f"{model_name} diverged in epoch {epoch} at learning rate {hparams.get('learning_rate')}: "
                        f"the loss or the weights (or their norm) became non-finite")
             log(message)
             return model, TrainResult(history=history, test_acc=None, status=STATUS_DIVERGED,
-                                      wall_time_s=time.perf_counter() - start, message=message,
-                                      extra=extra)
-        row = {"epoch": epoch,
-               "train_acc": accuracy_on(model_name, model, train_X, train_y, features["train"]),
-               "val_acc": accuracy_on(model_name, model, val_X, val_y, features["val"])}
-        if loss is not None:
-            row["train_loss"] = loss
-        if weight_norm is not None:
-            row["weight_norm"] = weight_norm
-        if model_name == "logreg":
-            row["zero_weight_fraction"] = float((model.W == 0).mean())
-        row["epoch_time_s"] = time.perf_counter() - epoch_start
+                                      wall_time_s=time.perf_counter() - start, message=message, extra=extra)
+        row = {"epoch": epoch, **row, "epoch_time_s": time.perf_counter() - epoch_start}
         history.append(row)
         log(f"{model_name} epoch {epoch}/{epochs} | "
             + " | ".join(f"{key} {value:.4f}" for key, value in row.items() if key != "epoch"))
@@ -144,7 +154,7 @@ def fit(model_name: str, splits: dict, *, seed: int, implementation: str, n_clas
             raise StopRequested(signal_name, epoch, epochs, "Question 1 keeps no checkpoint, a rerun starts afresh")
     wall_time_s = time.perf_counter() - start
 
-    test_acc = accuracy_on(model_name, model, test_X, test_y, features["test"])
+    test_acc = model.accuracy(*splits["test"], features["test"])
     log(f"{model_name} final test acc {test_acc:.4f}")
     return model, TrainResult(history=history, test_acc=test_acc, status=STATUS_OK,
                               wall_time_s=wall_time_s, extra=extra)

@@ -8,17 +8,18 @@ From the top down:
   written out, the fast path on a CPU) and ``graph`` (the step replayed from a
   CUDA graph, the fast path on an NVIDIA GPU);
 - what they share: ``batches`` (the data on the device, an epoch's batches and
-  statistics, evaluation), ``models`` (the models and the SGD settings),
-  ``devices`` and ``checkpoints``.
+  statistics, evaluation), ``sgd`` (the SGD settings), ``devices`` and ``checkpoints``;
+- ``models``: one module per model with its spec, loaded by the run that trains it
+  (not imported here, so that editing one model reruns its runs only).
 """
 
 from homework1.q2.batches import EpochStats, batch_indices, evaluate, to_tensors
 from homework1.q2.checkpoints import Checkpointing
 from homework1.q2.devices import resolve_device
-from homework1.q2.models import MODELS, SGD, build_model, make_optimizer
 from homework1.q2.reference import train_epoch
-from homework1.q2.train import STEPS, make_step, train, training_step_for
+from homework1.q2.sgd import SGD, make_optimizer
+from homework1.q2.train import STEPS, build_model, make_step, train, training_step_for
 
-__all__ = ["MODELS", "SGD", "STEPS", "Checkpointing", "EpochStats", "batch_indices", "build_model", "evaluate",
+__all__ = ["SGD", "STEPS", "Checkpointing", "EpochStats", "batch_indices", "build_model", "evaluate",
            "make_optimizer", "make_step", "resolve_device", "to_tensors", "train", "train_epoch",
            "training_step_for"]

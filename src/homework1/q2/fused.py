@@ -1,7 +1,8 @@
 """Question 2's training step written out by hand: the fast path on the CPU.
 
-For the models of ``q2.models.build_model`` (Linear layers with ReLU and
-dropout between them) trained by SGD, one step is: forward,
+For models made of Linear layers with ReLU and dropout between them (as
+``q2/models/logreg.py`` and ``ffn.py`` build them; ``FusedSGD.unsupported`` says why
+another cannot be trained here) on flat features, trained by SGD, one step is: forward,
 cross-entropy, backward, SGD update. Autograd and the optimizer do that with a
 gradient tensor per weight and separate passes to apply it; here the same
 arithmetic is written out so that
@@ -32,12 +33,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from homework1.q2.batches import EpochStats, batch_indices
-from homework1.q2.models import SGD
+from homework1.q2.sgd import SGD
 
 
 def linear_layers(model: nn.Module) -> list[tuple[nn.Linear, float | None]]:
     """[(linear, p)] of a ``models.build_model`` model: p is the dropout after the
     layer's ReLU, None for the output layer (which has neither)."""
+    if not isinstance(model, (nn.Linear, nn.Sequential)):
+        raise ValueError(f"expected a Linear or a Sequential of Linear, ReLU, Dropout blocks, got "
+                         f"{type(model).__name__}")
     modules = [model] if isinstance(model, nn.Linear) else list(model)
     layers = []
     for start in range(0, len(modules) - 1, 3):
@@ -54,6 +58,17 @@ class FusedSGD:
     """Trains ``model`` on (X, y) with SGD (without dampening or Nesterov), one epoch at a time."""
 
     name = "fused"
+
+    @staticmethod
+    def unsupported(model: nn.Module, X: torch.Tensor) -> str | None:
+        """Why this step cannot train ``model`` on ``X`` (None if it can)."""
+        if X.dim() != 2:
+            return f"it takes flat features, not examples of shape {tuple(X.shape[1:])}"
+        try:
+            linear_layers(model)
+        except ValueError as err:
+            return str(err)
+        return None
 
     def __init__(self, model: nn.Module, sgd: SGD, X: torch.Tensor, y: torch.Tensor, batch_size: int,
                  momentum_buffers: list[torch.Tensor | None] | None = None):

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from homework1.q2.batches import EpochStats, batch_indices, epoch_stats
-from homework1.q2.models import SGD, make_optimizer
+from homework1.q2.sgd import SGD, make_optimizer
 
 
 class GraphedTrainStep:
@@ -39,12 +39,18 @@ class GraphedTrainStep:
 
     name = "cuda_graph"
 
+    @staticmethod
+    def unsupported(model: nn.Module, X: torch.Tensor) -> str | None:
+        """Why this step cannot train ``model`` on ``X`` (None if it may: a capture that fails
+        still falls back, ``train.make_step``)."""
+        return None if X.is_cuda else f"a CUDA graph replays work on a CUDA device; the data is on {X.device}"
+
     def __init__(self, model: nn.Module, sgd: SGD, X: torch.Tensor, y: torch.Tensor, batch_size: int,
                  momentum_buffers: list[torch.Tensor | None] | None = None, capture: bool = True,
                  warmup_steps: int = 3):
-        if capture and not X.is_cuda:
+        if capture and (problem := self.unsupported(model, X)):
             # torch would capture an empty graph (and only warn): every step would do nothing
-            raise RuntimeError(f"a CUDA graph replays work on a CUDA device; the data is on {X.device}")
+            raise RuntimeError(problem)
         self.model, self.X, self.y = model, X, y
         self.optimizer = optimizer = make_optimizer(model, sgd)
         for param, buffer in zip(model.parameters(), momentum_buffers or []):

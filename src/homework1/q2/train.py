@@ -9,7 +9,9 @@ The training step, chosen by ``implementation``: "reference" is the autograd
 loop of ``reference`` as a student writes it; "fast" runs the step of
 ``fused`` on the CPU (the same arithmetic written out by hand, the weight
 updates fused into the matrix products), replays it from a CUDA graph
-(``graph``) on an NVIDIA GPU, and runs the reference loop on Apple MPS.
+(``graph``) on an NVIDIA GPU, and runs the reference loop on Apple MPS. A model
+whose spec does not list the fast step, or that the step cannot train (each step
+says why: ``unsupported``), trains with the reference loop, and its log says so.
 
 Per epoch a run records the training loss and the accuracy on the training
 batches as they were trained (``train_acc_running``: train mode, dropout on,
@@ -31,46 +33,147 @@ from homework1.q2.checkpoints import Checkpointing, resumable, save_checkpoint
 from homework1.q2.devices import resolve_device, restore_rng_states, rng_states
 from homework1.q2.fused import FusedSGD
 from homework1.q2.graph import GraphedTrainStep
-from homework1.q2.models import SGD, build_model
 from homework1.q2.reference import AutogradStep
+from homework1.q2.sgd import SGD
 from homework1.runs import STATUS_DIVERGED, STATUS_OK, TrainResult
 from homework1.seeding import seed_everything
+from homework1.specs import load_model, model_spec
 from homework1.stopping import StopRequested
 from homework1.study import check_hparams
 
 # implementation -> the step it trains with on each kind of device (autograd where none is named)
 STEPS = {"fast": {"cpu": FusedSGD, "cuda": GraphedTrainStep}, "reference": {}}
+STEP_CLASSES = {cls.name: cls for cls in (FusedSGD, GraphedTrainStep, AutogradStep)}
 
 
-def training_step_for(implementation: str, device: torch.device) -> str:
-    """The name of the step a run uses: the fast path where the device has one, else autograd."""
+def build_model(model_name: str, input_shape, n_classes: int, **architecture) -> nn.Module:
+    """A fresh model from its module's ``build``; ``input_shape`` is one example's (an int: flat features)."""
+    input_shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
+    return load_model("q2", model_name).build(input_shape, n_classes, **architecture)
+
+
+def training_step_for(implementation: str, device: torch.device, model_name: str | None = None,
+                      model: nn.Module | None = None, X: torch.Tensor | None = None,
+                      log: Callable[[str], None] = print) -> str:
+    """The name of the step a run uses: the implementation's step for the device, where the
+    model's spec lists it and the step can train this model on this data; else autograd,
+    which the log is told."""
     if implementation not in STEPS:
         raise ValueError(f"unknown implementation {implementation!r}; expected one of {', '.join(STEPS)}")
-    return STEPS[implementation].get(device.type, AutogradStep).name
+    step = STEPS[implementation].get(device.type, AutogradStep)
+    if model_name is None or step is AutogradStep:
+        return step.name
+    problem = (None if model_spec("q2", model_name).trains_with(step.name) else
+               f"its spec lists no {step.name} step")
+    if problem is None and model is not None and X is not None:
+        problem = step.unsupported(model, X)
+    if problem is None:
+        return step.name
+    log(f"{model_name}: the {step.name} step cannot train it ({problem}); training with the autograd step")
+    return AutogradStep.name
 
 
 def make_step(name: str, model: nn.Module, sgd: SGD, X: torch.Tensor, y: torch.Tensor, batch_size: int,
               momentum_buffers: list | None = None, log: Callable[[str], None] = print):
     """The step called ``name`` ("fused", "cuda_graph" or "autograd"), ready to train epochs.
-    A CUDA graph that cannot be captured falls back to autograd, and says so."""
-    step = {cls.name: cls for cls in (FusedSGD, GraphedTrainStep, AutogradStep)}[name]
+    A fast step that cannot be made (a CUDA graph that cannot be captured, a model the
+    step does not know) falls back to autograd, and says so."""
+    step = STEP_CLASSES[name]
     try:
         return step(model, sgd, X, y, batch_size, momentum_buffers)
-    except RuntimeError as err:
-        if step is not GraphedTrainStep:
+    except Exception as err:  # noqa: BLE001 - the fast path never crashes a run the reference can train
+        if step is AutogradStep:
             raise
-        log(f"WARNING: the CUDA graph could not be captured ({err}); training with the autograd step")
+        log(f"WARNING: the {name} step could not be made ({type(err).__name__}: {err}); "
+            f"training with the autograd step")
         return AutogradStep(model, sgd, X, y, batch_size, momentum_buffers)
+
+
+class Run:
+    """One run's state between epochs: the model, its step, the shuffling generator, the
+    history, and what a checkpoint must agree with to be resumed."""
+
+    def __init__(self, model_name: str, splits: dict, *, seed: int, device: str, implementation: str,
+                 log: Callable[[str], None], hparams: dict):
+        self.model_name, self.hparams, self.implementation, self.log = model_name, hparams, implementation, log
+        self.epochs = hparams["epochs"]
+        self.device = dev = resolve_device(device)
+        seed_everything(seed)
+        self.data = to_tensors(splits, dev)
+        X_train = self.data["train"][0]
+        n_classes = int(max(int(y.max()) for _, y in self.data.values())) + 1
+        spec = model_spec("q2", model_name)
+        self.model = build_model(model_name, X_train.shape[1:], n_classes,
+                                 **{key: hparams[key] for key in spec.architecture}).to(dev)
+        self.sgd = SGD(hparams["learning_rate"], hparams["momentum"], hparams["weight_decay"])
+        self.shuffle = torch.Generator().manual_seed(seed)
+        # What a checkpoint must agree with to be resumed (epochs may grow between runs).
+        self.config = dict(model_name=model_name, seed=seed, n_features=X_train[0].numel(), n_classes=n_classes,
+                           **{key: value for key, value in hparams.items() if key != "epochs"})
+        self.history: list[dict] = []
+        self.start_epoch, self.previous_wall, self.momentum_buffers = 0, 0.0, None
+        self.step = None
+        self.started = time.perf_counter()
+
+    def problem(self, state: dict) -> str | None:
+        """Why a checkpoint cannot resume this run (None if it can). One of other settings is
+        left by an earlier run (the workflow reruns a job when its hyper-parameters change):
+        resuming it would mix two runs."""
+        if state.get("config") != self.config:
+            return f"it was written by a run with other settings ({state.get('config')})"
+        if state.get("epoch", self.epochs + 1) > self.epochs:
+            return f"it is at epoch {state.get('epoch')}, past this run's {self.epochs}"
+        return None
+
+    def resume(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.momentum_buffers = state["momentum_buffers"]
+        self.shuffle.set_state(state["shuffle_rng"])
+        restore_rng_states(state["rng"], self.device)
+        self.history, self.start_epoch, self.previous_wall = state["history"], state["epoch"], state["wall_time_s"]
+
+    def make_step(self, batch_size: int) -> None:
+        X_train, y_train = self.data["train"]
+        name = training_step_for(self.implementation, self.device, self.model_name, self.model, X_train, self.log)
+        self.step = make_step(name, self.model, self.sgd, X_train, y_train, batch_size, self.momentum_buffers,
+                              self.log)
+
+    def wall_time(self) -> float:
+        return self.previous_wall + time.perf_counter() - self.started
+
+    def snapshot(self, epoch: int) -> dict:
+        return dict(config=self.config, epoch=epoch, device=str(self.device), training_step=self.step.name,
+                    history=self.history, model=self.model.state_dict(),
+                    momentum_buffers=self.step.momentum_buffers(), shuffle_rng=self.shuffle.get_state(),
+                    rng=rng_states(self.device), wall_time_s=self.wall_time())
+
+    def facts(self) -> dict:
+        return {"resumed_from_epoch": self.start_epoch, "implementation": self.implementation,
+                "training_step": self.step.name}
+
+    def train_epoch(self, epoch: int, full_train_accuracy: bool) -> dict | str:
+        """One epoch trained and evaluated: its history row, or why it diverged."""
+        epoch_start = time.perf_counter()
+        stats = self.step.train_epoch(self.shuffle)
+        if stats.diverged_batch is not None:
+            return f"loss became non-finite at epoch {epoch}, batch {stats.diverged_batch}"
+        val_loss, val_acc = evaluate(self.model, *self.data["val"])
+        row = dict(epoch=epoch, train_loss=stats.train_loss, train_acc_running=stats.train_acc_running,
+                   val_loss=val_loss, val_acc=val_acc)
+        if full_train_accuracy:
+            _, row["train_acc"] = evaluate(self.model, *self.data["train"])
+        row["epoch_time_s"] = time.perf_counter() - epoch_start
+        return row
 
 
 def train(model_name: str, splits: dict, *, seed: int, device: str, implementation: str,
           full_train_accuracy: bool, threads: int | None = None, checkpoint: Checkpointing | None = None,
           stop: Callable[[], str | None] | None = None, log: Callable[[str], None] = print,
           **hparams) -> TrainResult:
-    """Train `model_name` ("logreg" or "ffn") on `splits` = {split: (X float (N, F), y int (N,))}.
+    """Train `model_name` (a module of ``q2/models``) on `splits` = {split: (X float (N, ...), y int (N,))}.
 
-    ``hparams`` are exactly the model's hyper-parameters (``study.MODEL_HPARAMS``);
-    their defaults live in the workflow's config schema. History rows: epoch,
+    ``hparams`` are exactly the model's hyper-parameters (its spec's); their
+    defaults live in the workflow's config schema. History rows: epoch,
     train_loss (batch losses weighted by batch size), train_acc_running,
     val_loss, val_acc, train_acc (eval mode, whole train set; only with
     `full_train_accuracy`), epoch_time_s (training plus evaluation). A
@@ -87,93 +190,48 @@ def train(model_name: str, splits: dict, *, seed: int, device: str, implementati
         raise ValueError(f"need batch_size >= 1 and epochs >= 0; got {batch_size}, {epochs}")
     if threads:
         torch.set_num_threads(threads)
-    dev = resolve_device(device)
-    step_name = training_step_for(implementation, dev)
-    seed_everything(seed)
-    data = to_tensors(splits, dev)
-    X_train, y_train = data["train"]
-    n_classes = int(max(int(y.max()) for _, y in data.values())) + 1
-    architecture = {key: hparams[key] for key in ("hidden_size", "layers", "dropout") if key in hparams}
-    model = build_model(model_name, X_train.shape[1], n_classes, **architecture).to(dev)
-    sgd = SGD(hparams["learning_rate"], hparams["momentum"], hparams["weight_decay"])
-    shuffle = torch.Generator().manual_seed(seed)
-    # What a checkpoint must agree with to be resumed (epochs may grow between runs).
-    config = dict(model_name=model_name, seed=seed, n_features=X_train.shape[1], n_classes=n_classes,
-                  **{key: value for key, value in hparams.items() if key != "epochs"})
-
-    def problem(state: dict) -> str | None:
-        """Why a checkpoint cannot resume this run (None if it can). One of other settings is
-        left by an earlier run (the workflow reruns a job when its hyper-parameters change):
-        resuming it would mix two runs."""
-        if state.get("config") != config:
-            return f"it was written by a run with other settings ({state.get('config')})"
-        if state.get("epoch", epochs + 1) > epochs:
-            return f"it is at epoch {state.get('epoch')}, past this run's {epochs}"
-        return None
-
-    history: list[dict] = []
-    start_epoch, previous_wall, momentum_buffers = 0, 0.0, None
+    run = Run(model_name, splits, seed=seed, device=device, implementation=implementation, log=log, hparams=hparams)
     path = checkpoint.path if checkpoint else None
-    state = resumable(path, problem, log) if path is not None else None
+    state = resumable(path, run.problem, log) if path is not None else None
     if state is not None:
-        model.load_state_dict(state["model"])
-        momentum_buffers = state["momentum_buffers"]
-        shuffle.set_state(state["shuffle_rng"])
-        restore_rng_states(state["rng"], dev)
-        history, start_epoch, previous_wall = state["history"], state["epoch"], state["wall_time_s"]
+        run.resume(state)
+    run.make_step(batch_size)
+    if state is not None:
         # Another device or step continues the run as well as a rerun on them would start it.
         written_with = (state["device"], state["training_step"])
-        moved = (f" (written on {written_with[0]} with the {written_with[1]} step, continuing on {dev} "
-                 f"with the {step_name} step)" if written_with != (str(dev), step_name) else "")
-        log(f"{model_name}: resumed from checkpoint {path} at epoch {start_epoch}/{epochs}{moved}")
-
-    step = make_step(step_name, model, sgd, X_train, y_train, batch_size, momentum_buffers, log)
-
-    def snapshot(epoch: int) -> dict:
-        return dict(config=config, epoch=epoch, device=str(dev), training_step=step.name,
-                    history=history, model=model.state_dict(), momentum_buffers=step.momentum_buffers(),
-                    shuffle_rng=shuffle.get_state(), rng=rng_states(dev),
-                    wall_time_s=previous_wall + time.perf_counter() - started)
+        moved = (f" (written on {written_with[0]} with the {written_with[1]} step, continuing on {run.device} "
+                 f"with the {run.step.name} step)" if written_with != (str(run.device), run.step.name) else "")
+        log(f"{model_name}: resumed from checkpoint {path} at epoch {run.start_epoch}/{epochs}{moved}")
 
     def finish() -> None:
         if path is not None and not checkpoint.keep:
             path.unlink(missing_ok=True)
 
-    run_facts = {"resumed_from_epoch": start_epoch, "implementation": implementation, "training_step": step.name}
-    started = time.perf_counter()
-    for epoch in range(start_epoch + 1, epochs + 1):
-        epoch_start = time.perf_counter()
-        stats = step.train_epoch(shuffle)
-        if stats.diverged_batch is not None:
-            message = f"loss became non-finite at epoch {epoch}, batch {stats.diverged_batch}"
-            log(f"{model_name}: diverged: {message}")
+    run.started = time.perf_counter()
+    for epoch in range(run.start_epoch + 1, epochs + 1):
+        row = run.train_epoch(epoch, full_train_accuracy)
+        if isinstance(row, str):
+            log(f"{model_name}: diverged: {row}")
             finish()
-            return TrainResult(history=history, test_acc=None, status=STATUS_DIVERGED, device=str(dev),
-                               wall_time_s=previous_wall + time.perf_counter() - started,
-                               message=message, extra=run_facts)
-        val_loss, val_acc = evaluate(model, *data["val"])
-        row = dict(epoch=epoch, train_loss=stats.train_loss, train_acc_running=stats.train_acc_running,
-                   val_loss=val_loss, val_acc=val_acc)
-        if full_train_accuracy:
-            _, row["train_acc"] = evaluate(model, X_train, y_train)
-        row["epoch_time_s"] = time.perf_counter() - epoch_start
-        history.append(row)
+            return TrainResult(history=run.history, test_acc=None, status=STATUS_DIVERGED, device=str(run.device),
+                               wall_time_s=run.wall_time(), message=row, extra=run.facts())
+        run.history.append(row)
         if path is not None and epoch % checkpoint.every == 0 and epoch < epochs:
-            save_checkpoint(path, snapshot(epoch))
-        log(f"{model_name} epoch {epoch}/{epochs}: train loss {stats.train_loss:.4f}, "
-            f"val loss {val_loss:.4f}, val acc {val_acc:.4f}, {row['epoch_time_s']:.2f}s")
+            save_checkpoint(path, run.snapshot(epoch))
+        log(f"{model_name} epoch {epoch}/{epochs}: train loss {row['train_loss']:.4f}, "
+            f"val loss {row['val_loss']:.4f}, val acc {row['val_acc']:.4f}, {row['epoch_time_s']:.2f}s")
         if stop is not None and (signal_name := stop()) and epoch < epochs:
             if path is None:
                 raise StopRequested(signal_name, epoch, epochs, "no checkpoint is kept, a rerun starts afresh")
-            save_checkpoint(path, snapshot(epoch))
+            save_checkpoint(path, run.snapshot(epoch))
             raise StopRequested(signal_name, epoch, epochs, f"checkpoint {path} written, a rerun resumes from it")
-    wall_time = previous_wall + time.perf_counter() - started
-    _, test_acc = evaluate(model, *data["test"])
+    wall_time = run.wall_time()
+    _, test_acc = evaluate(run.model, *run.data["test"])
     if path is not None and checkpoint.keep:
         # The kept checkpoint holds the final state, so a longer rerun continues from here.
-        save_checkpoint(path, snapshot(epochs))
+        save_checkpoint(path, run.snapshot(epochs))
     finish()
-    log(f"{model_name}: test acc {test_acc:.4f}, training loop {wall_time:.1f}s on {dev}")
-    return TrainResult(history=history, test_acc=test_acc, status=STATUS_OK, device=str(dev),
+    log(f"{model_name}: test acc {test_acc:.4f}, training loop {wall_time:.1f}s on {run.device}")
+    return TrainResult(history=run.history, test_acc=test_acc, status=STATUS_OK, device=str(run.device),
                        wall_time_s=wall_time,
-                       extra={"n_parameters": sum(p.numel() for p in model.parameters()), **run_facts})
+                       extra={"n_parameters": sum(p.numel() for p in run.model.parameters()), **run.facts()})
