@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from conftest import SHIPPED_RUNS, image_splits, quiet, torch_splits
-from homework1 import configuration, course, q1
-from homework1.benchmark import pin_threads
-from homework1.benchmark.epochs import q1_flops, q2_products, time_q1, time_q2
+from homework1 import configuration, course, q1, q2
+from homework1.benchmark import THREAD_VARIABLES, pin_threads
+from homework1.benchmark.epochs import linear_widths, q1_flops, q2_flops, q2_products, time_q1, time_q2
 from homework1.benchmark.estimate import family_name, longest_first_makespan, speed_family, study_runs
 
 
@@ -16,9 +16,9 @@ def test_the_shipped_study_is_fifteen_runs_in_nine_families():
     runs = study_runs(configuration.load())
     assert len(runs) == sum(SHIPPED_RUNS.values())
     families = {family_name(family) for family, _, _ in runs}
-    assert families == {"Q1 perceptron", "Q1 logreg", "Q1 logreg L2", "Q1 logreg L1", "Q1 mlp h100",
-                        "Q2 logreg batch 32", "Q2 ffn 2x200 batch 64", "Q2 ffn 2x200 batch 512",
-                        "Q2 ffn 2x200 batch 1024"}
+    assert families == {"Q1 perceptron", "Q1 logreg", "Q1 logreg +l2_penalty", "Q1 logreg +l1_penalty",
+                        "Q1 mlp hidden_size 100", "Q2 logreg batch 32", "Q2 ffn batch 64, hidden_size 200, layers 2",
+                        "Q2 ffn batch 512, hidden_size 200, layers 2", "Q2 ffn batch 1024, hidden_size 200, layers 2"}
     assert sum(epochs for _, _, epochs in runs) == 4 * 100 + 20 + 3 * 100 + 7 * 200
     assert len(study_runs(configuration.load(overrides={"seeds": [1, 2, 3]}))) == 3 * sum(SHIPPED_RUNS.values())
 
@@ -27,7 +27,8 @@ def test_the_benchmark_times_the_dropout_the_workflow_trains_with():
     # its settings come from the configuration, defaults included (the schema's: dropout 0.3)
     ffn = [hparams for family, hparams, _ in study_runs(configuration.load()) if family[1] == "ffn"]
     assert ffn and all(hparams["dropout"] in (0.3, 0.01, 0.25, 0.5) for hparams in ffn)
-    assert speed_family("q2", ffn[0])[1:] == ("ffn", ffn[0]["batch_size"], 200, 2)
+    assert speed_family("q2", ffn[0])[1:] == ("ffn", (("batch", ffn[0]["batch_size"]), ("hidden_size", 200),
+                                                      ("layers", 2)), ())
 
 
 def test_longest_first_makespan():
@@ -46,13 +47,26 @@ def test_q2_products_count_every_matrix_product_of_an_epoch():
         (4, 10, 8): 1, (8, 4, 10): 1, (4, 8, 3): 1, (3, 4, 8): 1, (4, 3, 8): 1,        # the last one
         (7, 10, 8): 1, (7, 8, 3): 1,                                                  # validation
     }
-    assert q1_flops("perceptron", None, 10, 5, 4, 3) == 2 * 3 * 4 * 10 + 2 * 3 * 4 * 15
-    assert q1_flops("mlp", 6, 10, 5, 4, 3) == 2 * 6 * 4 * 2 * 10 + 2 * 6 * 4 * 15
+    # Q1, from the model's weight matrices: 3 classes x 4 features; an MLP 4 -> 6 -> 3
+    perceptron, mlp = q1.build_model("perceptron", (4,), 3), q1.build_model("mlp", (4,), 3, hidden_size=6)
+    assert q1_flops(perceptron, 10, 5, has_loss=False) == 2 * 3 * 4 * 10 + 2 * 3 * 4 * 15
+    assert q1_flops(mlp, 10, 5, has_loss=True) == 2 * (6 * 4 + 3 * 6) * (2 * 10 + 15)
+
+
+def test_torch_counts_the_flops_the_products_add_up_to():
+    # FlopCounterMode on the model itself (any model) against the products written out (a Linear chain)
+    model = q2.build_model("ffn", 10, 3, hidden_size=8, layers=1, dropout=0.0)
+    X, y = torch.rand(100, 10), torch.randint(0, 3, (100,))
+    products = q2_products(32, linear_widths(model), n_train=100, n_val=7)
+    assert q2_flops(model, X, y, 32, torch.rand(7, 10)) == sum(count * 2 * m * k * n for count, (m, k, n) in products)
+    assert linear_widths(torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Flatten())) is None
 
 
 def test_threads_are_pinned_before_numpy_loads(monkeypatch):
-    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        monkeypatch.delenv(variable, raising=False)
+    # setenv first, so that monkeypatch puts back what was there (or removes them) whatever pin_threads sets
+    for variable in THREAD_VARIABLES:
+        monkeypatch.setenv(variable, "")
+        monkeypatch.delenv(variable)
     assert pin_threads(["--quick", "--threads", "3"]) == 3
     import os
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from homework1 import configuration, q1, q2
+from homework1 import configuration, q2
 from homework1.benchmark import threads_option
 from homework1.benchmark.epochs import float64_matmul_rate, time_q1, time_q2, timed
 from homework1.benchmark.estimate import (
@@ -21,6 +21,7 @@ from homework1.benchmark.estimate import (
 )
 from homework1.data import load_splits
 from homework1.sources import INTEL_SPLITS, synthetic_intel
+from homework1.specs import model_spec
 from homework1.tables import to_markdown
 
 
@@ -40,82 +41,72 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    rounds = 1 if args.quick else args.rounds
-    torch.set_num_threads(args.threads)
-    device = q2.resolve_device(args.device)
-    config = configuration.load(args.configfile)
-    implementations = configuration.choices("implementation")
-    runs = study_runs(config)
+def configured_families(config: dict, questions: list[str]) -> dict[tuple, dict]:
+    """{family: the hyper-parameters of its first run} of the configured study's runs of ``questions``."""
     families = {}
-    for family, hparams, _ in runs:
-        if family[0] in args.families:
+    for family, hparams, _ in study_runs(config):
+        if family[0] in questions:
             families.setdefault(family, hparams)
+    return families
 
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {args.threads} thread(s); "
-          f"python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}, "
-          f"Q2 on {device}" + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""))
-    print(f"{'quick: ' if args.quick else ''}{rounds} round(s) of one timed epoch per side; load average "
-          f"{os.getloadavg()[0]:.2f} (other work skews timings)")
 
-    with tempfile.TemporaryDirectory() as scratch:
-        npz = Path(scratch) / "synthetic_intel.npz"
-        dataset_seconds, _ = timed(lambda: synthetic_intel.build(
-            npz, seed=config["synthetic_intel"]["seed"], n_train=args.n_train, log=lambda line: None))
-        start_seconds = job_start_seconds(npz)
-        splits = {bias: load_splits(npz, add_bias=bias) for bias in (True, False)}
-    X = splits[False]["train"][0]
-    print(f"data: SYNTHETIC stand-in with the Intel shapes, train {splits[True]['train'][0].shape} float64 "
-          f"(random pixels; timing only); building it took {dataset_seconds:.0f} s, a job's start "
-          f"{start_seconds:.1f} s\n")
-    matmul64 = float64_matmul_rate(X)
+def build_data(args, seed: int) -> tuple[Path, float, float]:
+    """The synthetic data set in a scratch folder: (its path, seconds to build it, a job's start)."""
+    npz = Path(args.scratch) / "synthetic_intel.npz"
+    dataset_seconds, _ = timed(lambda: synthetic_intel.build(npz, seed=seed, n_train=args.n_train,
+                                                             log=lambda line: None))
+    return npz, dataset_seconds, job_start_seconds(npz)
 
-    rows = []
-    for family, hparams in families.items():
-        name = family_name(family)
-        if family[0] == "q1":
-            times, same, flops, status = time_q1(family[1], hparams, splits[q1.uses_bias(family[1])], rounds,
-                                                 implementations)
-            floor, step, limit = None, "kernels" if status == "ok" else status, matmul64
-        else:
-            times, same, flops, floor, step = time_q2(family[1], hparams, splits[False], rounds, device,
-                                                      args.threads, implementations)
-            limit = flops / floor / 1e9
-        course_s, reference_s, fast_s = (statistics.median(times[side]) for side in ("course", "reference", "fast"))
-        compiled = {"torch_compile_s": times["torch.compile"][0]} if "torch.compile" in times else {}
-        rows.append({
-            "family": name, "course_s": course_s, "reference_s": reference_s, "fast_s": fast_s,
-            "speedup": course_s / fast_s, "fast_over_reference": reference_s / fast_s,
-            "same_result": same, "fast_path": step, "gflop_per_epoch": flops / 1e9,
-            "fast_gflops": flops / fast_s / 1e9, "machine_matmul_gflops": limit,
-            "floor_s": floor, "matrix_work_at": floor / fast_s if floor else None, **compiled,
-        })
-        print(f"{name:>26}: course {course_s:6.3f} s, reference {reference_s:6.3f} s, fast {fast_s:6.3f} s, "
-              f"{course_s / fast_s:4.1f}x the course; "
-              f"{flops / fast_s / 1e9:5.1f} GFLOP/s (matmul {limit:5.1f})"
-              + (f", floor {floor:.3f} s, matrix work at {floor / fast_s:.0%} of the matmul rate" if floor else "")
-              + (f", torch.compile {compiled['torch_compile_s']:.3f} s" if compiled else "")
-              + f"; {same}", flush=True)
-    table = pd.DataFrame(rows)
 
-    # The whole study: every configured run's epochs at its family's measured epoch.
+def time_family(family: tuple, hparams: dict, splits: dict, args, rounds: int, device, matmul64: float) -> dict:
+    """One family timed three ways, as a row of the benchmark's table (printed as well)."""
+    question, model = family[:2]
+    name = family_name(family)
+    implementations = configuration.choices("implementation")
+    if question == "q1":
+        times, same, flops, status = time_q1(model, hparams, splits, rounds, implementations)
+        floor, step, limit = None, "kernels" if status == "ok" else status, matmul64
+    else:
+        times, same, flops, floor, step = time_q2(model, hparams, splits, rounds, device, args.threads,
+                                                  implementations)
+        limit = flops / floor / 1e9 if floor else float("nan")
+    course_s, reference_s, fast_s = (statistics.median(times[side]) for side in ("course", "reference", "fast"))
+    compiled = {"torch_compile_s": times["torch.compile"][0]} if "torch.compile" in times else {}
+    print(f"{name:>26}: course {course_s:6.3f} s, reference {reference_s:6.3f} s, fast {fast_s:6.3f} s, "
+          f"{course_s / fast_s:4.1f}x the course; "
+          f"{flops / fast_s / 1e9:5.1f} GFLOP/s (matmul {limit:5.1f})"
+          + (f", floor {floor:.3f} s, matrix work at {floor / fast_s:.0%} of the matmul rate" if floor else "")
+          + (f", torch.compile {compiled['torch_compile_s']:.3f} s" if compiled else "")
+          + f"; {same}", flush=True)
+    return {
+        "family": name, "course_s": course_s, "reference_s": reference_s, "fast_s": fast_s,
+        "speedup": course_s / fast_s, "fast_over_reference": reference_s / fast_s,
+        "same_result": same, "fast_path": step, "gflop_per_epoch": flops / 1e9,
+        "fast_gflops": flops / fast_s / 1e9, "machine_matmul_gflops": limit,
+        "floor_s": floor, "matrix_work_at": floor / fast_s if floor else None, **compiled,
+    }
+
+
+def estimate_study(config: dict, args, table: pd.DataFrame, families: dict, device, start_seconds: float,
+                   dataset_seconds: float, n_features: int) -> str:
+    """The whole study: every configured run's epochs at its family's measured epoch, scheduled."""
     epoch_seconds = {family_name(family): seconds for family, seconds in zip(families, table["fast_s"])}
     slots = max(args.cores // config["torch_threads"], 1)
-    slowdown = side_by_side_slowdown(slots, device, args.n_train, X.shape[1])
+    slowdown = side_by_side_slowdown(slots, device, args.n_train, n_features)
     jobs = [(start_seconds + epochs_of_run * epoch_seconds[family_name(family)]) * (slowdown or 1.0)
-            for family, _, epochs_of_run in runs if family_name(family) in epoch_seconds]
+            for family, _, epochs_of_run in study_runs(config) if family_name(family) in epoch_seconds]
     makespan = longest_first_makespan(jobs, slots)
     beside = (f"{slots} jobs side by side run {slowdown:.2f}x slower than alone" if slowdown else
               "jobs side by side not measured: they share the GPU" if device.type != "cpu" else
               f"side by side not measured: this machine has fewer than {slots} CPUs")
     scale = "true scale" if args.n_train == INTEL_SPLITS["train"] else f"{args.n_train} training examples"
-    study = (f"at {scale}, {len(jobs)} training jobs of the configured study ({', '.join(args.families)}) on "
-             f"{args.cores} cores ({beside}): {sum(jobs) / 60:.1f} min of CPU; data set {dataset_seconds:.0f} s "
-             f"+ training {makespan / 60:.1f} min = about {(dataset_seconds + makespan) / 60:.1f} min "
-             f"(tables, figures and the Q3 checks add about a minute)")
-    print("\nwhole study " + study)
+    return (f"at {scale}, {len(jobs)} training jobs of the configured study ({', '.join(args.families)}) on "
+            f"{args.cores} cores ({beside}): {sum(jobs) / 60:.1f} min of CPU; data set {dataset_seconds:.0f} s "
+            f"+ training {makespan / 60:.1f} min = about {(dataset_seconds + makespan) / 60:.1f} min "
+            f"(tables, figures and the Q3 checks add about a minute)")
 
+
+def write_outputs(args, table: pd.DataFrame, rounds: int, device, study: str) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "benchmark.csv", index=False)
@@ -124,3 +115,45 @@ def main(argv=None) -> None:
         f"thread(s), {'quick, ' if args.quick else ''}median of {rounds} round(s); Q2 on {device}.\n\n"
         + to_markdown(table, floatfmt=".3g") + f"\nWhole study: {study}.\n")
     print(f"\nwrote {out / 'benchmark.csv'} and {out / 'benchmark.md'}")
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    rounds = 1 if args.quick else args.rounds
+    torch.set_num_threads(args.threads)
+    device = q2.resolve_device(args.device)
+    config = configuration.load(args.configfile)
+    families = configured_families(config, args.families)
+    if not families:
+        raise SystemExit(f"the configured study has no runs of {', '.join(args.families)}: nothing to time")
+
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {args.threads} thread(s); "
+          f"python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}, "
+          f"Q2 on {device}" + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""))
+    print(f"{'quick: ' if args.quick else ''}{rounds} round(s) of one timed epoch per side; load average "
+          f"{os.getloadavg()[0]:.2f} (other work skews timings)")
+
+    with tempfile.TemporaryDirectory() as args.scratch:
+        npz, dataset_seconds, start_seconds = build_data(args, config["synthetic_intel"]["seed"])
+        # each family's examples as its model's spec asks for them (Q1 in float64, as its jobs)
+        splits = {}
+        for question, model in {family[:2] for family in families}:
+            spec = model_spec(question, model)
+            key = (spec.inputs, spec.bias)
+            if key not in splits:
+                splits[key] = load_splits(npz, add_bias=spec.bias, inputs=spec.inputs)
+    X = next(iter(splits.values()))["train"][0]
+    X = X.reshape(X.shape[0], -1)
+    print(f"data: SYNTHETIC stand-in with the Intel shapes, {args.n_train} training images of {X.shape[1]} "
+          f"features (random pixels; timing only); building it took {dataset_seconds:.0f} s, a job's start "
+          f"{start_seconds:.1f} s\n")
+    matmul64 = float64_matmul_rate(X)
+
+    rows = []
+    for family, hparams in families.items():
+        spec = model_spec(*family[:2])
+        rows.append(time_family(family, hparams, splits[(spec.inputs, spec.bias)], args, rounds, device, matmul64))
+    table = pd.DataFrame(rows)
+    study = estimate_study(config, args, table, families, device, start_seconds, dataset_seconds, X.shape[1])
+    print("\nwhole study " + study)
+    write_outputs(args, table, rounds, device, study)

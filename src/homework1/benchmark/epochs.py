@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from homework1 import course, q1, q2
 from homework1.seeding import seed_everything
+from homework1.specs import model_spec
 
 SEED = 42
 
@@ -29,39 +30,45 @@ def relative_difference(a, b) -> float:
     return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300))
 
 
-def q1_flops(model_name: str, hidden_size: int | None, n_train: int, n_val: int, n_features: int,
-             n_classes: int) -> int:
-    """Useful float operations of one epoch: per-example products (forward and, but for the
-    perceptron, the update) plus the train and validation evaluation."""
-    width = hidden_size if model_name == "mlp" else n_classes
-    per_example = 2 * width * n_features * (1 if model_name == "perceptron" else 2)
-    return per_example * n_train + 2 * width * n_features * (n_train + n_val)
+def q1_flops(model, n_train: int, n_val: int, has_loss: bool) -> int:
+    """Useful float operations of one epoch of per-example SGD on ``model`` (from its weight
+    matrices): per example the forward products and, for a model with a loss (all but the
+    perceptron, which updates on mistakes only), as many again for the update; then the train
+    and validation evaluation."""
+    weights = sum(p.size for p in model.parameters().values() if p.ndim == 2)
+    return 2 * weights * n_train * (2 if has_loss else 1) + 2 * weights * (n_train + n_val)
 
 
 def time_q1(model_name: str, hparams: dict, splits: dict, rounds: int, implementations: list[str]):
-    """(seconds per epoch of each side, same-result note, FLOP per epoch, the fast path's status)."""
+    """(seconds per epoch of each side, same-result note, FLOP per epoch, the fast path's status).
+    The course's side is timed for the models the course has (``course.Q1_MODELS``)."""
     hparams = {key: value for key, value in hparams.items() if key != "model"}
     one_epoch = dict(hparams, epochs=1)
     n_classes = int(splits["train"][1].max()) + 1
     q1.fit(model_name, {name: (X[:8], y[:8]) for name, (X, y) in splits.items()},  # compile outside the timing
            seed=SEED, implementation="fast", n_classes=n_classes, log=lambda line: None, **one_epoch)
     settings = {key: value for key, value in hparams.items() if key != "epochs"}
-    times = {"course": [], **{implementation: [] for implementation in implementations}}
+    in_course = model_name in course.Q1_MODELS
+    times = {"course": [] if in_course else [float("nan")]} | {implementation: [] for implementation in implementations}
     fitted = {}
     for _ in range(rounds):  # an epoch of each side per round: the machine's drifts hit all alike
-        course_model, history = course.q1_main_loop(model_name, splits, epochs=1, seed=SEED, **settings)
-        times["course"].append(history[0]["seconds"])
+        if in_course:
+            course_model, history = course.q1_main_loop(model_name, splits, epochs=1, seed=SEED, **settings)
+            times["course"].append(history[0]["seconds"])
         for implementation in implementations:
             fitted[implementation] = q1.fit(model_name, splits, seed=SEED, implementation=implementation,
                                             log=lambda line: None, **one_epoch)
             times[implementation].append(fitted[implementation][1].history[0]["epoch_time_s"])
     fast_model, result = fitted["fast"]
-    worst = max(relative_difference(value, vars(course_model)[name])  # the fast path's, after one epoch
-                for name, value in fast_model.parameters().items())
-    same = "bit-identical weights" if worst == 0 else f"weights within {worst:.1e} (relative)"
-    X, y = splits["train"]
-    flops = q1_flops(model_name, hparams.get("hidden_size"), X.shape[0], splits["val"][0].shape[0],
-                     X.shape[1], np.unique(y).size)
+    if in_course:
+        worst = max(relative_difference(value, vars(course_model)[name])  # the fast path's, after one epoch
+                    for name, value in fast_model.parameters().items())
+        same = "bit-identical weights" if worst == 0 else f"weights within {worst:.1e} (relative)"
+    else:
+        same = "not in the course"
+    X = splits["train"][0]
+    flops = q1_flops(fast_model, X.shape[0], splits["val"][0].shape[0],
+                     has_loss="train_loss" in result.history[0])
     return times, same, flops, result.status
 
 
@@ -94,9 +101,39 @@ def q2_products(batch_size: int, widths: list[int], n_train: int, n_val: int) ->
     return [(count, shape) for count, shape in products if count]
 
 
+def q2_flops(model, X: torch.Tensor, y: torch.Tensor, batch_size: int, X_val: torch.Tensor) -> int:
+    """Float operations of one epoch (every batch's forward and backward, then the validation
+    forward), counted by torch's FlopCounterMode on the model itself: right for any model."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    n_batches, remainder = divmod(X.shape[0], batch_size)
+    total = 0
+    for size, count in ((batch_size, n_batches), (remainder, 1 if remainder else 0)):
+        if count:
+            with FlopCounterMode(display=False) as counter:
+                F.cross_entropy(model(X[:size]), y[:size]).backward()
+            total += count * counter.get_total_flops()
+    model.zero_grad(set_to_none=True)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(X_val)
+    return total + counter.get_total_flops()
+
+
+def linear_widths(model) -> list[int] | None:
+    """[input, hidden..., output] widths of a chain of Linear layers (None for another model)."""
+    from homework1.q2.fused import linear_layers
+
+    try:
+        layers = [linear for linear, _ in linear_layers(model)]
+    except ValueError:
+        return None
+    return [layers[0].in_features] + [linear.out_features for linear in layers]
+
+
 def time_q2(model_name: str, hparams: dict, splits: dict, rounds: int, device: torch.device, threads: int,
             implementations: list[str]):
-    """(seconds per epoch of each side, same-result note, FLOP per epoch, floor seconds, the fast step)."""
+    """(seconds per epoch of each side, same-result note, FLOP per epoch, floor seconds (None where the
+    model is no chain of Linear layers), the fast step)."""
     hparams = {key: value for key, value in hparams.items() if key != "model"}
     batch_size = hparams["batch_size"]
     X, y = (torch.as_tensor(a) for a in splits["train"])
@@ -104,12 +141,12 @@ def time_q2(model_name: str, hparams: dict, splits: dict, rounds: int, device: t
     X_val, y_val = (torch.as_tensor(a).to(device) for a in splits["val"])
     X_val = X_val.float()
     n_classes = int(y.max()) + 1
-    architecture = {key: hparams[key] for key in ("hidden_size", "layers", "dropout") if key in hparams}
+    architecture = {key: hparams[key] for key in model_spec("q2", model_name).architecture}
     sgd = q2.SGD(hparams["learning_rate"], hparams["momentum"], hparams["weight_decay"])
 
     def new_model():
         seed_everything(SEED)
-        model = q2.build_model(model_name, X.shape[1], n_classes, **architecture).to(device)
+        model = q2.build_model(model_name, X.shape[1:], n_classes, **architecture).to(device)
         return model, q2.make_optimizer(model, sgd)
 
     # The same result: the course's loop fed the project's batch order (and, seeded alike, its dropout draws).
@@ -141,11 +178,13 @@ def time_q2(model_name: str, hparams: dict, splits: dict, rounds: int, device: t
     if device.type == "cuda":  # the other way to replay a step: let torch.compile capture it
         times["torch.compile"] = [torch_compile_epoch_seconds(new_model, X, y, batch_size, device)]
 
-    widths = [X.shape[1]] + [hparams.get("hidden_size")] * hparams.get("layers", 0) + [n_classes]
-    products = q2_products(batch_size, widths, X.shape[0], X_val.shape[0])
-    seconds = gemm_seconds([shape for _, shape in products], device)
-    floor = sum(count * seconds[shape] for count, shape in products)
-    flops = sum(count * 2 * m * k * n for count, (m, k, n) in products)
+    model, _ = new_model()
+    flops = q2_flops(model, X.to(device), y.to(device), batch_size, X_val)
+    widths, floor = linear_widths(model), None
+    if widths is not None:
+        products = q2_products(batch_size, widths, X.shape[0], X_val.shape[0])
+        seconds = gemm_seconds([shape for _, shape in products], device)
+        floor = sum(count * seconds[shape] for count, shape in products)
     return times, same, flops, floor, result.extra["training_step"]
 
 

@@ -9,24 +9,29 @@ import subprocess
 import sys
 import time
 
+from homework1.specs import model_spec
 from homework1.study import expand_runs
 
 
 def speed_family(question: str, hparams: dict) -> tuple:
-    """What sets a run's epoch time: the model and the sizes of its work."""
-    if question == "q1":
-        return ("q1", hparams["model"], bool(hparams.get("l2_penalty")), bool(hparams.get("l1_penalty")),
-                hparams.get("hidden_size"))
-    return ("q2", hparams["model"], hparams["batch_size"], hparams.get("hidden_size"), hparams.get("layers"))
+    """What sets a run's epoch time (its family): the model; its sizes, the integer settings of its
+    architecture (a probability such as dropout changes no size) and, in Question 2, the batch
+    size; in Question 1, which extra terms its update has (training hyper-parameters that are not
+    zero, the learning rate aside: an L2 or L1 penalty)."""
+    spec = model_spec(question, hparams["model"])
+    sizes = [(name, hparams[name]) for name in spec.architecture if isinstance(hparams[name], int)]
+    if question == "q2":
+        sizes.insert(0, ("batch", hparams["batch_size"]))
+    terms = ([name for name in spec.training_hparams if name != "learning_rate" and hparams[name]]
+             if question == "q1" else [])
+    return (question, spec.name, tuple(sizes), tuple(terms))
 
 
 def family_name(family: tuple) -> str:
-    if family[0] == "q1":
-        _, model, l2, l1, hidden = family
-        suffix = " L2" if l2 else " L1" if l1 else ""
-        return f"Q1 {model}{suffix}" + (f" h{hidden}" if model == "mlp" else "")
-    _, model, batch, hidden, layers = family
-    return f"Q2 {model}" + (f" {layers}x{hidden}" if model == "ffn" else "") + f" batch {batch}"
+    """How tables name a family: ``Q1 logreg +l2_penalty``, ``Q2 ffn batch 64, hidden_size 200, layers 2``."""
+    question, model, sizes, terms = family
+    return " ".join([question.upper(), model, *(f"+{term}" for term in terms)]
+                    + ([", ".join(f"{name} {value}" for name, value in sizes)] if sizes else []))
 
 
 def study_runs(config: dict) -> list[tuple]:
