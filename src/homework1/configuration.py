@@ -33,6 +33,7 @@ import yaml
 
 from homework1 import sources
 from homework1.q3 import feature_dim
+from homework1.specs import model_specs
 from homework1.study import HOMEWORK_DATASET, MODEL_HPARAMS, QUESTIONS
 
 CHECKOUT = Path(__file__).resolve().parents[2]  # the package is imported from the checkout's src/
@@ -67,6 +68,9 @@ def prepare(config: dict) -> dict:
     message, naming the key)."""
     from snakemake.utils import validate
 
+    if problems := spec_problems():
+        raise ConfigError("the config schema and the models' specs disagree; nothing was started:\n"
+                          + "\n".join(f"  - {problem}" for problem in problems))
     config.update(coerce(dict(config), config_schema()))
     as_given = copy.deepcopy(config)
     validate(config, str(SCHEMA_PATH))
@@ -177,6 +181,38 @@ def coerce(value, schema: dict, root: dict | None = None):
 
 
 # ---------------------------------------------------------------- settings that must agree
+
+
+def spec_problems(schema: dict | None = None, specs: dict | None = None) -> list[str]:
+    """Where the config schema and the models' specs (``homework1.specs``) disagree, each naming
+    the model: a model in the schema's enum without a module, or a module the enum lacks; a
+    hyper-parameter a model uses that the schema does not define with a default (or require),
+    or one the schema defines that no model uses."""
+    schema = config_schema() if schema is None else schema
+    specs = model_specs() if specs is None else specs
+    problems = []
+    for question in QUESTIONS:
+        block = schema["$defs"][f"{question}_experiment"]
+        properties, required = block["properties"], set(block.get("required", ()))
+        enum = properties["model"]["enum"]
+        models = {name: spec for (q, name), spec in specs.items() if q == question}
+        where = f"the schema's $defs.{question}_experiment"
+        problems += [f"{question} model {name}: in the model enum of {where}, but src/homework1/{question}/models/ "
+                     f"has no {name}.py with a SPEC" for name in enum if name not in models]
+        problems += [f"{question} model {name}: src/homework1/{question}/models/{name}.py declares it, but the "
+                     f"model enum of {where} lacks it" for name in models if name not in enum]
+        for name, spec in models.items():
+            for hparam in spec.hparams:
+                if hparam not in properties:
+                    problems.append(f"{question} model {name} uses {hparam}, which {where} does not define: "
+                                    f"add it with its default")
+                elif "default" not in properties[hparam] and hparam not in required:
+                    problems.append(f"{question} model {name} uses {hparam}, which {where} defines without a "
+                                    f"default")
+        used = {hparam for spec in models.values() for hparam in spec.hparams}
+        problems += [f"{where} defines {key}, which no {question} model's spec uses"
+                     for key in properties if key not in used and key not in EXPERIMENT_LABELS]
+    return problems
 
 
 def _non_finite_numbers(value, where: str) -> list[str]:
