@@ -16,14 +16,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 from PIL import Image
 
+from homework1.configuration import choices
 from homework1.data import flatten_features
 from homework1.sources import INTEL_CLASSES
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "src"
+
+
+# Every implementation of the training loops (the config schema's), and the mark of tests that need a GPU.
+IMPLEMENTATIONS = choices("implementation")
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="this machine has no CUDA device")
 
 
 # ---------------------------------------------------------------- tiny data sets

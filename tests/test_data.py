@@ -95,3 +95,18 @@ def test_float32_features_are_the_float64_ones_exactly(tmp_path, tiny_arrays):
         assert narrow[split][0].dtype == np.float32
         assert np.array_equal(narrow[split][0].astype(np.float64), X)  # pixel / 256 is exact in float32
         assert np.array_equal(narrow[split][1], y)
+
+
+def test_images_keep_their_shape_for_a_model_that_asks(tmp_path, tiny_arrays):
+    path = tmp_path / "d.npz"
+    write_npz(path, tiny_arrays)
+    images = tiny_arrays["val_images"]  # (12, 4, 4, 3): N, height, width, channels
+    X, y = load_splits(path, inputs="image", dtype=np.float32)["val"]
+    assert X.shape == (12, 3, 4, 4) and X.dtype == np.float32 and X.flags.c_contiguous
+    np.testing.assert_array_equal(X, images.transpose(0, 3, 1, 2) / np.float32(256))
+    assert X[5, 2, 1, 3] == images[5, 1, 3, 2] / 256  # channel 2 of the pixel at row 1, column 3
+    # the same pixels as the flat features, in another order
+    flat, _ = load_splits(path, dtype=np.float32)["val"]
+    np.testing.assert_array_equal(np.sort(flat, axis=1), np.sort(X.reshape(12, -1), axis=1))
+    with pytest.raises(ValueError, match="only flat features take a bias"):
+        load_splits(path, inputs="image", add_bias=True)

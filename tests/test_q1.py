@@ -1,6 +1,8 @@
 """Q1's numpy models: the course's training sequence, hand-written gradients against
 torch's autograd, the L2/L1 penalties, divergence handling and perceptron convergence."""
 
+import dataclasses
+import importlib
 import warnings
 
 import numpy as np
@@ -8,17 +10,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import image_arrays, quiet
+from conftest import IMPLEMENTATIONS, image_arrays, quiet
 from homework1 import course
-from homework1.configuration import choices
 from homework1.data import load_splits, write_npz
 from homework1.q1 import fit, train, uses_bias, weights_are_finite
 from homework1.q1.models.logreg import LogisticRegression
 from homework1.q1.models.mlp import MLP
+from homework1.specs import model_spec
 from homework1.runs import METRIC_COLUMNS, STATUS_DIVERGED, STATUS_OK
 from homework1.stopping import StopRequested
 
-IMPLEMENTATIONS = choices("implementation")
 N_CLASSES = 3
 IMAGE_SHAPE = (2, 2, 3)  # 12 features
 HIDDEN = 8
@@ -228,3 +229,18 @@ def test_a_stop_ends_the_run_after_the_epoch_without_a_checkpoint(npz_path):
         train("logreg", splits_for(npz_path, "logreg"), seed=42, implementation="fast", epochs=5,
               log=lines.append, stop=stop, **LOGREG)
     assert sum(line.startswith("logreg epoch") for line in lines) == 2
+
+
+def test_a_model_whose_spec_lists_no_kernel_trains_with_the_numpy_classes(npz_path, monkeypatch):
+    # the logistic regression as a user's model without a compiled kernel: its spec lists no fast step
+    q1_train = importlib.import_module("homework1.q1.train")  # the module (the package exports its train())
+    spec = dataclasses.replace(model_spec("q1", "logreg"), steps=())
+    monkeypatch.setattr(q1_train, "model_spec", lambda question, name: spec)
+    lines = []
+    splits = splits_for(npz_path, "logreg")
+    model, result = fit("logreg", splits, seed=42, implementation="fast", epochs=2, log=lines.append, **LOGREG)
+    assert result.extra["training_step"] == "numpy classes" and result.extra["implementation"] == "fast"
+    assert lines[0] == "logreg: its spec lists no numba kernels step; training with the numpy classes step"
+    reference, expected = fit("logreg", splits, seed=42, implementation="reference", epochs=2, log=quiet, **LOGREG)
+    assert [row["val_acc"] for row in result.history] == [row["val_acc"] for row in expected.history]
+    assert np.array_equal(model.W, reference.W)

@@ -9,13 +9,11 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import N_CLASSES, N_FEATURES, quiet, torch_splits
+from conftest import IMPLEMENTATIONS, N_CLASSES, N_FEATURES, needs_cuda, quiet, torch_splits
 from homework1 import q2
-from homework1.configuration import choices
 from homework1.runs import STATUS_DIVERGED, STATUS_OK
 from homework1.stopping import StopRequested
 
-IMPLEMENTATIONS = choices("implementation")
 make_splits = torch_splits
 
 
@@ -28,8 +26,6 @@ def comparable(result):
 # Where whole runs are tested: always the CPU, and CUDA too where this machine has it.
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 on_every_device = pytest.mark.parametrize("device", DEVICES)
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="this machine has no CUDA device")
-
 # A small FFN run: its hyper-parameters, then how the run is made.
 FFN = dict(epochs=4, batch_size=32, learning_rate=0.05, weight_decay=0.0, momentum=0.9, dropout=0.3,
            hidden_size=16, layers=2, seed=42, device="cpu", implementation="fast", full_train_accuracy=False,

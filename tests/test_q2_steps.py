@@ -6,12 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import N_CLASSES, N_FEATURES, quiet, torch_splits
+from conftest import N_CLASSES, N_FEATURES, needs_cuda, quiet, torch_splits
 from homework1 import q2
 from homework1.q2.fused import FusedSGD, linear_layers
 from homework1.q2.graph import GraphedTrainStep
-
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="this machine has no CUDA device")
 
 CASES = {
     "logreg, weight decay": ("logreg", dict(learning_rate=0.05, weight_decay=0.01, batch_size=32)),
@@ -190,3 +188,43 @@ def test_a_graph_that_cannot_be_captured_falls_back_to_autograd_untouched():
     assert used == "autograd" and any("cuda_graph step could not be made" in line for line in lines)
     assert fallback_stats == eager_stats
     assert all(torch.equal(fallback_state[name], value) for name, value in eager_state.items())
+
+
+# ---------------------------------------------------------------- a model no fast step knows
+
+def convolutional_model():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 5 * 4, N_CLASSES))
+
+
+@pytest.mark.parametrize("device, fast_step", [("cpu", "fused"), ("cuda", "cuda_graph")])
+def test_a_model_the_fast_step_cannot_train_goes_to_autograd_saying_why(device, fast_step):
+    # ffn's spec lists both fast steps; this model and these images are nothing the steps know
+    images = torch.rand(10, 1, 5, 4)
+    lines = []
+    name = q2.training_step_for("fast", torch.device(device), "ffn", convolutional_model(), images, lines.append)
+    assert name == "autograd" and len(lines) == 1
+    assert lines[0].startswith(f"ffn: the {fast_step} step cannot train it (") and "autograd" in lines[0]
+    # a model the step knows, on data it can take, keeps the fast step (on the CPU: the fused one)
+    flat = torch.rand(10, N_FEATURES)
+    assert q2.training_step_for("fast", torch.device("cpu"), "ffn", model_and_sgd("ffn", {"learning_rate": 0.1})[0],
+                                flat, lines.append) == "fused" and len(lines) == 1
+
+
+def test_a_fast_step_that_fails_to_start_falls_back_to_autograd():
+    X, y = torch.rand(20, 1, 5, 4), torch.randint(0, N_CLASSES, (20,))
+    lines = []
+    step = q2.make_step("fused", convolutional_model(), q2.SGD(0.1, 0.0, 0.0), X, y, 8, log=lines.append)
+    assert step.name == "autograd" and "the fused step could not be made (ValueError" in lines[0]
+    assert step.train_epoch(torch.Generator().manual_seed(0)).diverged_batch is None
+
+
+def test_every_step_says_what_it_supports():
+    flat, images = torch.rand(4, N_FEATURES), torch.rand(4, 1, 5, 4)
+    ffn = model_and_sgd("ffn", {"learning_rate": 0.1})[0]
+    assert FusedSGD.unsupported(ffn, flat) is None
+    assert "flat features" in FusedSGD.unsupported(ffn, images)
+    assert "expected Linear, ReLU, Dropout at 0..2" in FusedSGD.unsupported(convolutional_model(), flat)
+    assert "CUDA device" in GraphedTrainStep.unsupported(ffn, flat)
+    assert q2.make_step("autograd", ffn, q2.SGD(0.1, 0.0, 0.0), flat, torch.zeros(4, dtype=torch.int64),
+                        2).unsupported(convolutional_model(), images) is None
