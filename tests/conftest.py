@@ -3,6 +3,7 @@ Snakemake in a temporary directory, and one numba cache for the whole suite."""
 
 from __future__ import annotations
 
+import atexit
 import copy
 import math
 import os
@@ -10,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -26,6 +28,19 @@ from homework1.sources import INTEL_CLASSES
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "src"
+
+# numba's caches of the kernels never go into the checkout: the tests' own processes, and what they
+# start with this checkout's src/, keep theirs in a temporary folder; a copy of the workflow carries
+# caches compiled for it (``numba_cache``), which its jobs find beside the code (so they run without it).
+NUMBA_CACHE = tempfile.mkdtemp(prefix="homework1-numba-")
+atexit.register(shutil.rmtree, NUMBA_CACHE, ignore_errors=True)
+os.environ["NUMBA_CACHE_DIR"] = NUMBA_CACHE
+
+
+def workflow_environment(**changes) -> dict[str, str]:
+    """The environment a copy of the workflow runs in: this one, with ``changes``, but without the
+    tests' numba cache folder (its jobs read the caches the copy carries)."""
+    return {name: value for name, value in os.environ.items() if name != "NUMBA_CACHE_DIR"} | changes
 
 
 # Every implementation of the training loops (the config schema's), and the mark of tests that need a GPU.
@@ -140,28 +155,8 @@ def zip_folder(folder: Path, out: Path) -> Path:
 
 # ---------------------------------------------------------------- the real workflow
 
-# A study every rule of the workflow runs for, in seconds.
-TINY = {
-    "dataset": "digits",
-    "seeds": [1],
-    "torch_threads": 1,
-    "device": "cpu",
-    "q1": {
-        "perceptron": {"model": "perceptron", "epochs": 2, "report_id": "1.1a"},
-        "logreg": {"model": "logreg", "epochs": 2},
-        "logreg_l1": {"model": "logreg", "epochs": 2, "l1_penalty": 0.001},
-        "mlp": {"model": "mlp", "epochs": 2, "hidden_size": 16, "learning_rate": 0.01},
-    },
-    "q2": {
-        "ffn_batch": {"model": "ffn", "epochs": 2, "batch_size": [64, 256], "hidden_size": 16,
-                      "report_id": "2.2a"},
-        "ffn_lr": {"model": "ffn", "epochs": 2, "batch_size": 64, "hidden_size": 16,
-                   "learning_rate": [0.05, 1.0e10]},
-    },
-    "q3": {"seed": 0, "identity_dims": [1, 3], "identity_units": [2, 10], "construction_dims": [1, 3],
-           "sweep_dim": 2, "sweep_targets": 1, "sweep_starts": 1, "gd_features": ["bmi", "bp"],
-           "gd_units": [8, 1], "gd_steps": 200, "gd_starts": 1, "rank_deficient_samples": 4},
-}
+# A study every rule of the workflow runs for, in seconds (CI runs it after the Quickstart too).
+TINY = yaml.safe_load((REPO / "tests" / "tiny_study.yaml").read_text())
 # The training runs of the shipped study (config/config.yaml), one seed: 1.1a, 1.2a, 1.2b, 1.2d, 1.3a;
 # 2.1 (3 learning rates), 2.2a (2 batch sizes), 2.2b (3 dropouts), 2.2c (2 momenta).
 SHIPPED_RUNS = {"q1": 5, "q2": 10}
@@ -177,22 +172,21 @@ def tiny(**changes) -> dict:
 
 
 def copy_workflow(target: Path) -> Path:
-    """The workflow's files copied to ``target``, with numba's cache of the kernels (valid in the
-    copy: numba checks the source's modification time, which the copy keeps)."""
+    """The workflow's files copied to ``target``, with numba's caches of the kernels compiled for a
+    copy of the package (valid in every copy: numba checks the source's modification time, which
+    the copies keep)."""
     target.mkdir(parents=True)
     for name in WORKFLOW_FILES:
         source = REPO / name
         if source.is_dir():
-            shutil.copytree(source, target / name, ignore=ignore_all_but_numba_caches)
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, target / name)
+    for cache in COMPILED_SOURCE.rglob("__pycache__/*.nb[ic]"):
+        destination = target / "src" / cache.relative_to(COMPILED_SOURCE)
+        destination.parent.mkdir(exist_ok=True)
+        shutil.copy2(cache, destination)
     return target
-
-
-def ignore_all_but_numba_caches(folder, names):
-    if Path(folder).name == "__pycache__":
-        return [name for name in names if not name.endswith((".nbi", ".nbc"))]
-    return []
 
 
 def snakemake_command(workdir: Path, config: dict, *args: str, repo: Path = REPO) -> list[str]:
@@ -210,7 +204,8 @@ def run_snakemake(workdir: Path, config: dict, *args: str, repo: Path = REPO,
     """Run the real workflow of ``repo`` in ``workdir`` with ``config`` (and extra CLI args)."""
     command = snakemake_command(workdir, config, *args, repo=repo)
     # run from the work directory: Snakemake then finds the default profile beside the Snakefile
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=workdir)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=workdir,
+                            env=workflow_environment())
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
@@ -273,11 +268,23 @@ for model, hparams in (("perceptron", {}), ("logreg", dict(learning_rate=0.1, l2
 """
 
 
+COMPILED_SOURCE = SOURCE  # until numba_cache has compiled the kernels for the copies
+
+
 @pytest.fixture(scope="session", autouse=True)
-def numba_cache():
-    """numba compiles the kernels once for the whole suite, in a process of its own, into the
-    checkout's cache; every test and every copy of the workflow then loads them from there."""
-    subprocess.run([sys.executable, "-c", COMPILE_KERNELS], check=True, env=dict(os.environ, PYTHONPATH=str(SOURCE)))
+def numba_cache(tmp_path_factory):
+    """numba compiles the kernels once per test process, in processes of their own: for this
+    checkout's package into the tests' cache folder, and into a copy of the package, whose caches
+    every copy of the workflow then carries."""
+    global COMPILED_SOURCE
+    compiled = tmp_path_factory.mktemp("compiled") / "src"
+    shutil.copytree(SOURCE, compiled, ignore=shutil.ignore_patterns("__pycache__"))
+    compiles = [subprocess.Popen([sys.executable, "-c", COMPILE_KERNELS], env=environment)
+                for environment in (dict(os.environ, PYTHONPATH=str(SOURCE)),
+                                    workflow_environment(PYTHONPATH=str(compiled)))]
+    assert all(process.wait() == 0 for process in compiles), "the kernels did not compile"
+    COMPILED_SOURCE = compiled
+    return compiled
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, TINY, Workspace, copy_workflow, output_of, tiny
+from conftest import REPO, TINY, output_of, tiny
 from homework1 import configuration, specs
 
 SCHEMA = Path("workflow/schemas/config.schema.yaml")
@@ -53,19 +53,14 @@ def make_edits(repo: Path, section: str) -> int:
     return 2
 
 
-@pytest.fixture
-def user_workspace(tmp_path, numba_cache) -> Workspace:
-    return Workspace(tmp_path / "work", copy_workflow(tmp_path / "repo"))
-
-
-def test_a_users_convolutional_model_trains_through_the_workflow(user_workspace):
+def test_a_users_convolutional_model_trains_through_the_workflow(own_workspace):
     section = readme_section("Add your own model")
-    assert make_edits(user_workspace.repo, section) == len(numbered_edits(section)) == 2
+    assert make_edits(own_workspace.repo, section) == len(numbered_edits(section)) == 2
     experiment = yaml.safe_load(code_blocks(section, "yaml")[1])["q2"]
     config = tiny(q1={"perceptron": TINY["q1"]["perceptron"]}, q2=experiment)
-    user_workspace.run(config)  # device cpu, implementation fast (the default)
+    own_workspace.run(config)  # device cpu, implementation fast (the default)
 
-    work = user_workspace.work
+    work = own_workspace.work
     summary = pd.read_csv(work / "results/tables/summary.csv")
     cnn = summary[summary["model"] == "cnn"]
     assert sorted(cnn["variant"]) == ["channels~4", "channels~8"]
@@ -84,21 +79,21 @@ def test_a_users_convolutional_model_trains_through_the_workflow(user_workspace)
     assert "### cnn_channels" in report and "(figures/digits/q2/cnn_channels_overlay.png)" in report
 
 
-def test_a_users_data_set_is_built_and_trained_on(user_workspace):
+def test_a_users_data_set_is_built_and_trained_on(own_workspace):
     section = readme_section("Add your own data set")
-    assert make_edits(user_workspace.repo, section) == len(numbered_edits(section)) == 2
+    assert make_edits(own_workspace.repo, section) == len(numbered_edits(section)) == 2
     command = re.search(r"`snakemake --cores 8 --config (dataset=\w+)`", section)[1]
     config = tiny(q1={"perceptron": TINY["q1"]["perceptron"]},
                   q2={"logreg": {"model": "logreg", "epochs": 3, "batch_size": 32, "learning_rate": 0.1}})
-    user_workspace.run(config, "--config", command)
+    own_workspace.run(config, "--config", command)
 
-    work = user_workspace.work
+    work = own_workspace.work
     summary = pd.read_csv(work / "results/tables/summary.csv")
     assert set(summary["dataset"]) == {"stripes"} and len(summary) == 2
     assert (summary["test_acc"] > 0.9).all()  # stripes are easy
     assert "stripes: 8x8 vertical or horizontal stripes" in (work / "results/report.md").read_text()
     # its options are params: a new noise level rebuilds the data and retrains
-    planned = user_workspace.run(config, "--dry-run", "--config", command, "stripes={noise: 10}")
+    planned = own_workspace.run(config, "--dry-run", "--config", command, "stripes={noise: 10}")
     assert "dataset" in output_of(planned) and "train_q2" in output_of(planned)
 
 
@@ -125,10 +120,10 @@ def test_a_model_added_in_one_place_only_is_named():
         "q2 model cnn uses channels, which the schema's $defs.q2_experiment does not define: add it with its default"]
 
 
-def test_a_module_without_its_schema_block_stops_the_workflow_naming_it(user_workspace):
+def test_a_module_without_its_schema_block_stops_the_workflow_naming_it(own_workspace):
     section = readme_section("Add your own model")
-    (user_workspace.repo / "src/homework1/q2/models/cnn.py").write_text(code_blocks(section, "python")[0])
-    result = user_workspace.run(TINY, "--dry-run", check=False)
+    (own_workspace.repo / "src/homework1/q2/models/cnn.py").write_text(code_blocks(section, "python")[0])
+    result = own_workspace.run(TINY, "--dry-run", check=False)
     assert result.returncode != 0
     assert "src/homework1/q2/models/cnn.py declares it, but the model enum" in output_of(result)
 

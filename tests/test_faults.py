@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import TINY, Workspace, output_of, run_path, snakemake_command, tiny
+from conftest import TINY, Workspace, output_of, run_path, snakemake_command, tiny, workflow_environment
 from homework1 import q2
 from homework1.data import load_splits
 
@@ -29,7 +29,7 @@ def test_killed_torch_job_resumes_from_its_checkpoint(workspace):
 
     process = subprocess.Popen(snakemake_command(workspace.work, config, target, repo=workspace.repo),
                                cwd=workspace.work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+                               start_new_session=True, env=workflow_environment())
     deadline = time.monotonic() + 300
     while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -149,7 +149,8 @@ def test_a_signalled_job_saves_its_work_and_its_retry_resumes_with_more_resource
     attempts = workspace.work / f"logs/runs/{run}.attempts.log"
     process = subprocess.Popen(snakemake_command(workspace.work, config, run_path(run), "--retries", "1",
                                                  repo=workspace.repo),
-                               cwd=workspace.work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               cwd=workspace.work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=workflow_environment())
     deadline = time.monotonic() + 120
     while not (log.exists() and "ffn epoch 3/" in log.read_text()) and time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()[0]

@@ -4,6 +4,7 @@ its entry script runs, and jobs load what they use only."""
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import subprocess
 import sys
@@ -157,7 +158,9 @@ print(" ".join(sorted(sys.modules)))
 
 
 def loaded_by(code: str) -> set[str]:
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": str(SOURCE)})
+    # nothing of this environment but the package's path (and the tests' numba cache folder)
+    environment = {"PYTHONPATH": str(SOURCE), "NUMBA_CACHE_DIR": os.environ["NUMBA_CACHE_DIR"]}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment)
     assert done.returncode == 0, done.stderr
     return set(done.stdout.split())
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import REPO, TINY, Workspace, snakemake_command, tiny
+from conftest import REPO, TINY, Workspace, snakemake_command, tiny, workflow_environment
 
 
 def cluster_answers() -> bool:
@@ -38,7 +38,7 @@ def submission(workspace: Workspace, config: dict, *args: str) -> subprocess.Pop
         repo=workspace.repo,
     )
     # jobs start `python -m snakemake` on the node: it must find this environment's
-    environment = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    environment = workflow_environment(PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment)
 
 
