@@ -111,7 +111,7 @@ def q1_main_loop(model_name: str, splits: dict, *, epochs: int, seed: int, compo
     n_classes = np.unique(y).size
     if model_name not in Q1_MODELS:
         raise ValueError(f"the course has no Question 1 model {model_name!r}; it has {', '.join(Q1_MODELS)}")
-    sizes = {"hidden_size": hparams.pop("hidden_size")} if model_name == "mlp" else {}
+    sizes = {"hidden_size": hparams.pop("hidden_size")} if "hidden_size" in hparams else {}
     model = Q1_MODELS[model_name](n_classes, X.shape[1], **sizes)
     history = []
     for _ in range(epochs):

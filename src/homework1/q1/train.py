@@ -82,6 +82,22 @@ def class_count(splits: dict, n_classes: int | None) -> int:
     return int(n_classes)
 
 
+def kernel_features(splits: dict, spec) -> dict:
+    """What the compiled kernels read of each split: its pixels (``kernels.Features``)."""
+    from homework1.q1 import kernels  # numba: loaded (and compiled, or read from its cache) on the fast path only
+
+    return {split: kernels.compact(X, spec.bias) for split, (X, _) in splits.items()}
+
+
+def train_one_epoch(model, step: str, splits: dict, features: dict, order: np.ndarray, training: dict):
+    """One epoch over the training examples in the visiting ``order`` with the step; its mean loss
+    (None for a model without one)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected in epoch_row
+        if step == FAST_STEP:
+            return model.fast_epoch(features["train"], splits["train"][1], order, **training)
+        return model.train_epoch(*splits["train"], order=order, **training)
+
+
 def epoch_row(model, spec, splits: dict, features: dict, loss) -> dict | None:
     """What an epoch records, scored after it (None if the model diverged): train and
     validation accuracy, its loss where it has one, the extra metrics of its spec."""
@@ -112,12 +128,8 @@ def fit(model_name: str, splits: dict, *, seed: int, implementation: str, n_clas
     check_hparams("q1", model_name, hparams)
     step = training_step_for(model_name, implementation, log)
     n_classes = class_count(splits, n_classes)
-    train_X, train_y = splits["train"]
-    features = dict.fromkeys(splits)  # what the fast path reads: the splits' pixels
-    if step == FAST_STEP:
-        from homework1.q1 import kernels  # numba: loaded (and compiled, or read from its cache) on this path only
-
-        features = {split: kernels.compact(X, spec.bias) for split, (X, _) in splits.items()}
+    train_X = splits["train"][0]
+    features = kernel_features(splits, spec) if step == FAST_STEP else dict.fromkeys(splits)
 
     seed_everything(seed)
     model = build_model(model_name, train_X.shape[1:], n_classes, **hparams)
@@ -134,11 +146,7 @@ def fit(model_name: str, splits: dict, *, seed: int, implementation: str, n_clas
         # composing the permutations visits the examples in that very order
         # without copying the whole training set (700 MB at full scale) each epoch.
         visit = visit[np.random.permutation(train_X.shape[0])]
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected in epoch_row
-            if step == FAST_STEP:
-                loss = model.fast_epoch(features["train"], train_y, visit, **training)
-            else:
-                loss = model.train_epoch(train_X, train_y, order=visit, **training)
+        loss = train_one_epoch(model, step, splits, features, visit, training)
         row = epoch_row(model, spec, splits, features, loss)
         if row is None:
             message = (f"{model_name} diverged in epoch {epoch} at learning rate {hparams.get('learning_rate')}: "

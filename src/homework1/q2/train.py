@@ -132,11 +132,23 @@ class Run:
         restore_rng_states(state["rng"], self.device)
         self.history, self.start_epoch, self.previous_wall = state["history"], state["epoch"], state["wall_time_s"]
 
-    def make_step(self, batch_size: int) -> None:
+    def start(self, batch_size: int, checkpoint: Checkpointing | None) -> None:
+        """Resume from the checkpoint where there is one this run can resume, then make the step
+        (with the momentum buffers the checkpoint kept)."""
+        state = resumable(checkpoint.path, self.problem, self.log) if checkpoint is not None else None
+        if state is not None:
+            self.resume(state)
         X_train, y_train = self.data["train"]
         name = training_step_for(self.implementation, self.device, self.model_name, self.model, X_train, self.log)
         self.step = make_step(name, self.model, self.sgd, X_train, y_train, batch_size, self.momentum_buffers,
                               self.log)
+        if state is not None:
+            # Another device or step continues the run as well as a rerun on them would start it.
+            written_with = (state["device"], state["training_step"])
+            moved = (f" (written on {written_with[0]} with the {written_with[1]} step, continuing on {self.device} "
+                     f"with the {self.step.name} step)" if written_with != (str(self.device), self.step.name) else "")
+            self.log(f"{self.model_name}: resumed from checkpoint {checkpoint.path} at epoch "
+                     f"{self.start_epoch}/{self.epochs}{moved}")
 
     def wall_time(self) -> float:
         return self.previous_wall + time.perf_counter() - self.started
@@ -165,6 +177,45 @@ class Run:
         row["epoch_time_s"] = time.perf_counter() - epoch_start
         return row
 
+    def train_epochs(self, full_train_accuracy: bool, checkpoint: Checkpointing | None,
+                     stop: Callable[[], str | None] | None) -> TrainResult:
+        """The epochs left, checkpointed every ``checkpoint.every``; then the test accuracy."""
+        name, epochs, path = self.model_name, self.epochs, checkpoint.path if checkpoint else None
+
+        def finish() -> None:
+            if path is not None and not checkpoint.keep:
+                path.unlink(missing_ok=True)
+
+        self.started = time.perf_counter()
+        for epoch in range(self.start_epoch + 1, epochs + 1):
+            row = self.train_epoch(epoch, full_train_accuracy)
+            if isinstance(row, str):
+                self.log(f"{name}: diverged: {row}")
+                finish()
+                return TrainResult(history=self.history, test_acc=None, status=STATUS_DIVERGED,
+                                   device=str(self.device), wall_time_s=self.wall_time(), message=row,
+                                   extra=self.facts())
+            self.history.append(row)
+            if path is not None and epoch % checkpoint.every == 0 and epoch < epochs:
+                save_checkpoint(path, self.snapshot(epoch))
+            self.log(f"{name} epoch {epoch}/{epochs}: train loss {row['train_loss']:.4f}, "
+                     f"val loss {row['val_loss']:.4f}, val acc {row['val_acc']:.4f}, {row['epoch_time_s']:.2f}s")
+            if stop is not None and (signal_name := stop()) and epoch < epochs:
+                if path is None:
+                    raise StopRequested(signal_name, epoch, epochs, "no checkpoint is kept, a rerun starts afresh")
+                save_checkpoint(path, self.snapshot(epoch))
+                raise StopRequested(signal_name, epoch, epochs, f"checkpoint {path} written, a rerun resumes from it")
+        wall_time = self.wall_time()
+        _, test_acc = evaluate(self.model, *self.data["test"])
+        if path is not None and checkpoint.keep:
+            # The kept checkpoint holds the final state, so a longer rerun continues from here.
+            save_checkpoint(path, self.snapshot(epochs))
+        finish()
+        self.log(f"{name}: test acc {test_acc:.4f}, training loop {wall_time:.1f}s on {self.device}")
+        return TrainResult(history=self.history, test_acc=test_acc, status=STATUS_OK, device=str(self.device),
+                           wall_time_s=wall_time,
+                           extra={"n_parameters": sum(p.numel() for p in self.model.parameters()), **self.facts()})
+
 
 def train(model_name: str, splits: dict, *, seed: int, device: str, implementation: str,
           full_train_accuracy: bool, threads: int | None = None, checkpoint: Checkpointing | None = None,
@@ -191,47 +242,5 @@ def train(model_name: str, splits: dict, *, seed: int, device: str, implementati
     if threads:
         torch.set_num_threads(threads)
     run = Run(model_name, splits, seed=seed, device=device, implementation=implementation, log=log, hparams=hparams)
-    path = checkpoint.path if checkpoint else None
-    state = resumable(path, run.problem, log) if path is not None else None
-    if state is not None:
-        run.resume(state)
-    run.make_step(batch_size)
-    if state is not None:
-        # Another device or step continues the run as well as a rerun on them would start it.
-        written_with = (state["device"], state["training_step"])
-        moved = (f" (written on {written_with[0]} with the {written_with[1]} step, continuing on {run.device} "
-                 f"with the {run.step.name} step)" if written_with != (str(run.device), run.step.name) else "")
-        log(f"{model_name}: resumed from checkpoint {path} at epoch {run.start_epoch}/{epochs}{moved}")
-
-    def finish() -> None:
-        if path is not None and not checkpoint.keep:
-            path.unlink(missing_ok=True)
-
-    run.started = time.perf_counter()
-    for epoch in range(run.start_epoch + 1, epochs + 1):
-        row = run.train_epoch(epoch, full_train_accuracy)
-        if isinstance(row, str):
-            log(f"{model_name}: diverged: {row}")
-            finish()
-            return TrainResult(history=run.history, test_acc=None, status=STATUS_DIVERGED, device=str(run.device),
-                               wall_time_s=run.wall_time(), message=row, extra=run.facts())
-        run.history.append(row)
-        if path is not None and epoch % checkpoint.every == 0 and epoch < epochs:
-            save_checkpoint(path, run.snapshot(epoch))
-        log(f"{model_name} epoch {epoch}/{epochs}: train loss {row['train_loss']:.4f}, "
-            f"val loss {row['val_loss']:.4f}, val acc {row['val_acc']:.4f}, {row['epoch_time_s']:.2f}s")
-        if stop is not None and (signal_name := stop()) and epoch < epochs:
-            if path is None:
-                raise StopRequested(signal_name, epoch, epochs, "no checkpoint is kept, a rerun starts afresh")
-            save_checkpoint(path, run.snapshot(epoch))
-            raise StopRequested(signal_name, epoch, epochs, f"checkpoint {path} written, a rerun resumes from it")
-    wall_time = run.wall_time()
-    _, test_acc = evaluate(run.model, *run.data["test"])
-    if path is not None and checkpoint.keep:
-        # The kept checkpoint holds the final state, so a longer rerun continues from here.
-        save_checkpoint(path, run.snapshot(epochs))
-    finish()
-    log(f"{model_name}: test acc {test_acc:.4f}, training loop {wall_time:.1f}s on {run.device}")
-    return TrainResult(history=run.history, test_acc=test_acc, status=STATUS_OK, device=str(run.device),
-                       wall_time_s=wall_time,
-                       extra={"n_parameters": sum(p.numel() for p in run.model.parameters()), **run.facts()})
+    run.start(batch_size, checkpoint)
+    return run.train_epochs(full_train_accuracy, checkpoint, stop)

@@ -193,7 +193,7 @@ def run_checks(p: dict, outputs: dict, log=print) -> pd.DataFrame:
     identity_checks(p, rows, log)
     construction_checks(p, rows, log)
     summary = sweep_checks(p, rows, log)
-    X, y = theory.regression_task(p["gd_features"])  # the real regression task of claim 4
+    X, y = theory.regression_task(p["gd_features"])  # the real regression task of claim 3
     curve, floor = gd_checks(p, X, y, rows, log)
     rank_deficiency_checks(p, X, y, floor, rows, log)
     checks = pd.DataFrame(rows)
