@@ -15,5 +15,7 @@ with job_log(snakemake.log[0]) as log:
                  figures=params.figures, selections=params.selections, q3_checks=pd.read_csv(inputs.q3_checks),
                  q3_figures=inputs.q3_figures,
                  tables={key: Path(inputs[f"{key}_md"]).read_text() for key in ("reproduction", "comparisons",
-                                                                                 "runtime")})
+                                                                                 "runtime")},
+                 claims=pd.read_csv(inputs.comparisons), settle=params.settle,
+                 runs_at_last_look=params.runs_at_last_look)
     log(f"wrote {snakemake.output.report}")

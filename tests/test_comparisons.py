@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, flag, summary_row
-from homework1 import comparisons, figures, paired, selection
+from homework1 import claims, comparisons, figures, paired, selection
 
-COMPARISONS = comparisons.read_comparisons(REPO / "config" / "report_comparisons.csv")
+COMPARISONS = claims.read_claims(REPO / "config" / "report_comparisons.csv")
 
 
 def claim(better="a/default", worse="b/default", metric="test_acc", report_id="x"):
@@ -25,8 +25,8 @@ def sides(better, worse, dataset="digits", metric="test_acc", seeds=None, worse_
             + [summary_row("q2", "b", "default", s, dataset, **{metric: v}) for s, v in zip(worse_seeds, worse)])
 
 
-def judged(rows, claims=None):
-    table = comparisons.seed_comparisons(pd.DataFrame(rows), claims or [claim()])
+def judged(rows, compared=None):
+    table = comparisons.seed_comparisons(pd.DataFrame(rows), compared or [claim()])
     return table.iloc[0] if len(table) == 1 else table
 
 

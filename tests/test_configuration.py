@@ -193,7 +193,7 @@ def test_non_finite_numbers_are_named():
     config = {"q2": {"x": {"learning_rate": [0.1, math.nan]}}, "seeds": [1]}
     with pytest.raises(configuration.ConfigError, match=r"q2\.x\.learning_rate = nan: numbers must be finite"):
         configuration.settle(dict(config, q3={"gd_features": ["bmi"], "rank_deficient_samples": 1},
-                                  dataset="synthetic_intel"), as_given={})
+                                  dataset="synthetic_intel", settle={"looks": [], "alpha": 0.05}), as_given={})
 
 
 # ---------------------------------------------------------------- through the real Snakemake

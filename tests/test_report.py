@@ -48,7 +48,9 @@ def inputs(tmp_path):
                 q3_checks=pd.DataFrame({"claim": ["a", "b"], "setting": ["x", "y"], "measured": [1e-15, 2.0],
                                         "tolerance": [1e-12, 1.0], "passed": [True, False], "note": ["", ""]}),
                 tables={"reproduction": "REPRODUCTION TABLE\n", "comparisons": "COMPARISONS TABLE\n",
-                        "runtime": "RUNTIME TABLE\n"})
+                        "runtime": "RUNTIME TABLE\n"},
+                claims=pd.DataFrame({"verdict": ["holds", "undecided", "one seed: no interval", "not testable"]}),
+                settle={"looks": [], "alpha": 0.05}, runs_at_last_look=0)
 
 
 def written(tmp_path, inputs) -> str:
@@ -104,3 +106,18 @@ def test_another_data_set_than_the_homeworks_is_said_to_be_incomparable(tmp_path
     synthetic = written(tmp_path, dict(inputs, dataset="synthetic_intel",
                                        description="SYNTHETIC stand-in: random pixels, timing only"))
     assert "**SYNTHETIC stand-in: random pixels, timing only**" in synthetic
+
+
+def test_claims_left_open_are_pointed_to_settle(tmp_path, inputs):
+    text = written(tmp_path, inputs)
+    assert ("2 claims undecided or resting on one seed: settle them, with the error rate held across every look, "
+            "with `snakemake --cores 8 --config 'settle={looks: [5, 10, 20]}'`.") in text
+    settled = written(tmp_path, inputs | {"claims": pd.DataFrame({"verdict": ["holds", "reversed"]})})
+    assert "settle them" not in settled
+
+
+def test_a_settled_study_says_how_many_runs_it_took(tmp_path, inputs):
+    text = written(tmp_path, inputs | {"settle": {"looks": [5, 10, 20], "alpha": 0.05}, "runs_at_last_look": 80})
+    assert ("Settled over looks [5, 10, 20] with the family-wise error rate held at 0.05 across every look: the "
+            "study trained 4 runs, against 80 with every configuration at the last look's 20 seeds.") in text
+    assert "settle them" not in text

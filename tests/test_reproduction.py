@@ -4,11 +4,11 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, flag, summary_row
-from homework1 import comparisons, configuration, reproduction, runtime, tables
+from homework1 import claims, configuration, reproduction, runtime, tables
 from homework1.study import expand_runs
 
 REPORT_NUMBERS = REPO / "config" / "report_numbers.csv"
-COMPARISONS = comparisons.read_comparisons(REPO / "config" / "report_comparisons.csv")
+COMPARISONS = claims.read_claims(REPO / "config" / "report_comparisons.csv")
 BENCHMARK_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
 

@@ -26,9 +26,10 @@ import math
 
 import pandas as pd
 
-from homework1 import paired
+from homework1 import paired, sequential
+from homework1.claims import CLAIM_COLUMNS as COMPARISON_COLUMNS
+from homework1.claims import DECIDED, NOT_TESTABLE
 
-COMPARISON_COLUMNS = ["report_id", "question", "metric", "better", "worse", "claim"]
 CONFIDENCE = 0.95
 # More seeds than a study of this size would ever run: a claim undecided beyond it is too small to matter.
 SEEDS_BUDGET = 100
@@ -45,18 +46,16 @@ COLUMNS = [
 ]
 
 
+# With the claims settled over looks (``settle_look``): where each look stands, the look that decided
+# each claim, its smallest p-value so far and the look it came from, and the sequential adjusted p-value.
+SETTLE_COLUMNS = ["look", "looks", "look_seeds", "decided_at_look", "p_min", "p_min_look", "p_sequential"]
+
 # What the Markdown table shows people (the CSV has every column).
 SHOWN = ["report_id", "claim", "metric", "dataset", "n_pairs", "diverged_pairs_left_out", "mean_difference", "low",
          "high", "p_sign_flip", "p_holm", "verdict", "seeds_needed", "note", "spread_verdict"]
-
-
-def read_comparisons(path) -> list[dict]:
-    """The report's "better beats worse on metric" conclusions (sides named experiment/variant)."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [column for column in COMPARISON_COLUMNS if column not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
-    return frame[COMPARISON_COLUMNS].to_dict("records")
+SHOWN_SETTLED = ["report_id", "claim", "metric", "dataset", "verdict", "decided_at_look", "n_pairs",
+                 "diverged_pairs_left_out", "mean_difference", "low", "high", "p_min", "p_min_look", "p_sequential",
+                 "look", "looks", "look_seeds"]
 
 
 def _side(summary: pd.DataFrame, question: str, name: str, dataset, metric: str) -> pd.Series:
@@ -161,4 +160,69 @@ def seed_comparisons(summary: pd.DataFrame, comparisons: list[dict]) -> pd.DataF
     table["seeds_needed"] = table["seeds_needed"].astype("Int64")
     for column in ("holds_in_means", "holds_beyond_spread"):
         table[column] = table[column].astype("boolean")
+    return table
+
+
+def _key(row: dict) -> tuple:
+    return row["question"], row["better"], row["worse"], row["metric"]
+
+
+def settle_look(summary: pd.DataFrame, comparisons: list[dict], testable: list[bool], previous: pd.DataFrame | None,
+                *, look: int, looks: int, seeds: list[int], alpha: float, dataset: str) -> pd.DataFrame:
+    """The claims decided at look ``look`` of ``looks`` (``homework1.sequential``), on the runs of
+    ``seeds`` (this look's, cumulative) in ``summary``; ``previous`` is the last look's table.
+
+    A claim decided before keeps its row (it stays decided). For every other testable claim, the
+    paired analysis of this look's seeds; its smallest p-value so far (``p_min``, from look
+    ``p_min_look``); Holm's step-down over every testable claim's ``p_min`` at alpha / looks. A claim
+    decided now is "holds" or "reversed" by the sign of its mean difference at the look of its
+    ``p_min``, whose t interval at the level Holm held it to is ``low``/``high`` (it excludes 0);
+    one still undecided gets this look's interval at its level. ``n_pairs`` are the pairs the
+    interval rests on."""
+    summary = summary[summary["seed"].isin(seeds) & (summary["dataset"] == dataset)]
+    before = {} if previous is None else {_key(row): row for row in previous.to_dict("records")}
+    where = {"dataset": dataset, "look": look, "looks": looks, "look_seeds": len(seeds)}
+    rows = []
+    for comparison, can_test in zip(comparisons, testable):
+        base = {key: comparison.get(key, "") for key in COMPARISON_COLUMNS} | where
+        earlier = before.get(_key(comparison))
+        if not can_test:
+            rows.append(base | {"verdict": NOT_TESTABLE,
+                                "note": "a configuration it compares is not in the study's config"})
+        elif earlier is not None and earlier["verdict"] in DECIDED:
+            rows.append(earlier | where)
+        else:
+            sides = [_side(summary, comparison["question"], comparison[side], dataset, comparison["metric"])
+                     for side in ("better", "worse")]
+            row = base | _paired(*sides) | _unpaired(*sides)
+            row["p_min"], row["p_min_look"] = row.get("p_t", math.nan), look if "p_t" in row else pd.NA
+            row["best"] = (row["mean_difference"], row["difference_std"], row["n_pairs"])
+            if earlier is not None and earlier.get("p_min", math.nan) <= row.get("p_t", math.inf):
+                row["p_min"], row["p_min_look"] = earlier["p_min"], earlier["p_min_look"]
+                row["best"] = (earlier["best_mean"], earlier["best_std"], earlier["best_pairs"])
+            rows.append(row)
+    open_rows = [i for i, row in enumerate(rows) if "best" in row]
+    p_min = [row.get("p_min", math.nan) for row in rows]  # NaN: not testable, or nothing to test yet
+    rejected, held_to = sequential.decide(p_min, alpha, looks)
+    p_sequential = sequential.adjusted(p_min, looks)
+    for i in open_rows:
+        row = rows[i]
+        row.pop("differences", None)
+        row["best_mean"], row["best_std"], row["best_pairs"] = row.pop("best")
+        if math.isnan(row["p_min"]):
+            continue  # one seed, no pairs, identical on every seed: nothing to decide on yet
+        row["p_sequential"] = p_sequential[i]
+        confidence = 1 - held_to[i]
+        if rejected[i]:
+            row["decided_at_look"] = look
+            row["verdict"] = "holds" if row["best_mean"] > 0 else "reversed"
+            mean, spread, pairs = row["best_mean"], row["best_std"], row["best_pairs"]
+        else:
+            row["verdict"] = "undecided"
+            mean, spread, pairs = row["mean_difference"], row["difference_std"], row["n_pairs"]
+        row["n_pairs"] = pairs
+        row["low"], row["high"] = paired.t_interval_of(mean, spread, int(pairs), confidence)
+    table = pd.DataFrame(rows).reindex(columns=COLUMNS + SETTLE_COLUMNS + ["best_mean", "best_std", "best_pairs"])
+    for column in ("decided_at_look", "p_min_look", "seeds_needed", "best_pairs"):
+        table[column] = table[column].astype("Int64")
     return table

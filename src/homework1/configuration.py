@@ -270,6 +270,18 @@ def q3_problems(config: dict, as_given: dict) -> list[str]:
     return []
 
 
+def settle_problems(config: dict) -> list[str]:
+    """The looks of ``settle`` must grow, and the first must hold every configured seed."""
+    looks, seeds = config["settle"]["looks"], config["seeds"]
+    problems = []
+    if looks != sorted(looks):
+        problems.append(f"settle.looks = {looks}: the looks are cumulative seeds, so they must increase")
+    if looks and looks[0] < len(seeds):
+        problems.append(f"settle.looks = {looks}: the first look ({looks[0]} seeds) must include the "
+                        f"{len(seeds)} configured seeds {seeds}")
+    return problems
+
+
 def settle(config: dict, as_given: dict) -> None:
     """Check, after the schema, the settings that depend on each other; adapt what may adapt.
 
@@ -280,6 +292,7 @@ def settle(config: dict, as_given: dict) -> None:
     """
     problems = [problem for key, value in config.items() for problem in _non_finite_numbers(value, key)]
     problems += unused_hyper_parameters(as_given) + dataset_problems(config) + q3_problems(config, as_given)
+    problems += settle_problems(config)
     if problems:
         raise ConfigError("the configuration cannot run; nothing was started:\n"
                           + "\n".join(f"  - {problem}" for problem in problems))

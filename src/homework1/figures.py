@@ -105,13 +105,27 @@ def forest(claims: pd.DataFrame, dataset: str, *paths) -> None:
     ax.set_ylim(len(claims) - 0.5, -0.5)
     verdicts = ax.twinx()  # the verdicts as labels on the right, coloured like their rows
     verdicts.set_ylim(ax.get_ylim())
-    verdicts.set_yticks(range(len(claims)), [claim.verdict + ("" if pd.isna(claim.mean_difference) else
-                                                              f" (n={int(claim.n_pairs)})")
-                                             for claim in claims.itertuples()])
+    verdicts.set_yticks(range(len(claims)), [_verdict_label(claim) for claim in claims.itertuples()])
     for label, claim in zip(verdicts.get_yticklabels(), claims.itertuples()):
         label.set_color(VERDICT_COLOURS.get(claim.verdict, "C7"))
     verdicts.grid(False)
     ax.set_xlabel("accuracy of the better side minus the worse, paired by seed")
-    ax.set_title(f"the report's claims: mean paired difference and its 95% interval,\nHolm-adjusted over the "
-                 f"{int(claims['p_t'].notna().sum())} claims tested\n{dataset}")
+    if _settled(claims):
+        how = (f"settled over {int(claims['looks'].max())} looks (α split over the looks, Holm's method across "
+               f"the claims at each; 95% overall)")
+    else:
+        how = f"95%, Holm-adjusted over the {int(claims['p_t'].notna().sum())} claims tested"
+    ax.set_title(f"the report's claims: mean paired difference and its interval,\n{how}\n{dataset}")
     save(fig, *paths)
+
+
+def _settled(claims: pd.DataFrame) -> bool:
+    return "looks" in claims.columns and claims["looks"].notna().any()
+
+
+def _verdict_label(claim) -> str:
+    """The verdict, the pairs it rests on and, where the claims were settled over looks, the look that decided it."""
+    if pd.isna(claim.mean_difference):
+        return claim.verdict
+    look = getattr(claim, "decided_at_look", None)
+    return claim.verdict + f" (n={int(claim.n_pairs)}" + (f", look {int(look)})" if pd.notna(look) else ")")

@@ -34,8 +34,12 @@ def t_interval(differences: np.ndarray, confidence: float = 0.95) -> tuple[float
     """Student's t interval of the mean of ``differences`` (at least two). Zero spread gives the
     mean itself at both ends."""
     d = np.asarray(differences, dtype=float)
-    mean, spread = d.mean(), d.std(ddof=1)
-    half = stats.t.ppf(0.5 + confidence / 2, d.size - 1) * spread / math.sqrt(d.size)
+    return t_interval_of(d.mean(), d.std(ddof=1), d.size, confidence)
+
+
+def t_interval_of(mean: float, spread: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Student's t interval of a mean of ``n`` (at least two) values with standard deviation ``spread``."""
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * spread / math.sqrt(n)
     return float(mean - half), float(mean + half)
 
 

@@ -120,7 +120,27 @@ def q3_section(report: Report, q3_checks: pd.DataFrame, q3_figures: list[str]) -
         report.figure(figure, Path(figure).stem.replace("_", " "))
 
 
-def tables_sections(report: Report, tables: dict[str, str], figures: dict[str, str]) -> None:
+# The looks a user is pointed to for settling claims left open (README: "Settling the claims").
+SUGGESTED_LOOKS = [5, 10, 20]
+OPEN_VERDICTS = ("undecided", "one seed: no interval")
+
+
+def settling_line(claims: pd.DataFrame, settle: dict, runs: int, runs_at_last_look: int) -> str:
+    """With ``settle`` on: how many runs settling took, against every configuration at the last look's
+    seeds. Off: how to settle the claims left undecided or on one seed (empty when there are none)."""
+    if settle["looks"]:
+        return (f"Settled over looks {settle['looks']} with the family-wise error rate held at {settle['alpha']} "
+                f"across every look: the study trained {runs} runs, against {runs_at_last_look} with every "
+                f"configuration at the last look's {settle['looks'][-1]} seeds.\n")
+    open_claims = int(claims["verdict"].isin(OPEN_VERDICTS).sum())
+    if not open_claims:
+        return ""
+    return (f"{open_claims} claim{'s' * (open_claims > 1)} undecided or resting on one seed: settle them, with the "
+            f"error rate held across every look, with `snakemake --cores 8 --config "
+            f"'settle={{looks: {SUGGESTED_LOOKS}}}'`.\n")
+
+
+def tables_sections(report: Report, tables: dict[str, str], figures: dict[str, str], settling: str = "") -> None:
     """The reproduction table, the claims (with their forest plot) and the run times."""
     for key, title in [("reproduction", "The report's numbers beside ours"),
                        ("comparisons", "The report's claims, judged on runs paired by seed"),
@@ -128,6 +148,8 @@ def tables_sections(report: Report, tables: dict[str, str], figures: dict[str, s
         report.section(title)
         if key == "comparisons":
             report.add(CLAIMS_NOTE)
+            if settling:
+                report.add(settling)
             if "seed_comparisons" in figures:
                 report.figure(figures["seed_comparisons"], "the report's claims: paired differences and intervals")
         report.add(tables[key])
@@ -136,14 +158,15 @@ def tables_sections(report: Report, tables: dict[str, str], figures: dict[str, s
 def write_report(path, *, dataset: str, description: str, seeds: list[int], runs: dict, report_ids: dict,
                  summary: pd.DataFrame, by_config: pd.DataFrame, figures: dict[str, str],
                  selections: dict[str, str], q3_checks: pd.DataFrame, q3_figures: list[str],
-                 tables: dict[str, str]) -> None:
+                 tables: dict[str, str], claims: pd.DataFrame, settle: dict, runs_at_last_look: int) -> None:
     """Write the report to ``path``.
 
     ``runs``: {question: {experiment: [variants]}}; ``report_ids``: {question:
     {experiment: the homework's item}}; ``figures``: {stem ("q1/weight_norm",
     "q2/ffn_batch/batch_size~64", "q2/ffn_batch_overlay"): PNG path};
     ``selections``: {"question/experiment": the sweep's selection table (Markdown)};
-    ``tables``: the Markdown of the tables "reproduction", "comparisons", "runtime".
+    ``tables``: the Markdown of the tables "reproduction", "comparisons", "runtime";
+    ``claims``: the claims' table (seed_comparisons.csv); ``settle``: the config's block.
     Every path lies below the report's folder.
     """
     report = Report(path)
@@ -163,5 +186,5 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
                                by_config, figures, selections)
         question_figures_section(report, question, figures)
     q3_section(report, q3_checks, q3_figures)
-    tables_sections(report, tables, figures)
+    tables_sections(report, tables, figures, settling_line(claims, settle, len(summary), runs_at_last_look))
     report.write()

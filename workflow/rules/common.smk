@@ -22,7 +22,7 @@ use_package_of_this_checkout()
 
 from functools import cache
 
-from homework1 import configuration, imports, specs
+from homework1 import claims, configuration, imports, specs
 from homework1.study import HOMEWORK_DATASET, QUESTIONS, SYNTHETIC_DATASET, expand_runs, may_use_cuda, run_path
 
 # Typed, validated against workflow/schemas/config.schema.yaml (defaults filled in), settled.
@@ -53,6 +53,7 @@ wildcard_constraints:
     experiment="[a-z][a-z0-9_]*",
     variant="[^/]+",
     seed=r"\d+",
+    look=r"[1-9]\d*",
 
 
 @cache
@@ -106,14 +107,71 @@ def configured_runs(questions=QUESTIONS):
     ]
 
 
+# ---------------------------------------------------------------- settling the claims (settle.smk)
+
+CLAIMS = claims.read_claims(REPORT_COMPARISONS)
+TESTABLE = [claims.testable(claim, RUNS) for claim in CLAIMS]
+LOOKS = config["settle"]["looks"]
+
+
+def look_claims(look):
+    """The claims look ``look`` compares: every testable one at the first look; after it, those the
+    previous look left undecided (read once that look's checkpoint has run)."""
+    testable = [claim for claim, can_test in zip(CLAIMS, TESTABLE) if can_test]
+    if look == 1:
+        return testable
+    previous = checkpoints.settle_look.get(dataset=DATASET, look=look - 1).output.decisions
+    return claims.undecided(previous, testable)
+
+
+def look_runs(look):
+    """The runs look ``look`` pairs: its seeds (cumulative) of every configuration its claims compare."""
+    return [
+        run_path(dataset=DATASET, question=question, experiment=experiment, variant=variant, seed=seed)
+        for question, experiment, variant in claims.configurations(look_claims(look))
+        for seed in claims.look_seeds(SEEDS, LOOKS[look - 1])
+    ]
+
+
+def previous_look(dataset, look):
+    """The previous look's decisions (none before the first)."""
+    return [rules.settle_look.output.decisions.format(dataset=dataset, look=look - 1)] if look > 1 else []
+
+
+def runs_at_last_look():
+    """How many runs the study would train with every configuration at the last look's seeds (0: off)."""
+    return sum(len(variants) for experiments in RUNS.values() for variants in experiments.values()) * (
+        LOOKS[-1] if LOOKS else 0
+    )
+
+
+def last_look():
+    """The last look's decisions, with ``settle`` on."""
+    return [rules.settle_look.output.decisions.format(dataset=DATASET, look=len(LOOKS))] if LOOKS else []
+
+
+def study_runs(wildcards=None):
+    """Every run of the study: the configured ones and, with ``settle`` on, those its looks train
+    (found look by look, as the looks decide)."""
+    runs = configured_runs()
+    for look in range(1, len(LOOKS) + 1):
+        runs += look_runs(look)
+    return list(dict.fromkeys(runs))
+
+
 def run_outputs(kind, questions=QUESTIONS):
     """One kind of per-run output (metrics.csv, summary.json) of every configured run."""
     return [f"results/runs/{run}/{kind}" for run in configured_runs(questions)]
 
 
-def run_benchmarks():
+def run_benchmarks(wildcards=None):
     """Benchmark files of every training job (Snakemake writes them beside each job)."""
-    return [f"benchmarks/runs/{run}.tsv" for run in configured_runs()]
+    return [f"benchmarks/runs/{run}.tsv" for run in study_runs()]
+
+
+def run_summaries(wildcards=None):
+    """The summary of every training job."""
+    return [f"results/runs/{run}/summary.json" for run in study_runs()]
 
 
 def run_metrics(dataset, question, experiment, variant=None):
@@ -251,4 +309,5 @@ def all_targets():
         + figure_targets()
         + [*rules.q3_checks.output, *rules.q3_figures.output]
         + [*rules.report_md.output]
+        + last_look()
     )

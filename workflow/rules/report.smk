@@ -13,6 +13,7 @@ rule report_md:
         summary=rules.summary_tables.output.summary,
         by_config=rules.summary_tables.output.by_config,
         reproduction_md=rules.reproduction_tables.output.reproduction_md,
+        comparisons=rules.reproduction_tables.output.comparisons,
         comparisons_md=rules.reproduction_tables.output.comparisons_md,
         runtime_md=rules.runtime_table.output.md,
         selections=selection_tables("md"),
@@ -34,6 +35,8 @@ rule report_md:
         figures={stem: f"results/figures/{DATASET}/{stem}.png" for stem in figure_stems()},
         selections=dict(zip((f"{q}/{e}" for q, e in swept_experiments()), selection_tables("md"))),
         runs={question: {e: list(v) for e, v in experiments.items()} for question, experiments in RUNS.items()},
+        settle=config["settle"],
+        runs_at_last_look=runs_at_last_look(),
         report_ids={
             question: {e: settings.get("report_id", "") for e, settings in config[question].items()}
             for question in QUESTIONS

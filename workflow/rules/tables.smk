@@ -11,7 +11,7 @@ localrules:
 
 rule summary_tables:
     input:
-        summaries=run_outputs("summary.json"),
+        summaries=run_summaries,
         code=code_of("summary_tables.py"),
     output:
         summary=report(
@@ -65,6 +65,9 @@ rule reproduction_tables:
         report_numbers=REPORT_NUMBERS,
         report_comparisons=REPORT_COMPARISONS,
         metrics=run_outputs("metrics.csv", questions=("q1",)),
+        settled=last_look(),
+        # every run's summary: the HTML report's caption counts them (with settle on)
+        summaries=run_summaries,
         code=code_of("reproduction_tables.py"),
     output:
         reproduction=report(
@@ -83,6 +86,9 @@ rule reproduction_tables:
         comparisons_md="results/tables/seed_comparisons.md",
     params:
         dataset=DATASET,
+        settle_looks=LOOKS,
+        settle_alpha=config["settle"]["alpha"],
+        runs_at_last_look=runs_at_last_look(),
     log:
         "logs/tables/reproduction.log",
     conda:
@@ -93,7 +99,7 @@ rule reproduction_tables:
 
 rule runtime_table:
     input:
-        benchmarks=run_benchmarks() + [f"benchmarks/datasets/{DATASET}.tsv", "benchmarks/theory/q3_checks.tsv"],
+        benchmarks=lambda w: run_benchmarks() + [f"benchmarks/datasets/{DATASET}.tsv", "benchmarks/theory/q3_checks.tsv"],
         code=code_of("runtime_table.py"),
     output:
         csv=report(
