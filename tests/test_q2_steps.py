@@ -9,7 +9,9 @@ from torch import nn
 from conftest import N_CLASSES, N_FEATURES, needs_cuda, quiet, torch_splits
 from homework1 import q2
 from homework1.q2.fused import FusedSGD, linear_layers
+from homework1.q2.devices import device_unusable
 from homework1.q2.graph import GraphedTrainStep
+from homework1.q2.graph_check import checked_graph_step
 
 CASES = {
     "logreg, weight decay": ("logreg", dict(learning_rate=0.05, weight_decay=0.01, batch_size=32)),
@@ -228,3 +230,91 @@ def test_every_step_says_what_it_supports():
     assert "CUDA device" in GraphedTrainStep.unsupported(ffn, flat)
     assert q2.make_step("autograd", ffn, q2.SGD(0.1, 0.0, 0.0), flat, torch.zeros(4, dtype=torch.int64),
                         2).unsupported(convolutional_model(), images) is None
+
+
+# ---------------------------------------------------------------- the CUDA graphs checked before a run
+
+class SkipsTheUpdate(GraphedTrainStep):
+    """A wrong replay: every step computes its loss and gradients but never applies them."""
+
+    def _step(self, size):
+        self.optimizer.step, step = (lambda: None), self.optimizer.step
+        try:
+            super()._step(size)
+        finally:
+            self.optimizer.step = step
+
+
+class RepeatsTheFirstBatch(GraphedTrainStep):
+    """A wrong replay: every step trains on the epoch's first batch (its position is never advanced)."""
+
+    def _step(self, size):
+        self.batch_number.zero_()
+        super()._step(size)
+
+
+def graph_run(step_class=GraphedTrainStep, settings=None):
+    """A graph step (replays run eagerly: no GPU here) ready to train, with its SGD and data."""
+    settings = settings or dict(learning_rate=0.05, momentum=0.9, weight_decay=0.01, dropout=0.3, batch_size=32)
+    X, y = q2.to_tensors(torch_splits(), torch.device("cpu"))["train"]  # 200 examples: a partial last batch
+    model, sgd = model_and_sgd("ffn", settings)
+    return step_class(model, sgd, X, y, settings["batch_size"], capture=False), sgd
+
+
+def test_a_correct_graph_step_passes_the_check_at_the_cost_of_one_epoch_of_each(monkeypatch):
+    step, sgd = graph_run()
+    replays = {size: 0 for size in step.replay}
+    for size, replay in list(step.replay.items()):
+        def counted(size=size, replay=replay):
+            replays[size] += 1
+            replay()
+        step.replay[size] = counted
+    updates = []
+    sgd_step = torch.optim.SGD.step
+    monkeypatch.setattr(torch.optim.SGD, "step", lambda self, *a, **k: (updates.append(1), sgd_step(self, *a, **k))[1])
+    before = [p.detach().clone() for p in step.model.parameters()], torch.get_rng_state()
+    shuffle = torch.Generator().manual_seed(5)
+    lines = []
+    used, record = checked_graph_step(step, sgd, shuffle, 32, None, lines.append)
+    assert used is step and record.startswith("passed: largest difference")
+    assert "they agree" in lines[0] and len(lines) == 1
+    # one epoch with the graphs (7 batches of 32, then 8: both captured shapes), one with the eager step
+    assert replays == {32: 6, 8: 1} and len(updates) == 7 + 7
+    # and the run starts from where it was: parameters, generators, the shuffling untouched
+    assert all(torch.equal(a, b) for a, b in zip(before[0], step.model.parameters()))
+    assert torch.equal(before[1], torch.get_rng_state())
+    assert torch.equal(shuffle.get_state(), torch.Generator().manual_seed(5).get_state())
+
+
+@pytest.mark.parametrize("wrong", [SkipsTheUpdate, RepeatsTheFirstBatch])
+def test_a_wrong_graph_is_caught_and_the_run_trains_eagerly_from_the_same_start(wrong):
+    step, sgd = graph_run(wrong)
+    lines = []
+    torch.manual_seed(1)
+    used, record = checked_graph_step(step, sgd, torch.Generator().manual_seed(5), 32, None, lines.append)
+    assert used.name == "autograd" and record.startswith("failed: largest difference")
+    assert lines[0].startswith("WARNING: the CUDA graphs disagree with the eager step over one epoch (largest "
+                               "difference ") and lines[0].endswith("training with the eager step")
+    # the fallback trains as an eager run from the start would
+    shuffle = torch.Generator().manual_seed(5)
+    fell_back = [used.train_epoch(shuffle) for _ in range(2)]
+    eager, _, eager_stats = train_epochs("autograd", "ffn", dict(learning_rate=0.05, momentum=0.9, weight_decay=0.01,
+                                                                 dropout=0.3, batch_size=32), epochs=2)
+    assert [s.train_loss for s in fell_back] == [s.train_loss for s in eager_stats]
+    assert all(torch.equal(a, b) for a, b in zip(used.model.parameters(), eager.parameters()))
+
+
+def test_a_check_that_raises_falls_back_too():
+    step, sgd = graph_run()
+    step.train_epoch = None  # not callable: the check itself breaks
+    lines = []
+    used, record = checked_graph_step(step, sgd, torch.Generator(), 32, None, lines.append)
+    assert used.name == "autograd" and "the check raised TypeError" in record and "WARNING" in lines[0]
+
+
+def test_runs_without_the_graphs_record_the_check_skipped():
+    result = q2.train("ffn", torch_splits(), seed=1, device="cpu", implementation="fast", full_train_accuracy=False,
+                      log=quiet, epochs=1, batch_size=32, learning_rate=0.05, weight_decay=0.0, momentum=0.0,
+                      dropout=0.3, hidden_size=8, layers=2)
+    assert result.extra["graph_check"] == "skipped: trained with the fused step"
+    assert device_unusable(torch.device("cpu")) is None

@@ -121,3 +121,12 @@ def test_a_settled_study_says_how_many_runs_it_took(tmp_path, inputs):
     assert ("Settled over looks [5, 10, 20] with the family-wise error rate held at 0.05 across every look: the "
             "study trained 4 runs, against 80 with every configuration at the last look's 20 seeds.") in text
     assert "settle them" not in text
+
+
+def test_the_torch_runs_are_counted_by_training_step_and_graph_check(tmp_path, inputs):
+    summary = inputs["summary"].assign(training_step=["numpy classes", "numpy classes", "cuda_graph", "autograd"],
+                                       graph_check=["", "", "passed: largest difference 2e-07 (batch losses)",
+                                                    "failed: largest difference 0.3 (parameter 0.weight)"])
+    text = written(tmp_path, inputs | {"summary": summary})
+    assert ("Torch runs by training step: cuda_graph 1, autograd 1. CUDA graphs: 1 run trained with them (checked "
+            "against the eager step), 1 fell back to the eager step.") in text

@@ -55,6 +55,20 @@ def accuracy_table(by_config: pd.DataFrame) -> str:
     return rows.to_markdown(index=False, disable_numparse=True) + "\n"
 
 
+def training_steps_line(summary: pd.DataFrame) -> str:
+    """Which steps trained the torch runs, and how many trained with the CUDA graphs after the check
+    against the eager step and how many fell back to it."""
+    torch_runs = summary[summary["question"] == "q2"]
+    if torch_runs.empty or "training_step" not in torch_runs.columns:
+        return ""
+    steps = torch_runs["training_step"].fillna("unknown").value_counts()
+    checks = torch_runs["graph_check"].fillna("") if "graph_check" in torch_runs.columns else pd.Series(dtype=str)
+    graphs, fell_back = int(checks.str.startswith("passed").sum()), int(checks.str.startswith("failed").sum())
+    return ("Torch runs by training step: " + ", ".join(f"{step} {count}" for step, count in steps.items())
+            + f". CUDA graphs: {graphs} run{'s' * (graphs != 1)} trained with them (checked against the eager "
+            f"step), {fell_back} fell back to the eager step.\n")
+
+
 def code_origin(summary: pd.DataFrame) -> str:
     """The commit(s) of the workflow's checkout that the runs came from, and their hosts."""
     origins = []
@@ -181,6 +195,8 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
         report.section(title)
         if question == "q2":
             report.add(RUNNING_ACCURACY_NOTE)
+            if steps := training_steps_line(summary):
+                report.add(steps)
         for experiment, variants in runs[question].items():
             experiment_section(report, question, experiment, variants, report_ids[question].get(experiment, ""),
                                by_config, figures, selections)

@@ -14,7 +14,7 @@ CONFIG_COLUMNS = [column for column in ID_COLUMNS if column != "seed"]
 RESULT_COLUMNS = [
     "status", "epochs_completed", "final_train_acc", "final_train_acc_running", "final_val_acc", "test_acc",
     "best_val_acc", "best_epoch", "final_train_loss", "final_val_loss",
-    "wall_time_s", "device", "implementation", "training_step",
+    "wall_time_s", "device", "implementation", "training_step", "graph_check",
 ]
 # Where a run came from: its data, its code (runs.code_provenance) and its machine.
 ORIGIN_COLUMNS = ["dataset_sha256", "git_commit", "git_dirty", "host"]

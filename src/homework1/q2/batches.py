@@ -4,7 +4,7 @@ batches, its statistics, and the evaluation after it."""
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -31,20 +31,23 @@ def batch_indices(n: int, batch_size: int, generator: torch.Generator,
     return order.to(device).split(batch_size)
 
 
-class EpochStats(NamedTuple):
+@dataclass(frozen=True)
+class EpochStats:
     train_loss: float              # mean of batch losses weighted by batch size
     train_acc_running: float       # correct predictions on the training batches, as trained
     diverged_batch: int | None     # 1-based number of the first non-finite batch, else None
+    # every batch's loss, where the step keeps them (the CUDA-graph check compares them); not part of equality
+    batch_losses: torch.Tensor | None = field(default=None, compare=False, repr=False)
 
 
 def epoch_stats(losses: torch.Tensor, batch_sizes: list[int], correct: torch.Tensor) -> EpochStats:
     """An epoch's numbers from its per-batch losses and correct count, read from the device at once."""
     finite = torch.isfinite(losses)
     if not bool(finite.all()):
-        return EpochStats(math.nan, math.nan, int((~finite).nonzero()[0]) + 1)
+        return EpochStats(math.nan, math.nan, int((~finite).nonzero()[0]) + 1, losses.detach().clone())
     sizes = torch.tensor(batch_sizes, device=losses.device, dtype=torch.float64)
     n = sum(batch_sizes)
-    return EpochStats(float((losses.double() * sizes).sum() / n), int(correct) / n, None)
+    return EpochStats(float((losses.double() * sizes).sum() / n), int(correct) / n, None, losses.detach().clone())
 
 
 @torch.no_grad()

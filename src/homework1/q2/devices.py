@@ -50,3 +50,17 @@ def restore_rng_states(states: dict, device: torch.device) -> None:
         torch.cuda.set_rng_state(states["torch_cuda"], device)
     elif device.type == "mps" and "torch_mps" in states:
         torch.mps.set_rng_state(states["torch_mps"])
+
+
+def device_unusable(device: torch.device) -> str | None:
+    """Why the device cannot go on after a failed CUDA graph capture (None if it can): a stream
+    left capturing, or an error the device reports when asked to finish its work."""
+    if device.type != "cuda":
+        return None
+    try:
+        if torch.cuda.is_current_stream_capturing():
+            return "its stream is still capturing a graph"
+        torch.cuda.synchronize(device)
+    except RuntimeError as err:
+        return f"it reports {err}"
+    return None

@@ -66,7 +66,7 @@ class GraphedTrainStep:
         self.correct = torch.zeros((), dtype=torch.int64, device=device)
         sizes = sorted({batch_size, X.shape[0] % batch_size} - {0}, reverse=True)
 
-        saved = self._state()
+        saved = self.state()
         model.train()
         self.replay = {}
         try:
@@ -74,7 +74,7 @@ class GraphedTrainStep:
                 self._warm_up(size, warmup_steps)
                 self.replay[size] = self._capture(size) if capture else self._eager(size)
         finally:  # also when a capture fails: the caller may go on with the eager step
-            self._restore(saved)
+            self.restore(saved)
 
     # -- one step, on static tensors
 
@@ -117,6 +117,14 @@ class GraphedTrainStep:
 
     def momentum_buffers(self) -> list[torch.Tensor | None]:
         return [self.optimizer.state[p].get("momentum_buffer") for p in self.model.parameters()]
+
+    def state(self) -> dict:
+        """Parameters, momentum buffers and random generators as they are (copies)."""
+        return self._state()
+
+    def restore(self, saved: dict) -> None:
+        """Put back what ``state`` saved, in place: the graphs hold these very tensors."""
+        self._restore(saved)
 
     def _state(self) -> dict:
         return {"parameters": [p.detach().clone() for p in self.model.parameters()],

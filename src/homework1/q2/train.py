@@ -30,9 +30,10 @@ from torch import nn
 
 from homework1.q2.batches import evaluate, to_tensors
 from homework1.q2.checkpoints import Checkpointing, resumable, save_checkpoint
-from homework1.q2.devices import resolve_device, restore_rng_states, rng_states
+from homework1.q2.devices import device_unusable, resolve_device, restore_rng_states, rng_states
 from homework1.q2.fused import FusedSGD
 from homework1.q2.graph import GraphedTrainStep
+from homework1.q2.graph_check import checked_graph_step
 from homework1.q2.reference import AutogradStep
 from homework1.q2.sgd import SGD
 from homework1.runs import STATUS_DIVERGED, STATUS_OK, TrainResult
@@ -84,6 +85,10 @@ def make_step(name: str, model: nn.Module, sgd: SGD, X: torch.Tensor, y: torch.T
     except Exception as err:  # noqa: BLE001 - the fast path never crashes a run the reference can train
         if step is AutogradStep:
             raise
+        if problem := device_unusable(X.device):
+            raise RuntimeError(f"the {X.device} device is unusable after the {name} step failed to start "
+                               f"({type(err).__name__}: {err}): {problem}; this job stops so that a retry "
+                               f"starts clean") from err
         log(f"WARNING: the {name} step could not be made ({type(err).__name__}: {err}); "
             f"training with the autograd step")
         return AutogradStep(model, sgd, X, y, batch_size, momentum_buffers)
@@ -142,6 +147,10 @@ class Run:
         name = training_step_for(self.implementation, self.device, self.model_name, self.model, X_train, self.log)
         self.step = make_step(name, self.model, self.sgd, X_train, y_train, batch_size, self.momentum_buffers,
                               self.log)
+        self.graph_check = f"skipped: trained with the {self.step.name} step"
+        if isinstance(self.step, GraphedTrainStep):
+            self.step, self.graph_check = checked_graph_step(self.step, self.sgd, self.shuffle, batch_size,
+                                                             self.momentum_buffers, self.log)
         if state is not None:
             # Another device or step continues the run as well as a rerun on them would start it.
             written_with = (state["device"], state["training_step"])
@@ -161,7 +170,7 @@ class Run:
 
     def facts(self) -> dict:
         return {"resumed_from_epoch": self.start_epoch, "implementation": self.implementation,
-                "training_step": self.step.name}
+                "training_step": self.step.name, "graph_check": self.graph_check}
 
     def train_epoch(self, epoch: int, full_train_accuracy: bool) -> dict | str:
         """One epoch trained and evaluated: its history row, or why it diverged."""
