@@ -2,6 +2,8 @@
 fused step, and the CUDA-graph step (its bookkeeping runs uncaptured on any machine and must be
 the eager loop's to the bit; the capture itself is tested where there is a GPU)."""
 
+import importlib
+
 import pytest
 import torch
 from torch import nn
@@ -318,3 +320,14 @@ def test_runs_without_the_graphs_record_the_check_skipped():
                       dropout=0.3, hidden_size=8, layers=2)
     assert result.extra["graph_check"] == "skipped: trained with the fused step"
     assert device_unusable(torch.device("cpu")) is None
+
+
+def test_a_device_left_unusable_by_a_failed_capture_ends_the_job_in_one_line(monkeypatch):
+    # where the failed step left the device capturing or in error, going on would hang or fail later
+    train_module = importlib.import_module("homework1.q2.train")
+    monkeypatch.setattr(train_module, "device_unusable", lambda device: "its stream is still capturing a graph")
+    X, y = torch.rand(20, 1, 5, 4), torch.randint(0, N_CLASSES, (20,))
+    with pytest.raises(RuntimeError, match=r"the cpu device is unusable after the fused step failed to start "
+                                           r"\(ValueError: .*\): its stream is still capturing a graph; this job "
+                                           r"stops so that a retry starts clean"):
+        q2.make_step("fused", convolutional_model(), q2.SGD(0.1, 0.0, 0.0), X, y, 8, log=quiet)

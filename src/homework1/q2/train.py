@@ -85,12 +85,11 @@ def make_step(name: str, model: nn.Module, sgd: SGD, X: torch.Tensor, y: torch.T
     except Exception as err:  # noqa: BLE001 - the fast path never crashes a run the reference can train
         if step is AutogradStep:
             raise
+        why = f"{type(err).__name__}: {' '.join(str(err).split())}"  # one line, whatever the error holds
         if problem := device_unusable(X.device):
             raise RuntimeError(f"the {X.device} device is unusable after the {name} step failed to start "
-                               f"({type(err).__name__}: {err}): {problem}; this job stops so that a retry "
-                               f"starts clean") from err
-        log(f"WARNING: the {name} step could not be made ({type(err).__name__}: {err}); "
-            f"training with the autograd step")
+                               f"({why}): {problem}; this job stops so that a retry starts clean") from err
+        log(f"WARNING: the {name} step could not be made ({why}); training with the autograd step")
         return AutogradStep(model, sgd, X, y, batch_size, momentum_buffers)
 
 
