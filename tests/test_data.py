@@ -42,7 +42,7 @@ def test_flatten_keeps_row_order():
     (lambda a: a.update(val_labels=a["val_labels"] - 1), "'val_labels' has labels in -1..1"),
     (lambda a: a.update(val_images=a["val_images"][:0], val_labels=a["val_labels"][:0]), "'val_images' is empty"),
     (lambda a: a.update(train_labels=np.where(a["train_labels"] == 1, 0, a["train_labels"])),
-     "'train_labels' has no example of class(es) [1]"),
+     "'train_labels' has no example of 1 of its 3 classes (classes 0..2; first missing: [1])"),
     (lambda a: a.update(train_labels=a["train_labels"].astype(np.float64)), "'train_labels' has dtype float64"),
 ])
 def test_violations_name_file_array_and_problem(tmp_path, change, message):
@@ -71,7 +71,7 @@ def test_missing_and_corrupt_files(tmp_path, tiny_arrays):
     with pytest.raises(DataError, match=r"corrupt\.npz: not a readable \.npz file"):
         read_npz(corrupt)
     (tmp_path / "text.npz").write_text("not a zip")
-    with pytest.raises(DataError, match="not a readable"):
+    with pytest.raises(DataError, match="text.npz: not an npz file"):
         read_npz(tmp_path / "text.npz")
 
 

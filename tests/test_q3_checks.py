@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from snakemake.exceptions import WorkflowError
 
 from homework1 import configuration
 from homework1.q3 import checks, figures
@@ -53,7 +52,7 @@ def test_a_failed_check_is_named_in_the_log(tmp_path):
 
 
 def test_unknown_settings_are_refused_by_name():
-    with pytest.raises(WorkflowError, match="sede"):
+    with pytest.raises(configuration.ConfigError, match="q3: unknown key 'sede'; allowed here: condition_threshold"):
         q3_settings(sede=1)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from functools import cache
 from pathlib import Path
 
@@ -72,8 +73,11 @@ def prepare(config: dict) -> dict:
         raise ConfigError("the config schema and the models' specs disagree; nothing was started:\n"
                           + "\n".join(f"  - {problem}" for problem in problems))
     config.update(coerce(dict(config), config_schema()))
+    if problems := schema_problems(config):
+        raise ConfigError(f"the configuration does not fit {SCHEMA_PATH.relative_to(CHECKOUT)}; nothing was "
+                          f"started:\n" + "\n".join(f"  - {problem}" for problem in problems))
     as_given = copy.deepcopy(config)
-    validate(config, str(SCHEMA_PATH))
+    validate(config, str(SCHEMA_PATH))  # fills in the defaults
     settle(config, as_given)
     return config
 
@@ -89,6 +93,58 @@ def load(configfiles=(), overrides: dict | None = None) -> dict:
         update_config(config, yaml.safe_load(Path(path).read_text()) or {})
     update_config(config, overrides or {})
     return prepare(config)
+
+
+# ---------------------------------------------------------------- the schema's verdict, short
+
+MOST_PROBLEMS = 8  # a config with more is summarised: the terminal shows the cause, not a dump
+
+
+def _where(error) -> str:
+    return ".".join(str(part) for part in error.absolute_path) or "the configuration"
+
+
+def _specific(error):
+    """Of an error under oneOf/anyOf (a value or a sweep), the alternative's error that says most:
+    the one for the value's own type (a list is judged as a sweep), the deepest."""
+    if not error.context:
+        return error
+    relevant = [e for e in error.context if e.validator != "type"] or list(error.context)
+    return _specific(max(relevant, key=lambda e: len(e.absolute_path)))
+
+
+def _rule(error) -> str:
+    """The rule the value broke, said plainly, with what is allowed."""
+    validator, expected = error.validator, error.validator_value
+    if validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"unknown key{'s' * (len(extra) > 1)} {', '.join(map(repr, extra))}; allowed here: {allowed}"
+    if validator == "uniqueItems":
+        return f"{error.instance!r} has a duplicate value: a sweep lists each value once"
+    if validator == "enum":
+        return f"{error.instance!r} is not allowed; choose one of {', '.join(map(str, expected))}"
+    bounds = {"minimum": "below the minimum,", "exclusiveMinimum": "not above", "maximum": "above the maximum,",
+              "exclusiveMaximum": "not below"}
+    if validator in bounds:
+        return f"{error.instance!r} is {bounds[validator]} {expected}"
+    if validator == "type":
+        return f"{error.instance!r} is not of type {expected}"
+    return error.message
+
+
+def schema_problems(config: dict) -> list[str]:
+    """Every way ``config`` breaks the schema, one short line each: the key, the rule, what is allowed."""
+    from jsonschema import Draft202012Validator  # Snakemake's own dependency
+
+    errors = sorted(Draft202012Validator(config_schema()).iter_errors(config), key=lambda e: list(map(str, e.path)))
+    problems = []
+    for error in errors:
+        specific = _specific(error)
+        problems.append(f"{_where(specific)}: {_rule(specific)}")
+    if len(problems) > MOST_PROBLEMS:
+        problems = problems[:MOST_PROBLEMS] + [f"... and {len(problems) - MOST_PROBLEMS} more"]
+    return problems
 
 
 # ---------------------------------------------------------------- typed overrides
@@ -241,8 +297,17 @@ def unused_hyper_parameters(as_given: dict) -> list[str]:
     return problems
 
 
+def expand_user_paths(config: dict) -> None:
+    """``~`` in a local path of the homework's data set means the home folder, as in a shell."""
+    options = config.get(HOMEWORK_DATASET, {})
+    for key in ("path", "archive"):
+        if options.get(key):
+            options[key] = os.path.expanduser(options[key])
+
+
 def dataset_problems(config: dict) -> list[str]:
     """What keeps the configured data set from being built."""
+    expand_user_paths(config)
     name = config["dataset"]
     if name == "digits":
         problem = sources.digits_split_problem(config["digits"]["test_fraction"], config["digits"]["val_fraction"])

@@ -19,6 +19,7 @@ import numpy as np
 from homework1.files import atomic_write
 
 SPLITS = ("train", "val", "test")
+ZIP_MAGIC = b"PK\x03\x04"  # how every npz (a zip archive) begins
 
 
 class DataError(ValueError):
@@ -50,6 +51,8 @@ def validate_arrays(arrays: dict[str, np.ndarray], source: str, n_classes: int |
             fail(name, f"has dtype {images.dtype}, expected uint8")
         if images.ndim != 4:
             fail(name, f"has shape {images.shape}, expected (N, height, width, channels)")
+        if 0 in images.shape[1:]:
+            fail(name, f"has images of shape {images.shape[1:]}: an image needs at least one pixel and channel")
         if images.shape[0] == 0:
             fail(name, "is empty: every split needs at least one example")
         if image_shape is None:
@@ -71,10 +74,27 @@ def validate_arrays(arrays: dict[str, np.ndarray], source: str, n_classes: int |
         low, high = int(labels.min()), int(labels.max())
         if low < 0 or high >= n_classes:
             fail(f"{split}_labels", f"has labels in {low}..{high}, outside 0..{n_classes - 1}")
-    absent = sorted(set(range(n_classes)) - set(np.unique(train_labels).tolist()))
-    if absent:
-        fail("train_labels", f"has no example of class(es) {absent} (classes 0..{n_classes - 1})")
+    # every class needs a training example: checked on the labels present (never on a structure as
+    # large as the largest label, which a corrupt file can make huge)
+    present = np.unique(train_labels)
+    if present.size < n_classes:
+        absent = _first_absent(present, n_classes)
+        fail("train_labels", f"has no example of {n_classes - present.size} of its {n_classes} classes "
+                             f"(classes 0..{n_classes - 1}; first missing: {absent})")
     return n_classes
+
+
+def _first_absent(present: np.ndarray, n_classes: int, most: int = 10) -> list[int]:
+    """The first ``most`` of 0..n_classes-1 missing from the sorted ``present``, without listing them all."""
+    absent, candidate = [], 0
+    for value in present.tolist() + [n_classes]:
+        while candidate < value and len(absent) < most:
+            absent.append(candidate)
+            candidate += 1
+        candidate = value + 1
+        if len(absent) >= most:
+            break
+    return absent
 
 
 def read_npz(path: str | os.PathLike, n_classes: int | None = None) -> dict[str, np.ndarray]:
@@ -82,6 +102,10 @@ def read_npz(path: str | os.PathLike, n_classes: int | None = None) -> dict[str,
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: data set file not found")
+    with open(path, "rb") as handle:
+        if handle.read(4) != ZIP_MAGIC:  # np.load would try it as a pickle, and say so
+            raise DataError(f"{path}: not an npz file (an npz is a zip archive of .npy arrays; this file does "
+                            f"not start like one)")
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}

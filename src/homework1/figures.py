@@ -63,11 +63,21 @@ def weight_norm(runs: pd.DataFrame, dataset: str, *paths) -> None:
     save(fig, *paths)
 
 
+# Curves that fall on one another stay visible: each configuration has its own dash and marker.
+LINE_STYLES = [dict(linestyle="-", marker="o"), dict(linestyle="--", marker="s"), dict(linestyle=":", marker="^"),
+               dict(linestyle="-.", marker="D")]
+
+
 def _every_configuration(runs: pd.DataFrame, column: str, ylabel: str, what: str, dataset: str, *paths) -> None:
-    """One curve of ``column`` per configuration, on one pair of axes."""
+    """One curve of ``column`` per configuration, on one pair of axes; each with its own dash and
+    marker, so that curves lying on one another stay visible."""
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    for (experiment, variant), config_runs in runs.groupby(["experiment", "variant"], sort=False):
-        plot_over_seeds(ax, config_runs, column, label=_configuration_label(experiment, variant))
+    for index, ((experiment, variant), config_runs) in enumerate(
+            runs.groupby(["experiment", "variant"], sort=False)):
+        style = LINE_STYLES[index % len(LINE_STYLES)]
+        every = max(1, int(config_runs["epoch"].max()) // 10)
+        plot_over_seeds(ax, config_runs, column, label=_configuration_label(experiment, variant),
+                        markevery=every, markersize=4, **style)
     ax.set(xlabel="epoch", ylabel=ylabel)
     ax.legend()
     ax.set_title(title(runs, what, dataset))
@@ -110,13 +120,19 @@ def forest(claims: pd.DataFrame, dataset: str, *paths) -> None:
         label.set_color(VERDICT_COLOURS.get(claim.verdict, "C7"))
     verdicts.grid(False)
     ax.set_xlabel("accuracy of the better side minus the worse, paired by seed")
-    if _settled(claims):
-        how = (f"settled over {int(claims['looks'].max())} looks (α split over the looks, Holm's method across "
-               f"the claims at each; 95% overall)")
-    else:
-        how = f"95%, Holm-adjusted over the {int(claims['p_t'].notna().sum())} claims tested"
-    ax.set_title(f"the report's claims: mean paired difference and its interval,\n{how}\n{dataset}")
+    ax.set_title(f"the report's claims: mean paired difference and its interval,\n{forest_method(claims)}\n{dataset}")
     save(fig, *paths)
+
+
+def forest_method(claims: pd.DataFrame) -> str:
+    """What the forest plot's intervals are, and over what they were tested."""
+    if _settled(claims):
+        return (f"settled over {int(claims['looks'].max())} looks (α split over the looks, Holm's method across "
+                f"the claims at each; 95% overall)")
+    tested = int(claims["p_t"].notna().sum())
+    if not tested:
+        return "no claim tested: each needs two seeds or more on both sides"
+    return f"95%, Holm-adjusted over the {tested} claim{'s' * (tested != 1)} tested"
 
 
 def _settled(claims: pd.DataFrame) -> bool:
