@@ -8,11 +8,13 @@ import subprocess
 import time
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from homework1.data import DataError
 from homework1.files import atomic_write
+from homework1.jobs import run_training_job
 from homework1.joblog import attempts_log, job_log
 from homework1.runs import code_provenance
 from homework1.stopping import StopRequested, StopSignals
@@ -145,3 +147,28 @@ def test_a_signal_marks_a_stop_instead_of_ending_the_process(signum):
         time.sleep(0.01)  # the handler runs at the next bytecode boundary
         assert signals.requested() == signal.Signals(signum).name
     assert signal.getsignal(signum) is before  # put back
+
+
+def test_a_run_out_of_memory_says_so_naming_its_sizes(tmp_path, capfd, digits_npz):
+    # torch's allocator refusing 40 GB (hidden_size 100000), as a job's terminal and log show it
+    def train(model, splits, **options):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: can't allocate memory: "
+                           "you tried to allocate 40000000000 bytes. Error code 12 (Cannot allocate memory)")
+
+    hparams = {"model": "ffn", "epochs": 2, "batch_size": 64, "learning_rate": 0.01, "weight_decay": 0.0,
+               "momentum": 0.0, "dropout": 0.3, "hidden_size": 100000, "layers": 2}
+    snakemake = SimpleNamespace(
+        wildcards=SimpleNamespace(dataset="digits", experiment="big", variant="default"),
+        params=SimpleNamespace(seed=1, hparams=hparams, dataset={"name": "digits", "synthetic": False}),
+        input=SimpleNamespace(data=str(digits_npz)), log=[str(tmp_path / "run.log")], resources={},
+        output=SimpleNamespace(metrics=str(tmp_path / "m.csv"), summary=str(tmp_path / "s.json")),
+        scriptdir=str(tmp_path))
+    with pytest.raises(SystemExit):
+        run_training_job(snakemake, "q2", train)
+    terminal = capfd.readouterr().err.strip().splitlines()
+    assert terminal == [f"ERROR: out of memory: ffn could not allocate its arrays ([enforce fail at alloc_cpu.cpp:117] "
+                        f"data. DefaultCPUAllocator: can't allocate memory: you tried to allocate 40000000000 bytes. "
+                        f"Error code 12 (Cannot allocate memory)); its sizes, hidden_size 100000, layers 2, batch_size "
+                        f"64, set how large they are: lower them, or give the job more memory (the rule's mem_mb) "
+                        f"(log: {tmp_path / 'run.log'})"]
+    assert not (tmp_path / "s.json").exists()

@@ -1,6 +1,8 @@
 """Data sources: digits, the synthetic stand-in, download, the archive builder, the dispatcher."""
 
+import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -390,3 +392,22 @@ def test_fetch_archive(archives, built, tmp_path):
     intel(out, archive=archives["zip"], log=messages.append)
     assert np.array_equal(read_npz(out)["val_images"], built["val_images"])
     assert "archive" in messages[0]
+
+
+def test_a_host_that_never_answers_costs_the_stated_timeouts_and_every_retry_is_logged(tmp_path):
+    # a host that accepts the connection and then says nothing
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/data.npz"
+    lines = []
+    started = time.monotonic()
+    try:
+        with pytest.raises(DataError, match=r"download failed after 2 attempt\(s\): .*timed out"):
+            download(url, tmp_path / "x.npz", sha256="0" * 64, retries=1, timeout=0.5, backoff_s=0,
+                     progress=False, log=lines.append)
+    finally:
+        silent.close()
+    assert time.monotonic() - started < 10  # two attempts of 0.5 s, not minutes
+    assert len(lines) == 1 and lines[0].startswith(f"{url}: attempt 1 of 2 failed (") and "timed out" in lines[0]
+    assert files_in(tmp_path) == []

@@ -37,6 +37,8 @@ def failure_message(err: BaseException) -> str | None:
     """
     if isinstance(err, (DataError, StopRequested)):
         return str(err)
+    if isinstance(err, MemoryError):  # a training job names the settings that set its size
+        return f"out of memory: {err}" if str(err) else "out of memory"
     if isinstance(err, OSError) and err.errno in DISK_PROBLEMS:
         cause, remedy = DISK_PROBLEMS[err.errno]
         where = err.filename or "an output of this job"

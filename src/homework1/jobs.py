@@ -26,6 +26,22 @@ def attempt_header(snakemake, run: str) -> str:
             + (f"; {given}" if given else ""))
 
 
+def out_of_memory(err: BaseException) -> bool:
+    """Whether a failure is an allocation that failed (numpy's MemoryError, torch's CPU or CUDA allocator)."""
+    text = str(err)
+    return isinstance(err, MemoryError) or "can't allocate memory" in text or "out of memory" in text
+
+
+def memory_advice(err: BaseException, spec, hparams: dict) -> str:
+    """What ran out, in one line, and the settings that set the size of the run's arrays."""
+    sizes = [f"{name} {hparams[name]}" for name in (*spec.architecture, "batch_size")
+             if name in hparams and isinstance(hparams[name], int)]
+    first_line = " ".join(str(err).split())[:200] or type(err).__name__
+    return (f"{spec.name} could not allocate its arrays ({first_line}); "
+            + (f"its sizes, {', '.join(sizes)}, set how large they are: lower them, or " if sizes else "")
+            + "give the job more memory (the rule's mem_mb)")
+
+
 def run_training_job(snakemake, question: str, train, features_dtype=np.float64, **train_options) -> None:
     """Train the run a training job's wildcards and params name, and write its outputs.
 
@@ -45,7 +61,12 @@ def run_training_job(snakemake, question: str, train, features_dtype=np.float64,
         log(f"{run}: {model} {hparams} on {wildcards.dataset}")
         spec = model_spec(question, model)
         splits = load_splits(snakemake.input.data, add_bias=spec.bias, dtype=features_dtype, inputs=spec.inputs)
-        result = train(model, splits, seed=seed, log=log, stop=signals.requested, **hparams, **train_options)
+        try:
+            result = train(model, splits, seed=seed, log=log, stop=signals.requested, **hparams, **train_options)
+        except (MemoryError, RuntimeError) as err:
+            if not out_of_memory(err):
+                raise
+            raise MemoryError(memory_advice(err, spec, hparams)) from err
         dataset = snakemake.params.dataset | {"sha256": sha256_file(snakemake.input.data)}
         identity = {"question": question, "experiment": wildcards.experiment,
                     "variant": wildcards.variant, "seed": seed, "model": model}

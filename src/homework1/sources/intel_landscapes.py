@@ -73,11 +73,19 @@ def _fetch_once(url: str, tmp: Path, timeout: float, progress: bool) -> None:
         raise _Transient(f"truncated body: got {received} of {expected} bytes")
 
 
-def download(url, out_path, *, sha256, retries=3, timeout=60, progress=True, backoff_s=1.0) -> None:
+# An attempt gives up after this many seconds without a byte from the host: to connect, for its
+# answer, or for the next part of the file (a slow but steady download is never cut off).
+DOWNLOAD_TIMEOUT_S = 20
+DOWNLOAD_RETRIES = 3  # more attempts after the first, 1, 2 and 4 s apart
+
+
+def download(url, out_path, *, sha256, retries=DOWNLOAD_RETRIES, timeout=DOWNLOAD_TIMEOUT_S, progress=True,
+             backoff_s=1.0, log=print) -> None:
     """Download a data set file, check its sha256 and layout, then move it into place.
 
-    Network errors, server errors (5xx) and truncated bodies are retried ``retries``
-    more times with exponential backoff; client errors (4xx) and a checksum
+    Network errors, a host that stays silent for ``timeout`` seconds, server errors
+    (5xx) and truncated bodies are retried ``retries`` more times with exponential
+    backoff, each retry logged with its cause; client errors (4xx) and a checksum
     mismatch fail at once. Nothing is left at ``out_path`` (nor a temporary file)
     unless everything succeeded.
     """
@@ -99,8 +107,9 @@ def download(url, out_path, *, sha256, retries=3, timeout=60, progress=True, bac
                 if attempt == retries:
                     raise DataError(f"{url}: download failed after {retries + 1} attempt(s): "
                                     f"{err}") from err
-                print(f"{url}: attempt {attempt + 1} failed ({err}); retrying", file=sys.stderr)
-                time.sleep(backoff_s * 2 ** attempt)
+                pause = backoff_s * 2 ** attempt
+                log(f"{url}: attempt {attempt + 1} of {retries + 1} failed ({err}); retrying in {pause:g} s")
+                time.sleep(pause)
         got = sha256_file(tmp)
         if got != sha256:
             raise DataError(f"{url}: checksum mismatch: expected sha256 {sha256}, got {got}; "
@@ -263,7 +272,7 @@ def build(out_path, *, seed: int, path=None, url=None, sha256=None, archive=None
         atomic_write(out_path, lambda tmp: shutil.copyfile(path, tmp))
     elif url:
         log(f"intel_landscapes: downloading {url}")
-        download(url, out_path, sha256=sha256)
+        download(url, out_path, sha256=sha256, log=log)
     else:
         log(f"intel_landscapes: building from archive {archive}")
         build_from_archive(archive, out_path, seed=seed)
