@@ -13,7 +13,6 @@ plans (``workflow/rules/settle.smk``).
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 CLAIM_COLUMNS = ["report_id", "question", "metric", "better", "worse", "claim"]
 # A decision, as each look's table writes it (the `verdict` column); the rest are "undecided".
@@ -29,6 +28,11 @@ def read_claims(path) -> list[dict]:
         if missing:
             raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
         return [{column: row[column] for column in CLAIM_COLUMNS} for row in reader]
+
+
+def claim_key(claim: dict) -> tuple[str, str, str, str]:
+    """What names a claim in the tables: its question, its two sides and its metric."""
+    return claim["question"], claim["better"], claim["worse"], claim["metric"]
 
 
 def sides(claim: dict) -> list[tuple[str, str, str]]:
@@ -62,12 +66,5 @@ def configurations(claims: list[dict]) -> list[tuple[str, str, str]]:
 def undecided(decisions_path, claims: list[dict]) -> list[dict]:
     """The claims a look's decisions table leaves undecided (testable, neither holds nor reversed)."""
     with open(decisions_path, newline="") as handle:
-        verdicts = {(row["question"], row["better"], row["worse"], row["metric"]): row["verdict"]
-                    for row in csv.DictReader(handle)}
-    return [claim for claim in claims
-            if verdicts.get((claim["question"], claim["better"], claim["worse"], claim["metric"]), NOT_TESTABLE)
-            not in (*DECIDED, NOT_TESTABLE)]
-
-
-def look_path(dataset: str, look: int) -> str:
-    return str(Path("results") / "settle" / dataset / f"look{look}.csv")
+        verdicts = {claim_key(row): row["verdict"] for row in csv.DictReader(handle)}
+    return [claim for claim in claims if verdicts.get(claim_key(claim), NOT_TESTABLE) not in (*DECIDED, NOT_TESTABLE)]

@@ -28,7 +28,7 @@ import pandas as pd
 
 from homework1 import paired, sequential
 from homework1.claims import CLAIM_COLUMNS as COMPARISON_COLUMNS
-from homework1.claims import DECIDED, NOT_TESTABLE
+from homework1.claims import DECIDED, NOT_TESTABLE, claim_key
 
 CONFIDENCE = 0.95
 # More seeds than a study of this size would ever run: a claim undecided beyond it is too small to matter.
@@ -163,10 +163,6 @@ def seed_comparisons(summary: pd.DataFrame, comparisons: list[dict]) -> pd.DataF
     return table
 
 
-def _key(row: dict) -> tuple:
-    return row["question"], row["better"], row["worse"], row["metric"]
-
-
 def settle_look(summary: pd.DataFrame, comparisons: list[dict], testable: list[bool], previous: pd.DataFrame | None,
                 *, look: int, looks: int, seeds: list[int], alpha: float, dataset: str) -> pd.DataFrame:
     """The claims decided at look ``look`` of ``looks`` (``homework1.sequential``), on the runs of
@@ -180,12 +176,12 @@ def settle_look(summary: pd.DataFrame, comparisons: list[dict], testable: list[b
     one still undecided gets this look's interval at its level. ``n_pairs`` are the pairs the
     interval rests on."""
     summary = summary[summary["seed"].isin(seeds) & (summary["dataset"] == dataset)]
-    before = {} if previous is None else {_key(row): row for row in previous.to_dict("records")}
+    before = {} if previous is None else {claim_key(row): row for row in previous.to_dict("records")}
     where = {"dataset": dataset, "look": look, "looks": looks, "look_seeds": len(seeds)}
     rows = []
     for comparison, can_test in zip(comparisons, testable):
         base = {key: comparison.get(key, "") for key in COMPARISON_COLUMNS} | where
-        earlier = before.get(_key(comparison))
+        earlier = before.get(claim_key(comparison))
         if not can_test:
             rows.append(base | {"verdict": NOT_TESTABLE,
                                 "note": "a configuration it compares is not in the study's config"})

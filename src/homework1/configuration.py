@@ -48,6 +48,12 @@ class ConfigError(ValueError):
     """Settings that cannot run together; the message names every such setting."""
 
 
+def stop_if(headline: str, problems: list[str]) -> None:
+    """Raise ConfigError with ``headline`` and one line per problem, if there are any."""
+    if problems:
+        raise ConfigError(f"{headline}; nothing was started:\n" + "\n".join(f"  - {problem}" for problem in problems))
+
+
 @cache
 def config_schema() -> dict:
     return yaml.load(SCHEMA_PATH.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -69,13 +75,9 @@ def prepare(config: dict) -> dict:
     message, naming the key)."""
     from snakemake.utils import validate
 
-    if problems := spec_problems():
-        raise ConfigError("the config schema and the models' specs disagree; nothing was started:\n"
-                          + "\n".join(f"  - {problem}" for problem in problems))
+    stop_if("the config schema and the models' specs disagree", spec_problems())
     config.update(coerce(dict(config), config_schema()))
-    if problems := schema_problems(config):
-        raise ConfigError(f"the configuration does not fit {SCHEMA_PATH.relative_to(CHECKOUT)}; nothing was "
-                          f"started:\n" + "\n".join(f"  - {problem}" for problem in problems))
+    stop_if(f"the configuration does not fit {SCHEMA_PATH.relative_to(CHECKOUT)}", schema_problems(config))
     as_given = copy.deepcopy(config)
     validate(config, str(SCHEMA_PATH))  # fills in the defaults
     settle(config, as_given)
@@ -358,9 +360,7 @@ def settle(config: dict, as_given: dict) -> None:
     problems = [problem for key, value in config.items() for problem in _non_finite_numbers(value, key)]
     problems += unused_hyper_parameters(as_given) + dataset_problems(config) + q3_problems(config, as_given)
     problems += settle_problems(config)
-    if problems:
-        raise ConfigError("the configuration cannot run; nothing was started:\n"
-                          + "\n".join(f"  - {problem}" for problem in problems))
+    stop_if("the configuration cannot run", problems)
 
 
 def device_problem(device: str) -> str | None:

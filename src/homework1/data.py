@@ -85,16 +85,10 @@ def validate_arrays(arrays: dict[str, np.ndarray], source: str, n_classes: int |
 
 
 def _first_absent(present: np.ndarray, n_classes: int, most: int = 10) -> list[int]:
-    """The first ``most`` of 0..n_classes-1 missing from the sorted ``present``, without listing them all."""
-    absent, candidate = [], 0
-    for value in present.tolist() + [n_classes]:
-        while candidate < value and len(absent) < most:
-            absent.append(candidate)
-            candidate += 1
-        candidate = value + 1
-        if len(absent) >= most:
-            break
-    return absent
+    """The first ``most`` of 0..n_classes-1 missing from ``present``: all lie below len(present) + most,
+    so only that many candidates are looked at, however many classes there are."""
+    candidates = np.arange(min(n_classes, present.size + most))
+    return np.setdiff1d(candidates, present)[:most].tolist()
 
 
 def read_npz(path: str | os.PathLike, n_classes: int | None = None) -> dict[str, np.ndarray]:

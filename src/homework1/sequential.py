@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from homework1 import paired
+
 
 def holm(p_values, level: float) -> tuple[np.ndarray, np.ndarray]:
     """Holm's step-down at ``level``: (rejected, the level each claim was held to). The i-th
@@ -55,15 +57,7 @@ def decide(q_values, alpha: float, looks: int) -> tuple[np.ndarray, np.ndarray]:
 def adjusted(q_values, looks: int) -> np.ndarray:
     """Each claim's adjusted p-value at this look: the smallest α at which it is decided (Holm's
     adjusted p of the ``q``s, times the number of looks, capped at 1)."""
-    q = np.asarray(q_values, dtype=float)
-    result = np.full(q.shape, np.nan)
-    tested = np.flatnonzero(~np.isnan(q))
-    order = tested[np.argsort(q[tested], kind="stable")]
-    running = 0.0
-    for rank, index in enumerate(order):
-        running = max(running, min(1.0, looks * (order.size - rank) * q[index]))
-        result[index] = running
-    return result
+    return np.minimum(1.0, looks * paired.holm(q_values))
 
 
 def first_decisions(p_by_look: np.ndarray, alpha: float, sequential: bool = True) -> np.ndarray:

@@ -199,8 +199,3 @@ def load_model(question: str, model: str):
     """The model's module, imported (its ``SPEC`` and its ``build``)."""
     model_spec(question, model)  # a clear error for an unknown name
     return importlib.import_module(module_name(question, model))
-
-
-def model_path(question: str, model: str) -> Path:
-    """The model's module file (a training job's code input)."""
-    return models_package(question) / f"{model}.py"

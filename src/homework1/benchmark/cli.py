@@ -50,11 +50,10 @@ def configured_families(config: dict, questions: list[str]) -> dict[tuple, dict]
     return families
 
 
-def build_data(args, seed: int) -> tuple[Path, float, float]:
-    """The synthetic data set in a scratch folder: (its path, seconds to build it, a job's start)."""
-    npz = Path(args.scratch) / "synthetic_intel.npz"
-    dataset_seconds, _ = timed(lambda: synthetic_intel.build(npz, seed=seed, n_train=args.n_train,
-                                                             log=lambda line: None))
+def build_data(folder, n_train: int, seed: int) -> tuple[Path, float, float]:
+    """The synthetic data set in ``folder``: (its path, seconds to build it, a job's start)."""
+    npz = Path(folder) / "synthetic_intel.npz"
+    dataset_seconds, _ = timed(lambda: synthetic_intel.build(npz, seed=seed, n_train=n_train, log=lambda line: None))
     return npz, dataset_seconds, job_start_seconds(npz)
 
 
@@ -133,17 +132,16 @@ def main(argv=None) -> None:
     print(f"{'quick: ' if args.quick else ''}{rounds} round(s) of one timed epoch per side; load average "
           f"{os.getloadavg()[0]:.2f} (other work skews timings)")
 
-    with tempfile.TemporaryDirectory() as args.scratch:
-        npz, dataset_seconds, start_seconds = build_data(args, config["synthetic_intel"]["seed"])
-        # each family's examples as its model's spec asks for them (Q1 in float64, as its jobs)
-        splits = {}
-        for question, model in {family[:2] for family in families}:
+    with tempfile.TemporaryDirectory() as scratch:
+        npz, dataset_seconds, start_seconds = build_data(scratch, args.n_train, config["synthetic_intel"]["seed"])
+        # each family's examples as its model's spec asks for them (in float64, as Q1's jobs); the flat
+        # pixels without the bias always, for the matmul rate and the side-by-side probe
+        splits = {("flat", False): load_splits(npz)}
+        for question, model in (family[:2] for family in families):
             spec = model_spec(question, model)
-            key = (spec.inputs, spec.bias)
-            if key not in splits:
-                splits[key] = load_splits(npz, add_bias=spec.bias, inputs=spec.inputs)
-    X = next(iter(splits.values()))["train"][0]
-    X = X.reshape(X.shape[0], -1)
+            if (spec.inputs, spec.bias) not in splits:
+                splits[(spec.inputs, spec.bias)] = load_splits(npz, add_bias=spec.bias, inputs=spec.inputs)
+    X = splits[("flat", False)]["train"][0]
     print(f"data: SYNTHETIC stand-in with the Intel shapes, {args.n_train} training images of {X.shape[1]} "
           f"features (random pixels; timing only); building it took {dataset_seconds:.0f} s, a job's start "
           f"{start_seconds:.1f} s\n")

@@ -120,20 +120,13 @@ class GraphedTrainStep:
 
     def state(self) -> dict:
         """Parameters, momentum buffers and random generators as they are (copies)."""
-        return self._state()
-
-    def restore(self, saved: dict) -> None:
-        """Put back what ``state`` saved, in place: the graphs hold these very tensors."""
-        self._restore(saved)
-
-    def _state(self) -> dict:
         return {"parameters": [p.detach().clone() for p in self.model.parameters()],
                 "buffers": [None if b is None else b.clone() for b in self.momentum_buffers()],
                 "cpu_rng": torch.get_rng_state(),
                 "cuda_rng": torch.cuda.get_rng_state(self.X.device) if self.X.is_cuda else None}
 
-    def _restore(self, saved: dict) -> None:
-        """In place: the graphs hold these very tensors."""
+    def restore(self, saved: dict) -> None:
+        """Put back what ``state`` saved, in place: the graphs hold these very tensors."""
         with torch.no_grad():
             for param, value in zip(self.model.parameters(), saved["parameters"]):
                 param.copy_(value)
