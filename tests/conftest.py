@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import atexit
 import copy
+import io
 import math
 import os
 import re
@@ -23,8 +24,8 @@ import yaml
 from PIL import Image
 
 from homework1.configuration import choices
-from homework1.data import flatten_features
-from homework1.sources import INTEL_CLASSES
+from homework1.data import flatten_features, write_npz
+from homework1.sources import INTEL_CLASSES, INTEL_IMAGE_SHAPE, INTEL_SPLITS
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "src"
@@ -143,6 +144,36 @@ def write_archive(root: Path, nested: bool) -> Path:
                 size = (140, 150) if (label, index) == (2, 1) else (150, 150)
                 Image.new("RGB", size, colour(label, index)).save(folder / f"{index:05d}.jpg")
     return root
+
+
+def png_pixel() -> bytes:
+    """A PNG of one pixel."""
+    pixel = io.BytesIO()
+    Image.new("RGB", (1, 1), (30, 60, 90)).save(pixel, "PNG")
+    return pixel.getvalue()
+
+
+def write_homework_shaped_archive(root: Path, train_per_class: int = 2339, test_per_class: int = 500) -> Path:
+    """The archive at the homework's scale (6 x 2339 = 14034 training and 6 x 500 = 3000 test images,
+    the public archive's totals) but of 1x1 PNGs: its build is the homework's shapes in seconds."""
+    pixel = png_pixel()
+    for split, count in (("seg_train", train_per_class), ("seg_test", test_per_class)):
+        for name in INTEL_CLASSES:
+            folder = root / split / name
+            folder.mkdir(parents=True)
+            for index in range(count):
+                (folder / f"{index:05d}.png").write_bytes(pixel)
+    return root
+
+
+def write_homework_shaped_npz(path: Path) -> Path:
+    """A file with exactly the homework's shapes (48x48 RGB, 6 classes, 12630/1404/3000), all pixels 0."""
+    arrays = {}
+    for split, n in INTEL_SPLITS.items():
+        arrays[f"{split}_images"] = np.zeros((n, *INTEL_IMAGE_SHAPE), np.uint8)
+        arrays[f"{split}_labels"] = (np.arange(n) % len(INTEL_CLASSES)).reshape(-1, 1)
+    write_npz(path, arrays)
+    return path
 
 
 def zip_folder(folder: Path, out: Path) -> Path:

@@ -56,6 +56,39 @@ def test_killed_torch_job_resumes_from_its_checkpoint(workspace):
     assert summary["test_acc"] == uninterrupted.test_acc
 
 
+@pytest.mark.parametrize("whom", ["snakemake alone", "the terminal's process group"])
+def test_one_interrupt_stops_the_jobs_in_a_few_lines_and_the_rerun_resumes(workspace, whom):
+    config = tiny(q1={}, checkpoint_every=5, keep_checkpoints=False,
+                  q2={"long": {"model": "ffn", "epochs": 2000, "batch_size": 64, "hidden_size": 16}})
+    run = "digits/q2/long/default/seed1"
+    log = workspace.work / f"logs/runs/{run}.log"
+    process = subprocess.Popen(snakemake_command(workspace.work, config, run_path(run), repo=workspace.repo),
+                               cwd=workspace.work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True, env=workflow_environment())
+    deadline = time.monotonic() + 300
+    while not (log.exists() and "epoch 2/" in log.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # a kill -INT reaches Snakemake alone; a Ctrl-C in a terminal, every process of its group
+    if whom == "snakemake alone":
+        os.kill(process.pid, signal.SIGINT)
+    else:
+        os.killpg(process.pid, signal.SIGINT)
+    output, _ = process.communicate(timeout=120)  # within the epoch, not after 2000 of them
+    assert process.returncode != 0
+    after = output[output.index("Interrupted: 1 running job process(es) asked to stop"):].splitlines()
+    assert "Run the same command again to resume." in after[0]
+    assert any(re.search(r"ERROR: stopped by SIG(INT|TERM) after epoch \d+ of 2000: checkpoint .* written", line)
+               for line in after)
+    assert len(after) <= 8 and "Traceback" not in output, output
+    with contextlib.suppress(ProcessLookupError):  # nothing of the session is left running
+        os.killpg(process.pid, 0)
+        pytest.fail("a process of the interrupted run is still running")
+
+    shorter = tiny(**(config | {"q2": {"long": config["q2"]["long"] | {"epochs": 20}}}))
+    workspace.run(shorter, run_path(run))  # the default profile reruns what the stop left incomplete
+    assert "resumed from checkpoint" in log.read_text()
+
+
 @contextlib.contextmanager
 def unwritable(kind: str, directory: Path):
     """``directory`` made "full" (a small tmpfs mounted on it) or "read-only" (bind-mounted

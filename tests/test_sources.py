@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import TEST_COUNT, TRAIN_COUNTS, quiet, write_archive, zip_folder
+from conftest import TEST_COUNT, TRAIN_COUNTS, quiet, write_archive, write_homework_shaped_npz, zip_folder
 from homework1.configuration import load
 from homework1.data import DataError, load_splits, read_npz, write_npz
 from homework1.files import sha256_file
@@ -166,6 +166,11 @@ def small_npz(tmp_path_factory):
     path = tmp_path_factory.mktemp("small") / "small.npz"
     write_npz(path, synthetic_intel.arrays(seed=0, n_train=12, n_val=3, n_test=3, size=4))
     return path
+
+
+@pytest.fixture(scope="module")
+def homework_npz(tmp_path_factory):
+    return write_homework_shaped_npz(tmp_path_factory.mktemp("homework") / "intel_landscapes.npz")
 
 
 def test_download_good_file(server, small_npz, tmp_path, capsys):
@@ -357,11 +362,11 @@ def test_fetch_without_a_source_names_the_config_keys(tmp_path):
         assert key in str(caught.value)
 
 
-def test_fetch_local_path_wins(small_npz, tmp_path):
+def test_fetch_local_path_wins(homework_npz, tmp_path):
     messages = []
     out = tmp_path / "data" / "intel.npz"
-    intel(out, path=small_npz, archive=tmp_path / "unused", log=messages.append)
-    assert out.read_bytes() == small_npz.read_bytes()
+    intel(out, path=homework_npz, archive=tmp_path / "unused", log=messages.append)
+    assert out.read_bytes() == homework_npz.read_bytes()
     assert files_in(out.parent) == ["intel.npz"]
     assert "using 'path'" in messages[0]
 
@@ -375,23 +380,33 @@ def test_fetch_corrupt_local_file(small_npz, tmp_path):
     assert not out.parent.exists() or files_in(out.parent) == []
 
 
-def test_fetch_url_needs_sha256_then_downloads(server, small_npz, tmp_path):
-    server.routes["/intel.npz"] = lambda h, n: h.send_body(small_npz.read_bytes())
+def test_fetch_url_needs_sha256_then_downloads(server, homework_npz, tmp_path):
+    server.routes["/intel.npz"] = lambda h, n: h.send_body(homework_npz.read_bytes())
     out = tmp_path / "intel.npz"
     with pytest.raises(DataError, match="'url:' is set but 'sha256:' is not"):
         intel(out, url=f"{server.url}/intel.npz", log=lambda _: None)
     assert server.hits == {}
-    intel(out, url=f"{server.url}/intel.npz", sha256=sha256_file(small_npz),
+    intel(out, url=f"{server.url}/intel.npz", sha256=sha256_file(homework_npz),
                            archive=tmp_path / "unused", log=lambda _: None)
-    assert out.read_bytes() == small_npz.read_bytes()
+    assert out.read_bytes() == homework_npz.read_bytes()
 
 
-def test_fetch_archive(archives, built, tmp_path):
+def test_fetch_url_of_other_data_is_refused_and_removed(server, small_npz, tmp_path):
+    server.routes["/intel.npz"] = lambda h, n: h.send_body(small_npz.read_bytes())
+    with pytest.raises(DataError, match=r"the downloaded file is not a valid data set \(intel_landscapes: .*: not "
+                                        r"the homework's data: images of 4x4x3 \(expected 48x48x3\)"):
+        intel(tmp_path / "intel.npz", url=f"{server.url}/intel.npz", sha256=sha256_file(small_npz),
+              log=lambda _: None)
+    assert files_in(tmp_path) == []
+
+
+def test_fetch_archive_of_other_sizes_is_refused_before_decoding(archives, tmp_path):
     out = tmp_path / "intel.npz"
     messages = []
-    intel(out, archive=archives["zip"], log=messages.append)
-    assert np.array_equal(read_npz(out)["val_images"], built["val_images"])
-    assert "archive" in messages[0]
+    with pytest.raises(DataError, match=r"not the homework's data: 57/7/18 train/val/test images \(expected "
+                                        r"12630/1404/3000 within 1%\)"):
+        intel(out, archive=archives["zip"], log=messages.append)
+    assert "archive" in messages[0] and files_in(tmp_path) == []
 
 
 def test_a_host_that_never_answers_costs_the_stated_timeouts_and_every_retry_is_logged(tmp_path):

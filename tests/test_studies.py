@@ -10,7 +10,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 
-from conftest import REPO, TINY, nothing_to_do, run_path, tiny, write_archive, zip_folder
+from conftest import REPO, TINY, nothing_to_do, run_path, tiny
 
 
 def test_runs_record_the_commit_of_the_workflow_and_whether_it_was_edited(own_workspace):
@@ -50,23 +50,6 @@ def test_several_seeds_give_mean_spread_and_comparisons(workspace):
     assert "single seed" not in l2["verdict"] and l2["verdict"] != "not run"
     assert (comparisons.drop(index="1.2b")["verdict"] == "not run").all()
     assert not (workspace.work / "results/theory").exists()  # only what was asked for ran
-
-
-def test_homework_data_set_built_from_the_public_archive(workspace, tmp_path):
-    archive = zip_folder(write_archive(tmp_path / "archive", nested=True), tmp_path / "intel.zip")
-    config = tiny(dataset="intel_landscapes", intel_landscapes={"archive": str(archive)},
-                  q1={"perceptron": TINY["q1"]["perceptron"]}, q2={})
-    workspace.run(config, "results/tables/reproduction.csv")
-
-    arrays = np.load(workspace.work / "resources/datasets/intel_landscapes.npz")
-    assert arrays["train_images"].shape[1:] == (48, 48, 3) and arrays["test_images"].shape[0] == 18
-    assert sorted(np.unique(arrays["train_labels"])) == list(range(6))
-    summary = pd.read_csv(workspace.work / "results/tables/summary.csv")
-    assert list(summary["dataset"]) == ["intel_landscapes"]
-    reproduction = pd.read_csv(workspace.work / "results/tables/reproduction.csv")
-    perceptron = reproduction[reproduction["experiment"] == "perceptron"]
-    assert perceptron["comparable"].all() and perceptron["ours_mean"].notna().all()
-    assert (reproduction.loc[reproduction["experiment"] != "perceptron", "verdict"] == "not run").all()
 
 
 def test_synthetic_stand_in_is_named_as_such_everywhere(workspace):

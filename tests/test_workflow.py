@@ -215,7 +215,7 @@ def test_bad_user_data_stops_before_training_and_keeps_earlier_results(built, tm
     assert result.returncode != 0
     output = output_of(result)
     assert str(user_file) in output and message in output
-    assert "(log: logs/datasets/intel_landscapes.log)" in output  # the job's error names its log
+    assert "Building DAG" not in output  # refused while the configuration is read, before any job
     assert not (built.work / "resources/datasets/intel_landscapes.npz").exists()
     assert not (built.work / "results/runs/intel_landscapes").exists()
     assert {p: p.read_bytes() for p in (built.work / "results/tables").iterdir()} == earlier
@@ -272,7 +272,7 @@ def test_the_shipped_study_plans_every_experiment_of_the_homework(tmp_path):
                            *JOB_DETAILS)
     jobs = planned_jobs(result)
     assert jobs == {
-        "dataset": 1, "train_q1": SHIPPED_RUNS["q1"], "train_q2": SHIPPED_RUNS["q2"],
+        "dataset": 1, "install_dataset": 1, "train_q1": SHIPPED_RUNS["q1"], "train_q2": SHIPPED_RUNS["q2"],
         "q3_checks": 1, "q3_figures": 1,
         "summary_tables": 1, "select_best": 4, "reproduction_tables": 1, "runtime_table": 1,
         "run_curves": 15, "sweep_overlay": 4, "question_figure": 3, "comparisons_figure": 1,

@@ -10,9 +10,11 @@ appended; or as images, pixels / 256 of shape (channels, height, width).
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -91,8 +93,28 @@ def _first_absent(present: np.ndarray, n_classes: int, most: int = 10) -> list[i
     return np.setdiff1d(candidates, present)[:most].tolist()
 
 
-def read_npz(path: str | os.PathLike, n_classes: int | None = None) -> dict[str, np.ndarray]:
-    """Read and validate a data set file; raise DataError naming the file on any problem."""
+# The most memory a data set file may take once loaded, read from its headers before any array
+# is: 16x the homework's file (118 MB). A larger file of your own: raise it here.
+MAX_DATASET_BYTES = 2 << 30
+
+
+class ArrayHeader(NamedTuple):
+    """What an .npy header says of its array: enough to check the layout without reading it."""
+    shape: tuple
+    dtype: np.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
+
+
+def read_headers(path: str | os.PathLike, max_bytes: int = MAX_DATASET_BYTES) -> dict[str, ArrayHeader]:
+    """The header of every array in an npz, read without inflating any array; raise DataError naming
+    the file if it is none, or the largest array if together they would take more than ``max_bytes``."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: data set file not found")
@@ -100,11 +122,51 @@ def read_npz(path: str | os.PathLike, n_classes: int | None = None) -> dict[str,
         if handle.read(4) != ZIP_MAGIC:  # np.load would try it as a pickle, and say so
             raise DataError(f"{path}: not an npz file (an npz is a zip archive of .npy arrays; this file does "
                             f"not start like one)")
+    headers = {}
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                if not member.endswith(".npy"):
+                    continue
+                with archive.open(member) as npy:
+                    version = np.lib.format.read_magic(npy)
+                    read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                            else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read(npy)
+                headers[member.removesuffix(".npy")] = ArrayHeader(tuple(shape), np.dtype(dtype))
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
         raise DataError(f"{path}: not a readable .npz file ({err})") from err
+    total = sum(header.nbytes for header in headers.values())
+    if total > max_bytes:
+        name, largest = max(headers.items(), key=lambda item: item[1].nbytes)
+        raise DataError(f"{path}: its arrays would take {total / 2**30:.1f} GiB once loaded (array '{name}' "
+                        f"of shape {largest.shape}, {largest.dtype}, alone {largest.nbytes / 2**30:.1f} GiB), "
+                        f"more than the {max_bytes / 2**30:g} GiB a data set may take "
+                        f"(homework1.data.MAX_DATASET_BYTES); nothing was loaded")
+    return headers
+
+
+def check_npz(path: str | os.PathLike, n_classes: int | None = None) -> tuple[dict, int]:
+    """Check a data set file as ``read_npz`` does, reading only its headers and labels (no image):
+    return ({name: header}, number of classes). Cheap enough to run before any job."""
+    headers = read_headers(path)
+    arrays = {name: header for name, header in headers.items() if not name.endswith("_labels")}
+    arrays |= _load(path, [name for name in headers if name.endswith("_labels")])
+    return headers, validate_arrays(arrays, str(path), n_classes)
+
+
+def _load(path: Path, names: list[str]) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {name: npz[name] for name in names}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise DataError(f"{path}: not a readable .npz file ({err})") from err
+
+
+def read_npz(path: str | os.PathLike, n_classes: int | None = None) -> dict[str, np.ndarray]:
+    """Read and validate a data set file; raise DataError naming the file on any problem.
+    Its headers are checked first: a file too large for ``MAX_DATASET_BYTES`` is never loaded."""
+    arrays = _load(Path(path), list(read_headers(path)))
     validate_arrays(arrays, str(path), n_classes)
     return arrays
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from homework1.data import DataError
-from homework1.stopping import StopRequested
+from homework1.stopping import STOPPED_EXIT_STATUS, StopRequested
 
 ONLY_FORMATS_LOGS = True  # read by homework1.imports
 
@@ -110,7 +110,7 @@ def job_log(path, name: str = "homework1", header: str | None = None):
             logger.exception("ERROR: the job failed (log: %s)", path)
             raise
         logger.error("ERROR: %s (log: %s)", message, path)
-        raise SystemExit(1) from err
+        raise SystemExit(STOPPED_EXIT_STATUS if isinstance(err, StopRequested) else 1) from err
     finally:
         logging.captureWarnings(False)
         for handler in files:

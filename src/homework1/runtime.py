@@ -28,7 +28,7 @@ def _job_identity(job: str) -> dict:
             identity.update(run_identity(job))
         except ValueError:
             pass  # not a training job's benchmark after all: no identity
-    elif parts[0] == "datasets" and len(parts) == 2:
+    elif parts[0] == "datasets" and len(parts) >= 2:
         identity["dataset"] = parts[1]
     return identity
 

@@ -6,7 +6,7 @@ SIGUSR1 N seconds before the time limit. While ``StopSignals`` is active either
 signal only marks that a stop was asked for; a trainer that looks at
 ``requested`` after each epoch saves what it can (a Question 2 run writes its
 checkpoint) and raises ``StopRequested``, and the job ends non-zero with one
-line saying so. Its retry resumes from the checkpoint.
+line saying so, with exit status ``STOPPED_EXIT_STATUS``. Its retry resumes from the checkpoint.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from __future__ import annotations
 import signal
 import threading
 
-SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
+# The exit status of a job stopped on request (EX_TEMPFAIL: a temporary failure, try again).
+STOPPED_EXIT_STATUS = 75
+# SIGINT: a Ctrl-C in the terminal reaches the job too (homework1.interrupts)
+SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)
 
 
 class StopRequested(Exception):
@@ -26,7 +29,7 @@ class StopRequested(Exception):
 
 
 class StopSignals:
-    """While active (a context), SIGTERM and SIGUSR1 mark a stop instead of ending the process;
+    """While active (a context), SIGTERM, SIGUSR1 and SIGINT mark a stop instead of ending the process;
     ``requested()`` is the name of the first signal received, or None. The previous handlers are
     put back on exit. Outside the main thread (where Python cannot catch signals) it does nothing."""
 

@@ -21,8 +21,9 @@ def use_package_of_this_checkout():
 use_package_of_this_checkout()
 
 from functools import cache
+from types import SimpleNamespace
 
-from homework1 import claims, configuration, imports, specs
+from homework1 import claims, configuration, imports, interrupts, sources, specs
 from homework1.study import HOMEWORK_DATASET, QUESTIONS, SYNTHETIC_DATASET, expand_runs, may_use_cuda, run_path
 
 # Typed, validated against workflow/schemas/config.schema.yaml (defaults filled in), settled.
@@ -34,6 +35,11 @@ onstart:
     # run on this machine, or go to a cluster whose nodes may have the device.
     if workflow.local_exec and (problem := configuration.device_problem(config["device"])):
         raise configuration.ConfigError(f"{problem}; nothing was started")
+    if workflow.local_exec:
+        interrupts.stop_jobs_on_interrupt(resume="Run the same command again to resume.")
+
+
+shell.prefix(interrupts.SHELL_PREFIX)
 
 
 # The report we compare against, shipped with the workflow: its numbers and
@@ -54,6 +60,7 @@ wildcard_constraints:
     variant="[^/]+",
     seed=r"\d+",
     look=r"[1-9]\d*",
+    source="[0-9a-f]{12}",
 
 
 @cache
@@ -234,6 +241,18 @@ def attempt_resources(runtime, mem_mb):
 def dataset_options(wildcards):
     """The config block of a data set, with unset ("") sources left out."""
     return {key: value for key, value in config[wildcards.dataset].items() if value != ""}
+
+
+def dataset_build(wildcards):
+    """The build of the data set from its configured source (rule dataset), which install_dataset
+    copies to the file the runs read."""
+    options = dataset_options(wildcards)
+    return rules.dataset.output[0].format(dataset=wildcards.dataset, source=sources.source_key(options))
+
+
+def dataset_benchmark(dataset):
+    options = dataset_options(SimpleNamespace(dataset=dataset))
+    return rules.dataset.benchmark.format(dataset=dataset, source=sources.source_key(options))
 
 
 def dataset_local_inputs(wildcards):

@@ -14,11 +14,14 @@ partial file behind.
 This module holds what is known of the data sets without loading any of them:
 the Intel shapes and the checks the workflow makes before any job runs. It
 imports nothing but the standard library, since the workflow imports it while
-it reads its configuration.
+it reads its configuration; only checking a local file loads numpy, to read
+the file's headers and labels.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from pathlib import Path
 
@@ -26,8 +29,19 @@ from pathlib import Path
 INTEL_CLASSES = ("buildings", "forest", "glacier", "mountain", "sea", "street")
 INTEL_SPLITS = {"train": 12630, "val": 1404, "test": 3000}
 INTEL_IMAGE_SIZE = 48
+INTEL_IMAGE_SHAPE = (INTEL_IMAGE_SIZE, INTEL_IMAGE_SIZE, 3)
+# A build from the public archive may differ from the course's split sizes by this fraction of
+# each split (a copy with a few images more or fewer); the course's file, given as path or url,
+# must match them exactly.
+ARCHIVE_TOLERANCE = 0.01
 
 DIGITS_IMAGES, DIGITS_CLASSES = 1797, 10  # scikit-learn's digits: 174-183 images per class
+
+
+def source_key(options: dict) -> str:
+    """A short name for a data set's source settings: their build is kept under it, beside the
+    builds of other settings."""
+    return hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def held_out(n: int, fraction: float) -> tuple[int, int]:
@@ -59,14 +73,49 @@ def digits_split_problem(test_fraction: float, val_fraction: float) -> str | Non
     return problem + f"with this test_fraction, val_fraction must be {_fraction_range(fewest, rest - fewest, rest)}"
 
 
+def intel_shapes_problem(shapes: dict[str, tuple], n_classes: int, tolerance: float = 0.0) -> str | None:
+    """Why arrays of these shapes ({name: shape}) and classes are not the homework's data (None if
+    they are): 48x48 RGB images of 6 classes, 12630/1404/3000 train/val/test, each split within
+    ``tolerance`` (a fraction) of its size."""
+    found = []
+    image = tuple(shapes["train_images"][1:])
+    if image != INTEL_IMAGE_SHAPE:
+        found.append(f"images of {'x'.join(map(str, image))} (expected {'x'.join(map(str, INTEL_IMAGE_SHAPE))})")
+    if n_classes != len(INTEL_CLASSES):
+        found.append(f"{n_classes} classes (expected {len(INTEL_CLASSES)})")
+    sizes = {split: shapes[f"{split}_images"][0] for split in INTEL_SPLITS}
+    if any(abs(n - INTEL_SPLITS[split]) > tolerance * INTEL_SPLITS[split] for split, n in sizes.items()):
+        margin = f" within {tolerance:.0%}" if tolerance else ""
+        found.append(f"{'/'.join(map(str, sizes.values()))} train/val/test images "
+                     f"(expected {'/'.join(map(str, INTEL_SPLITS.values()))}{margin})")
+    if not found:
+        return None
+    return (f"not the homework's data: {'; '.join(found)}. A data set of other shapes belongs under a "
+            f"name of its own (README: Add your own data set)")
+
+
+def intel_file_problem(path, tolerance: float = 0.0) -> str | None:
+    """Why the file at ``path`` is not a valid copy of the homework's data (None if it is), from its
+    headers and labels only: cheap enough to check before any job."""
+    from homework1.data import DataError, check_npz  # numpy: only when there is a file to check
+
+    try:
+        headers, n_classes = check_npz(path)
+    except DataError as err:
+        return f"intel_landscapes: {err}"
+    problem = intel_shapes_problem({name: header.shape for name, header in headers.items()}, n_classes, tolerance)
+    return problem and f"intel_landscapes: {path}: {problem}"
+
+
 def intel_landscapes_problem(path=None, url=None, sha256=None, archive=None) -> str | None:
     """Why these settings cannot give the Intel landscapes file (None if they can).
 
     The first source set is used, in the order path, url, archive; a local file
-    or archive must exist, a url needs its sha256.
+    must exist and be the homework's data, an archive must exist, a url needs
+    its sha256.
     """
     if path:
-        return None if Path(path).exists() else (
+        return intel_file_problem(path) if Path(path).exists() else (
             f"intel_landscapes: path: {path} does not exist; set it to your copy of the course's "
             f"intel_landscapes.npz")
     if url:

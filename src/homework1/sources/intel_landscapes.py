@@ -26,9 +26,16 @@ import numpy as np
 
 from homework1.data import DataError, read_npz, write_npz
 from homework1.files import atomic_write, sha256_file
-from homework1.sources import INTEL_CLASSES, INTEL_IMAGE_SIZE, intel_landscapes_problem
+from homework1.sources import (ARCHIVE_TOLERANCE, INTEL_CLASSES, INTEL_IMAGE_SIZE, intel_file_problem,
+                               intel_landscapes_problem, intel_shapes_problem)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+# Bounds on what one image of an archive may take, checked before it is inflated or decoded (the
+# archive's are 150x150 JPEGs of about 10 KB): its file, its compression ratio (a file inflating
+# a thousandfold is a zip bomb, not a photograph) and its pixels.
+MAX_IMAGE_FILE_BYTES = 16 << 20
+MAX_COMPRESSION_RATIO = 100
+MAX_IMAGE_PIXELS = 4096 * 4096
 # The course's split: a tenth of the archive's 14034 training images held out for validation
 # (ceil(0.1 * 14034) = 1404, as scikit-learn's train_test_split rounds).
 VAL_FRACTION = 0.1
@@ -80,8 +87,9 @@ DOWNLOAD_RETRIES = 3  # more attempts after the first, 1, 2 and 4 s apart
 
 
 def download(url, out_path, *, sha256, retries=DOWNLOAD_RETRIES, timeout=DOWNLOAD_TIMEOUT_S, progress=True,
-             backoff_s=1.0, log=print) -> None:
-    """Download a data set file, check its sha256 and layout, then move it into place.
+             backoff_s=1.0, log=print, check=read_npz) -> None:
+    """Download a data set file, check its sha256 and, with ``check`` (raising DataError), its
+    content, then move it into place.
 
     Network errors, a host that stays silent for ``timeout`` seconds, server errors
     (5xx) and truncated bodies are retried ``retries`` more times with exponential
@@ -115,7 +123,7 @@ def download(url, out_path, *, sha256, retries=DOWNLOAD_RETRIES, timeout=DOWNLOA
             raise DataError(f"{url}: checksum mismatch: expected sha256 {sha256}, got {got}; "
                             f"the downloaded file was removed")
         try:
-            read_npz(tmp)
+            check(tmp)
         except DataError as err:
             raise DataError(f"{url}: the downloaded file is not a valid data set "
                             f"({err}); it was removed") from err
@@ -148,6 +156,19 @@ class _Archive:
             raise DataError(f"{archive}: archive not found (expected a .zip or a folder)")
 
     def read(self, name: str) -> bytes:
+        """The file's bytes, refused (DataError naming it and the limit) before they are read
+        if they would exceed MAX_IMAGE_FILE_BYTES or inflate more than MAX_COMPRESSION_RATIO-fold."""
+        if self.zip is not None:
+            member = self.zip.getinfo(name)  # zipfile never inflates beyond the file_size it declares
+            size, ratio = member.file_size, member.file_size / max(member.compress_size, 1)
+        else:
+            size, ratio = (self.root / name).stat().st_size, 1.0
+        if size > MAX_IMAGE_FILE_BYTES:
+            raise DataError(f"{self.name}: {name} is {size / 2**20:.0f} MiB, more than an image may be "
+                            f"({MAX_IMAGE_FILE_BYTES >> 20} MiB); it was not read")
+        if size > 1 << 20 and ratio > MAX_COMPRESSION_RATIO:
+            raise DataError(f"{self.name}: {name} would inflate {ratio:.0f}-fold to {size / 2**20:.0f} MiB, "
+                            f"more than the {MAX_COMPRESSION_RATIO}-fold an image may; it was not read")
         if self.zip is not None:
             return self.zip.read(name)
         return (self.root / name).read_bytes()
@@ -187,8 +208,13 @@ def _load_image(archive: _Archive, name: str, size: int) -> np.ndarray:
 
     try:
         with Image.open(io.BytesIO(archive.read(name))) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:  # known from the header, before decoding
+                raise DataError(f"{archive.name}: {name} has {image.width}x{image.height} pixels, more than "
+                                f"an image may have ({MAX_IMAGE_PIXELS:,}); it was not decoded")
             image = image.convert("RGB").resize((size, size), Image.BILINEAR)
             return np.asarray(image, dtype=np.uint8)
+    except DataError:
+        raise
     except (OSError, ValueError, SyntaxError, zipfile.BadZipFile,
             Image.DecompressionBombError) as err:
         raise DataError(f"{archive.name}: cannot decode image {name} ({err})") from err
@@ -211,13 +237,15 @@ def _val_counts(counts: list[int], val_fraction: float) -> list[int]:
 
 
 def build_from_archive(archive, out_path, *, seed: int, size: int = INTEL_IMAGE_SIZE,
-                       val_fraction: float = VAL_FRACTION) -> None:
+                       val_fraction: float = VAL_FRACTION, check=None) -> None:
     """The Intel landscapes npz from the public archive (a .zip or its extracted folder).
 
     Images are converted to RGB and resized to size x size with Pillow's BILINEAR
     filter. Class index = sorted class folder name. Validation = a seeded random
     ``val_fraction`` of each training class; test = seg_test. Files are sorted by
     name before anything random, so the result depends only on the seed.
+    ``check(shapes, n_classes, source)`` may refuse the result's shapes (DataError) before any
+    image is decoded.
     """
     source = _Archive(Path(archive))
     try:
@@ -236,6 +264,9 @@ def build_from_archive(archive, out_path, *, seed: int, size: int = INTEL_IMAGE_
                 chosen["val" if row in val_rows else "train"].append((name, label))
         for label, names in enumerate(test_files.values()):
             chosen["test"] += [(name, label) for name in names]
+        if check:
+            check({f"{split}_images": (len(items), size, size, 3) for split, items in chosen.items()},
+                  len(train_files), source.name)
         arrays = {}
         for split, items in chosen.items():
             images = np.empty((len(items), size, size, 3), dtype=np.uint8)
@@ -254,7 +285,11 @@ def build_from_archive(archive, out_path, *, seed: int, size: int = INTEL_IMAGE_
 
 def build(out_path, *, seed: int, path=None, url=None, sha256=None, archive=None, log=print) -> None:
     """Produce the Intel landscapes npz from the first configured source: path, url, archive
-    (``seed``: the one that holds out the validation images of an archive)."""
+    (``seed``: the one that holds out the validation images of an archive).
+
+    Whatever the source, the result must be the homework's data (``sources.intel_shapes_problem``;
+    an archive build within ``ARCHIVE_TOLERANCE`` of the split sizes): it is checked in a
+    temporary file beside ``out_path`` and moved there only then."""
     out_path = Path(out_path)
     problem = intel_landscapes_problem(path, url, sha256, archive)
     if problem:
@@ -272,7 +307,17 @@ def build(out_path, *, seed: int, path=None, url=None, sha256=None, archive=None
         atomic_write(out_path, lambda tmp: shutil.copyfile(path, tmp))
     elif url:
         log(f"intel_landscapes: downloading {url}")
-        download(url, out_path, sha256=sha256, log=log)
+        download(url, out_path, sha256=sha256, log=log, check=_check_homework_file)
     else:
         log(f"intel_landscapes: building from archive {archive}")
-        build_from_archive(archive, out_path, seed=seed)
+        build_from_archive(archive, out_path, seed=seed, check=_check_homework_shapes)
+
+
+def _check_homework_file(path) -> None:
+    if problem := intel_file_problem(path):
+        raise DataError(problem)
+
+
+def _check_homework_shapes(shapes: dict[str, tuple], n_classes: int, source: str) -> None:
+    if problem := intel_shapes_problem(shapes, n_classes, ARCHIVE_TOLERANCE):
+        raise DataError(f"intel_landscapes: {source}: {problem}")
