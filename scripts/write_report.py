@@ -17,5 +17,8 @@ with job_log(snakemake.log[0]) as log:
                  tables={key: Path(inputs[f"{key}_md"]).read_text() for key in ("reproduction", "comparisons",
                                                                                  "runtime")},
                  claims=pd.read_csv(inputs.comparisons), settle=params.settle,
-                 runs_at_last_look=params.runs_at_last_look)
+                 runs_at_last_look=params.runs_at_last_look,
+                 since=params.baseline and {
+                     "baseline": params.baseline, "configs": pd.read_csv(inputs.changes[0], keep_default_na=False),
+                     "figures": sorted(str(png) for png in Path(inputs.changes[1]).glob("*.png"))})
     log(f"wrote {snakemake.output.report}")

@@ -86,7 +86,7 @@ def test_images_without_pixels_are_refused(tmp_path):
 
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"seed": [1, 2]}, "the configuration: unknown key 'seed'; allowed here: checkpoint_every, dataset,"),
+    ({"seed": [1, 2]}, "the configuration: unknown key 'seed'; allowed here: baseline, checkpoint_every, dataset,"),
     ({"q2": {"ffn_dropout": {"dropout": [0.25, 0.25]}}},
      "q2.ffn_dropout.dropout: [0.25, 0.25] has a duplicate value: a sweep lists each value once"),
     ({"dataset": "mnist"}, "dataset: 'mnist' is not allowed; choose one of digits, intel_landscapes, synthetic_intel"),

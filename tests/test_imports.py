@@ -4,6 +4,7 @@ its entry script runs, and jobs load what they use only."""
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import JOB_DETAILS, REPO, SOURCE, TINY, output_of, run_snakemake, tiny
-from homework1 import imports, specs
+from homework1 import imports, snapshots, specs
 
 SCRIPTS = REPO / "scripts"
 
@@ -69,9 +70,18 @@ def modules_run_by(script: Path, *also: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def planned_inputs(tmp_path_factory) -> dict[str, set[str]]:
-    """{rule: the package files among its inputs}, as the real Snakemake plans every job of TINY."""
+    """{rule: the package files among its inputs}, as the real Snakemake plans every job of TINY, with
+    a snapshot taken and a baseline to compare with (a snapshot of one run)."""
     work = tmp_path_factory.mktemp("plan")
-    result = run_snakemake(work, TINY, "--dry-run", "--forceall", *JOB_DETAILS)
+    run = "digits/q1/perceptron/default/seed1"
+    baseline = work / "baseline"
+    for name in snapshots.RUN_FILES:
+        (baseline / "runs" / run).mkdir(parents=True, exist_ok=True)
+        (baseline / "runs" / run / name).touch()
+    (baseline / snapshots.MANIFEST).write_text(json.dumps(
+        {"snapshot_version": snapshots.SNAPSHOT_VERSION, "dataset": "digits", "runs": [run]}))
+    result = run_snakemake(work, tiny(baseline=str(baseline)), "--dry-run", "--forceall", "all", "snapshot",
+                           *JOB_DETAILS)
     inputs = {}
     for block in re.split(r"\n(?=(?:local)?rule \w+:)", output_of(result)):
         header = re.match(r"(?:local)?rule (\w+):", block)

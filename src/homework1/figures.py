@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from homework1.plotting import plot_over_seeds, plt, save, title
+from homework1.plotting import LABELS, plot_over_seeds, plt, save, title
 
 
 def run_curves(runs: pd.DataFrame, name: str, question: str, dataset: str, *paths) -> None:
@@ -145,3 +145,23 @@ def _verdict_label(claim) -> str:
         return claim.verdict
     look = getattr(claim, "decided_at_look", None)
     return claim.verdict + f" (n={int(claim.n_pairs)}" + (f", look {int(look)})" if pd.notna(look) else ")")
+
+
+def before_after(before: pd.DataFrame, after: pd.DataFrame, name: str, verdict: str, dataset: str, *paths) -> None:
+    """One configuration before and after a change: each seed's loss (or, without one, train accuracy)
+    on the left and validation accuracy on the right, before dashed and after solid, one colour per seed."""
+    both = pd.concat([before, after])
+    loss_or_acc = "train_loss" if both["train_loss"].notna().any() else "train_acc"
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
+    seeds = sorted(both["seed"].unique())
+    for side, runs, style in (("before", before, "--"), ("after", after, "-")):
+        for seed, run in runs.groupby("seed"):
+            colour = f"C{seeds.index(seed) % 10}"
+            for ax, column in ((left, loss_or_acc), (right, "val_acc")):
+                ax.plot(run["epoch"], run[column], style, color=colour, linewidth=1.2,
+                        label=f"seed {seed} {side}")
+    left.set(xlabel="epoch", ylabel=LABELS[loss_or_acc])
+    right.set(xlabel="epoch", ylabel=LABELS["val_acc"])
+    right.legend(ncol=2)
+    fig.suptitle(f"{name}: {verdict} (before dashed, after solid)\n{dataset}")
+    save(fig, *paths)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from homework1.data import DataError
+from homework1.snapshots import SnapshotError
 from homework1.stopping import STOPPED_EXIT_STATUS, StopRequested
 
 ONLY_FORMATS_LOGS = True  # read by homework1.imports
@@ -35,7 +36,7 @@ def failure_message(err: BaseException) -> str | None:
     is named with its path; every output is written to a temporary file and
     renamed, so nothing written before (results, checkpoints) was touched.
     """
-    if isinstance(err, (DataError, StopRequested)):
+    if isinstance(err, (DataError, SnapshotError, StopRequested)):
         return str(err)
     if isinstance(err, MemoryError):  # a training job names the settings that set its size
         return f"out of memory: {err}" if str(err) else "out of memory"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from homework1 import changes
 from homework1.specs import FIGURES
 from homework1.study import HOMEWORK_DATASET
 from homework1.tables import to_markdown
@@ -169,10 +170,34 @@ def tables_sections(report: Report, tables: dict[str, str], figures: dict[str, s
         report.add(tables[key])
 
 
+CHANGES_NOTE = (
+    "Each run of this build is paired with the same run (data set, question, experiment, variant, seed) in "
+    "the snapshot: a pair shares its initial weights and batch order. Per configuration: the mean paired "
+    "difference of test accuracy (after − before) with its 95% t interval (*low*, *high*), the unpaired "
+    "interval from the spread of each side alone beside it, and the verdict: **identical** (bit for bit), "
+    "**within noise** (the interval spans 0), **better**, **worse**, *changed (one seed)* (no interval), "
+    "*only before*, *only after*. Every run: `results/tables/changes.csv`.\n")
+
+
+def changes_section(report: Report, baseline: str, configs: pd.DataFrame, figures: list[str]) -> None:
+    """With a baseline: what changed since it, configuration by configuration, and the changed ones drawn."""
+    report.section(f"What changed since the snapshot `{baseline}`")
+    commits = {side: sorted({commit for cell in configs[f"commits_{side}"].dropna() for commit in str(cell).split()})
+               for side in ("before", "after")}
+    counts = configs["verdict"].value_counts()
+    report.add(f"Before: commit(s) {', '.join(c[:12] for c in commits['before']) or 'unknown'}; after: "
+               f"{', '.join(c[:12] for c in commits['after']) or 'unknown'}. "
+               + ", ".join(f"{n} {verdict}" for verdict, n in counts.items()) + ".\n",
+               CHANGES_NOTE, to_markdown(configs[changes.SHOWN]))
+    for figure in figures:
+        report.figure(figure, f"before and after: {Path(figure).stem}")
+
+
 def write_report(path, *, dataset: str, description: str, seeds: list[int], runs: dict, report_ids: dict,
                  summary: pd.DataFrame, by_config: pd.DataFrame, figures: dict[str, str],
                  selections: dict[str, str], q3_checks: pd.DataFrame, q3_figures: list[str],
-                 tables: dict[str, str], claims: pd.DataFrame, settle: dict, runs_at_last_look: int) -> None:
+                 tables: dict[str, str], claims: pd.DataFrame, settle: dict, runs_at_last_look: int,
+                 since: dict | None = None) -> None:
     """Write the report to ``path``.
 
     ``runs``: {question: {experiment: [variants]}}; ``report_ids``: {question:
@@ -180,7 +205,9 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
     "q2/ffn_batch/batch_size~64", "q2/ffn_batch_overlay"): PNG path};
     ``selections``: {"question/experiment": the sweep's selection table (Markdown)};
     ``tables``: the Markdown of the tables "reproduction", "comparisons", "runtime";
-    ``claims``: the claims' table (seed_comparisons.csv); ``settle``: the config's block.
+    ``claims``: the claims' table (seed_comparisons.csv); ``settle``: the config's block;
+    ``since``: with a baseline, {"baseline": its name, "configs": changes_by_config.csv,
+    "figures": the PNG of each changed configuration}.
     Every path lies below the report's folder.
     """
     report = Report(path)
@@ -203,4 +230,6 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
         question_figures_section(report, question, figures)
     q3_section(report, q3_checks, q3_figures)
     tables_sections(report, tables, figures, settling_line(claims, settle, len(summary), runs_at_last_look))
+    if since:
+        changes_section(report, since["baseline"], since["configs"], since["figures"])
     report.write()

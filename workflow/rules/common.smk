@@ -23,7 +23,8 @@ use_package_of_this_checkout()
 from functools import cache
 from types import SimpleNamespace
 
-from homework1 import claims, configuration, imports, interrupts, sources, specs
+from homework1 import claims, configuration, imports, interrupts, snapshots, sources, specs
+from homework1.runs import code_provenance
 from homework1.study import HOMEWORK_DATASET, QUESTIONS, SYNTHETIC_DATASET, expand_runs, may_use_cuda, run_path
 
 # Typed, validated against workflow/schemas/config.schema.yaml (defaults filled in), settled.
@@ -49,6 +50,15 @@ REPORT_COMPARISONS = str(Path(workflow.basedir) / "config" / "report_comparisons
 
 DATASET = config["dataset"]
 SEEDS = config["seeds"]
+
+# What `snakemake snapshot` writes, and the snapshot this build is compared with (if any),
+# checked before any job runs.
+SNAPSHOTS = "results/snapshots"
+CHECKOUT = code_provenance(workflow.basedir)
+SNAPSHOT_NAME = config["snapshot_name"] or snapshots.snapshot_name(CHECKOUT["git_commit"], CHECKOUT["git_dirty"])
+BASELINE = snapshots.resolve_baseline(config["baseline"], SNAPSHOTS) if config["baseline"] else None
+if BASELINE and (problem := snapshots.baseline_problem(BASELINE, DATASET)):
+    configuration.stop_if("the baseline cannot be compared with", [problem])
 ENV = "../../envs/homework1.yaml"
 
 
@@ -318,6 +328,16 @@ def figure_targets(ext=("png", "pdf")):
     return [f"results/figures/{DATASET}/{stem}.{e}" for stem in figure_stems() for e in ext]
 
 
+def built_run_files(wildcards=None):
+    """Every file of every run of the study, where a build leaves it."""
+    return [str(path) for run in study_runs() for path in snapshots.run_files("results/runs", run)]
+
+
+def changes_targets():
+    """With a baseline: the comparison's tables and figures."""
+    return [*rules.compare_to_baseline.output, *rules.changes_figures.output] if BASELINE else []
+
+
 def all_targets():
     """Everything the study makes; what one rule makes is named by that rule (rules.<name>.output)."""
     return (
@@ -329,4 +349,5 @@ def all_targets():
         + [*rules.q3_checks.output, *rules.q3_figures.output]
         + [*rules.report_md.output]
         + last_look()
+        + changes_targets()
     )

@@ -20,6 +20,7 @@ rule report_md:
         figures=figure_targets(ext=["png"]),
         q3_checks=rules.q3_checks.output.checks,
         q3_figures=rules.q3_figures.output,
+        changes=lambda w: [rules.compare_to_baseline.output.configs, *rules.changes_figures.output] if BASELINE else [],
         code=code_of("write_report.py"),
     output:
         report=report(
@@ -36,6 +37,7 @@ rule report_md:
         selections=dict(zip((f"{q}/{e}" for q, e in swept_experiments()), selection_tables("md"))),
         runs={question: {e: list(v) for e, v in experiments.items()} for question, experiments in RUNS.items()},
         settle=config["settle"],
+        baseline=config["baseline"],
         runs_at_last_look=runs_at_last_look(),
         report_ids={
             question: {e: settings.get("report_id", "") for e, settings in config[question].items()}

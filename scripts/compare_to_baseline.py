@@ -1,0 +1,16 @@
+"""This build against a snapshot, run by run (rule `compare_to_baseline`): see homework1.changes."""
+
+from pathlib import Path
+
+from homework1 import changes
+from homework1.joblog import job_log
+from homework1.tables import write_table
+
+with job_log(snakemake.log[0]) as log:
+    p, out = snakemake.params, snakemake.output
+    runs = changes.compare_runs(Path(p.baseline) / "runs", p.before_runs, "results/runs", p.after_runs)
+    configs = changes.by_configuration(runs)
+    write_table(runs, out.runs, out.runs_md, markdown_columns=changes.RUNS_SHOWN)
+    write_table(configs, out.configs, out.configs_md, markdown_columns=changes.SHOWN)
+    counts = configs["verdict"].value_counts()
+    log(f"against {p.baseline}: " + ", ".join(f"{n} {verdict}" for verdict, n in counts.items()), terminal=True)

@@ -1,0 +1,178 @@
+"""What a change did: snapshots of a build, and a build compared with one, paired by seed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import TINY, nothing_to_do, output_of, planned_jobs, tiny
+from homework1 import changes, snapshots
+
+# One Question 1 and one Question 2 configuration, two seeds: what a change must tell apart.
+STUDY = tiny(seeds=[1, 2], q1={"logreg": TINY["q1"]["logreg"]},
+             q2={"ffn": {"model": "ffn", "epochs": 2, "batch_size": 64, "hidden_size": 16, "dropout": 0.3}})
+Q1_RUN, Q2_RUN = "digits/q1/logreg/default/seed{}", "digits/q2/ffn/default/seed{}"
+TARGET = "results/tables/summary.csv"
+
+
+def verdicts(work: Path) -> dict[str, str]:
+    table = pd.read_csv(work / "results/tables/changes_by_config.csv", keep_default_na=False)
+    return dict(zip(table["experiment"], table["verdict"]))
+
+
+# ---------------------------------------------------------------- the statistics, on runs written here
+
+def write_run(root: Path, run: str, test_acc: float, curve=(0.5, 0.6)) -> None:
+    folder = root / run
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "summary.json").write_text(json.dumps({"test_acc": test_acc, "best_val_acc": max(curve),
+                                                     "final_val_acc": curve[-1], "git_commit": "abc"}))
+    pd.DataFrame({"epoch": range(1, len(curve) + 1), "val_acc": curve,
+                  "epoch_time_s": np.random.default_rng().random(len(curve))}).to_csv(folder / "metrics.csv",
+                                                                                     index=False)
+
+
+def compared(tmp_path, before: dict[int, float], after: dict[int, float]) -> pd.Series:
+    runs = {}
+    for side, accuracies in (("before", before), ("after", after)):
+        runs[side] = [Q1_RUN.format(seed) for seed in accuracies]
+        for seed, acc in accuracies.items():
+            write_run(tmp_path / side, Q1_RUN.format(seed), acc)
+    table = changes.by_configuration(changes.compare_runs(tmp_path / "before", runs["before"], tmp_path / "after",
+                                                          runs["after"]))
+    return table.iloc[0]
+
+
+def test_the_same_numbers_are_identical_whatever_the_epoch_times(tmp_path):
+    row = compared(tmp_path, {1: 0.8, 2: 0.7}, {1: 0.8, 2: 0.7})
+    assert row["verdict"] == "identical" and row["n_pairs"] == 2
+
+
+def test_pairing_by_seed_sees_a_small_steady_gain_that_the_spread_of_each_side_hides(tmp_path):
+    # seeds differ by up to 0.2, the change adds 0.01 to each: paired, a sure gain; unpaired, noise
+    before = {1: 0.60, 2: 0.70, 3: 0.80, 4: 0.65, 5: 0.75}
+    row = compared(tmp_path, before, {seed: acc + 0.01 + 0.001 * seed for seed, acc in before.items()})
+    assert row["verdict"] == "better" and row["low"] > 0
+    assert row["unpaired_low"] < 0 < row["unpaired_high"]
+    worse = compared(tmp_path / "worse", before, {seed: acc - 0.02 for seed, acc in before.items()})
+    assert worse["verdict"] == "worse"
+
+
+def test_a_change_within_the_seeds_noise_is_called_so(tmp_path):
+    row = compared(tmp_path, {1: 0.80, 2: 0.70, 3: 0.75}, {1: 0.82, 2: 0.69, 3: 0.74})
+    assert row["verdict"] == "within noise" and row["low"] < 0 < row["high"]
+
+
+def test_a_single_changed_pair_gets_no_interval(tmp_path):
+    row = compared(tmp_path, {1: 0.80}, {1: 0.82})
+    assert row["verdict"] == "changed (one seed)" and np.isnan(row["low"])
+
+
+def test_runs_on_one_side_only_are_listed_and_the_common_seeds_paired(tmp_path):
+    row = compared(tmp_path, {1: 0.8, 2: 0.7}, {1: 0.8, 2: 0.7, 3: 0.6})
+    assert row["n_pairs"] == 2 and row["seeds_only_after"] == "3" and row["verdict"] == "identical"
+    gone = compared(tmp_path / "gone", {1: 0.8}, {})
+    assert gone["verdict"] == "only before" and gone["seeds_only_before"] == "1"
+
+
+# ---------------------------------------------------------------- bad baselines
+
+def snapshot_of(tmp_path: Path, **manifest) -> Path:
+    folder = tmp_path / "snap"
+    write_run(folder / "runs", Q1_RUN.format(1), 0.8)
+    (folder / "manifest.json").write_text(json.dumps({"snapshot_version": snapshots.SNAPSHOT_VERSION,
+                                                      "dataset": "digits", "runs": [Q1_RUN.format(1)]} | manifest))
+    return folder
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda tmp: tmp / "nowhere", "nowhere: no such snapshot (take one with `snakemake snapshot`"),
+    (lambda tmp: (tmp / "empty").mkdir() or tmp / "empty", "empty: empty without manifest.json, so not a snapshot"),
+    (lambda tmp: (tmp / "other").mkdir() or (tmp / "other/results.csv").touch() or tmp / "other",
+     "other: a folder without manifest.json, so not a snapshot of this workflow"),
+    (lambda tmp: snapshot_of(tmp, dataset="intel_landscapes"),
+     "its runs are on the data set 'intel_landscapes', this study's on 'digits'"),
+    (lambda tmp: snapshot_of(tmp, snapshot_version=0),
+     "taken with snapshot layout 0, but this workflow reads layout 1; take the snapshot again"),
+    (lambda tmp: snapshot_of(tmp, runs=[]), "holds no run"),
+    (lambda tmp: snapshot_of(tmp, runs=[Q1_RUN.format(1), Q1_RUN.format(7)]),
+     "2 of its run files are missing (first: "),
+])
+def test_a_baseline_that_cannot_be_compared_is_named_with_its_problem(tmp_path, make, message):
+    baseline = make(tmp_path)
+    problem = snapshots.baseline_problem(baseline, "digits")
+    assert problem.startswith(f"baseline {baseline}: ") and message in problem
+
+
+# ---------------------------------------------------------------- through the workflow
+
+def test_a_snapshot_trains_nothing_and_is_taken_once(workspace):
+    refused = workspace.run(STUDY, "snapshot", "--config", "snapshot_name=first", check=False)
+    assert refused.returncode != 0 and "a snapshot takes a built study" in output_of(refused)
+    assert not (workspace.work / "results/runs").exists() and not (workspace.work / "results/snapshots/first").exists()
+
+    workspace.run(STUDY, TARGET)
+    workspace.run(STUDY, "snapshot", "--config", "snapshot_name=first")
+    snapshot = workspace.work / "results/snapshots/first"
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    assert manifest["dataset"] == "digits" and manifest["config"]["seeds"] == [1, 2]
+    assert sorted(manifest["runs"]) == sorted(run.format(s) for run in (Q1_RUN, Q2_RUN) for s in (1, 2))
+    assert (snapshot / "runs" / Q2_RUN.format(2) / "metrics.csv").read_bytes() == (
+        workspace.work / "results/runs" / Q2_RUN.format(2) / "metrics.csv").read_bytes()
+    assert (snapshot / "tables/summary.csv").exists() and not list(snapshot.rglob("*.pt"))
+    assert nothing_to_do(workspace.run(STUDY, "snapshot", "--config", "snapshot_name=first"))
+
+
+def test_a_change_to_one_models_code_changes_exactly_its_runs(own_workspace):
+    work = own_workspace.work
+    own_workspace.run(STUDY, TARGET)
+    own_workspace.run(STUDY, "snapshot", "--config", "snapshot_name=before")
+    with_baseline = tiny(**(STUDY | {"baseline": "before"}))
+
+    # nothing changed: every run identical, and asking again does nothing
+    own_workspace.run(with_baseline)
+    assert set(verdicts(work).values()) == {"identical"}
+    assert nothing_to_do(own_workspace.run(with_baseline))
+    assert "## What changed since the snapshot `before`" in (work / "results/report.md").read_text()
+    edited = work / "results/snapshots/before/runs" / Q1_RUN.format(1) / "summary.json"
+    original = edited.read_text()
+    edited.write_text(original.replace('"test_acc": 0.', '"test_acc": 1.'))  # a snapshot edited by hand is noticed
+    plan = planned_jobs(own_workspace.run(with_baseline, "--dry-run"))
+    assert "compare_to_baseline" in plan and not {"train_q1", "train_q2"} & set(plan)
+    edited.write_text(original)
+
+    # tanh for the ReLU: the ffn runs retrain and change, the logreg runs stay identical. (Dropout moved
+    # before the ReLU would change nothing: ReLU commutes with dropout's non-negative scaling, bit for bit.)
+    ffn = own_workspace.repo / "src/homework1/q2/models/ffn.py"
+    ffn.write_text(ffn.read_text().replace("[nn.Linear(width, hidden_size), nn.ReLU(), nn.Dropout(dropout)]",
+                                           "[nn.Linear(width, hidden_size), nn.Tanh(), nn.Dropout(dropout)]"))
+    plan = planned_jobs(own_workspace.run(with_baseline, "--dry-run"))
+    assert plan["train_q2"] == 2 and "train_q1" not in plan
+    own_workspace.run(with_baseline)
+    assert verdicts(work)["logreg"] == "identical" and verdicts(work)["ffn"] in ("better", "worse", "within noise")
+    assert sorted(path.name for path in (work / "results/figures/digits/changes").glob("*.png")) == [
+        "q2_ffn_default.png"]
+    runs = pd.read_csv(work / "results/tables/changes.csv")
+    assert runs.set_index("experiment")["identical"].groupby(level=0).all().to_dict() == {"ffn": False,
+                                                                                          "logreg": True}
+
+    # the same snapshot named by its path: another baseline, which reruns the comparison and nothing else
+    by_path = tiny(**(STUDY | {"baseline": str(work / "results/snapshots/before")}))
+    plan = planned_jobs(own_workspace.run(by_path, "--dry-run"))
+    assert "compare_to_baseline" in plan and set(plan) <= {"compare_to_baseline", "changes_figures", "report_md", "all"}
+
+    # the figure's style edited: redrawn, nothing retrained
+    plotting = own_workspace.repo / "src/homework1/figures.py"
+    plotting.write_text(plotting.read_text() + "\n# a style edit\n")
+    plan = planned_jobs(own_workspace.run(with_baseline, "--dry-run"))
+    assert plan.get("changes_figures") == 1 and not {"train_q1", "train_q2", "compare_to_baseline"} & set(plan)
+
+
+def test_a_missing_baseline_stops_the_workflow_before_any_job(workspace):
+    result = workspace.run(tiny(**(STUDY | {"baseline": "never-taken"})), check=False)
+    assert result.returncode != 0 and "Building DAG" not in output_of(result)
+    assert "baseline results/snapshots/never-taken: no such snapshot" in output_of(result)
