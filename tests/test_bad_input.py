@@ -20,6 +20,7 @@ from PIL import Image
 from conftest import (REPO, SOURCE, TINY, image_arrays, nothing_to_do, output_of, png_pixel, tiny, write_archive,
                       write_homework_shaped_archive, write_homework_shaped_npz)
 from homework1 import configuration, figures, sources
+from homework1.plotting import read_metrics
 from homework1.data import MAX_DATASET_BYTES, DataError, read_npz, validate_arrays
 from homework1.sources import ARCHIVE_TOLERANCE, INTEL_SPLITS, digits, intel_landscapes
 from homework1.sources.intel_landscapes import MAX_COMPRESSION_RATIO, MAX_IMAGE_FILE_BYTES
@@ -234,3 +235,21 @@ def test_a_bad_source_never_costs_the_good_data(workspace, tmp_path):
 
     # back to the good source: nothing to rebuild, nothing to retrain
     assert nothing_to_do(workspace.run(config, str(run.relative_to(workspace.work)), "--dry-run"))
+
+
+def test_a_sweep_with_a_diverged_variant_over_several_seeds_is_drawn(tmp_path, monkeypatch):
+    # a diverged run's metrics.csv holds its header only
+    columns = "epoch,train_acc,train_acc_running,val_acc,train_loss,val_loss,weight_norm,zero_weight_fraction," \
+              "epoch_time_s\n"
+    paths = []
+    for variant, rows in (("learning_rate~0.05", "1,,0.5,0.6,1.2,1.1,,,0.1\n2,,0.6,0.7,1.0,0.9,,,0.1\n"),
+                          ("learning_rate~1e10", "")):
+        for seed in (1, 2):
+            path = tmp_path / f"digits/q2/ffn_lr/{variant}/seed{seed}/metrics.csv"
+            path.parent.mkdir(parents=True)
+            path.write_text(columns + rows)
+            paths.append(path)
+    drawn = []
+    monkeypatch.setattr(figures, "save", lambda fig, *paths: drawn.append(fig))
+    figures.sweep_overlay(read_metrics(paths), "q2/ffn_lr", "digits")
+    assert len(drawn[0].axes[0].get_lines()) == 1  # the diverged variant has no epoch to draw

@@ -276,3 +276,14 @@ def test_the_defaults_config_readme_shows_are_the_schemas():
     assert len(top) == 10
     for key, shown in top.items():
         assert yaml.safe_load(shown) == SCHEMA["properties"][key]["default"], key
+
+
+def test_arrays_that_the_job_limit_would_stall_are_refused_and_the_rest_pass():
+    study = {"dataset": 1, "q3_checks": 1, "train_q1": 12, "train_q2": 12}
+    problem = configuration.array_stall_problem("train_q1,train_q2", study, jobs=4)
+    assert problem.startswith("--jobs 4 is below the 26 cluster jobs of this study (12 of them train_q1)")
+    assert "Set --jobs 26 or more" in problem and "--slurm-array-jobs ''" in problem
+    assert configuration.array_stall_problem("all", study, jobs=26) is None  # every job handed at once
+    assert configuration.array_stall_problem(None, study, jobs=4) is None  # no arrays: one sbatch per job
+    single = {"train_q1": 1, "dataset": 1}
+    assert configuration.array_stall_problem("train_q1", single, jobs=1) is None  # an array of one is one job

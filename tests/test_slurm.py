@@ -106,3 +106,15 @@ def test_a_device_this_machine_lacks_is_left_to_the_cluster_nodes(workspace):
     assert returncode == 0, output
     assert "cannot be used on this machine" not in output
     assert (workspace.work / "resources/datasets/digits.npz").exists()
+
+
+def test_arrays_with_a_job_limit_that_would_stall_stop_before_any_submission(workspace):
+    # the SLURM plugin holds back an array's runs until it has them all; Snakemake hands it two at a time
+    process = submission(workspace, tiny(seeds=[1, 2, 3]), "--slurm-array-jobs", "train_q1,train_q2", "--jobs", "2")
+    returncode, output = finished(process, timeout=120)
+    assert returncode != 0
+    assert re.search(r"--jobs 2 is below the \d+ cluster jobs of this study \(\d+ of them train_q\d\), which "
+                     r"--slurm-array-jobs submits as job arrays: .* Set --jobs \d+ or more", output), output
+    assert "has been submitted" not in output and "Submitted array" not in output
+    assert not (workspace.work / "resources").exists()
+

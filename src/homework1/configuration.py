@@ -363,6 +363,28 @@ def settle(config: dict, as_given: dict) -> None:
     stop_if("the configuration cannot run", problems)
 
 
+def array_stall_problem(array_rules: str | None, cluster_jobs: dict[str, int], jobs: int) -> str | None:
+    """Why submitting ``cluster_jobs`` ({rule: jobs to do on the cluster}) with SLURM job arrays for
+    ``array_rules`` (the plugin's --slurm-array-jobs) and ``--jobs`` would stall (None if it cannot).
+
+    The SLURM plugin (2.8) submits a rule's jobs as an array only once it holds all of that rule's
+    ready jobs, or a full chunk of --slurm-array-limit; the jobs it is handed before then it never
+    submits, and Snakemake, which hands it at most --jobs at a time, waits for them for ever. So
+    unless --jobs covers every cluster job of the study at once, a run can stall.
+    """
+    rules = {rule.strip() for rule in (array_rules or "").replace(";", ",").split(",") if rule.strip()}
+    arrays = {rule: n for rule, n in cluster_jobs.items() if n > 1 and ("all" in rules or rule in rules)}
+    total = sum(cluster_jobs.values())
+    if not arrays or jobs >= total:
+        return None
+    largest = max(arrays, key=arrays.get)
+    return (f"--jobs {jobs} is below the {total} cluster jobs of this study ({arrays[largest]} of them {largest}), "
+            f"which --slurm-array-jobs submits as job arrays: the SLURM plugin holds back the runs of an array "
+            f"until it has them all, and Snakemake hands it at most {jobs} at a time, so the run would wait for "
+            f"ever. Set --jobs {total} or more (arrays still go out as few submissions), or submit each run on its "
+            f"own with --slurm-array-jobs ''")
+
+
 def device_problem(device: str) -> str | None:
     """Why torch jobs on this machine cannot use ``device`` (None if they can).
 

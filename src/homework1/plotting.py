@@ -39,8 +39,13 @@ def read_metrics(paths) -> pd.DataFrame:
 
     The path is ``results/runs/{dataset}/{question}/{experiment}/{variant}/seed{seed}/metrics.csv``.
     """
-    frames = [pd.read_csv(path).assign(**run_identity(path)) for path in paths]
+    frames = [_numbers(pd.read_csv(path)).assign(**run_identity(path)) for path in paths]
     return pd.concat(frames, ignore_index=True)
+
+
+def _numbers(metrics: pd.DataFrame) -> pd.DataFrame:
+    """A diverged run's file holds its header only, read as text columns: numbers, like every other."""
+    return metrics.astype(float) if metrics.empty else metrics
 
 
 def plot_over_seeds(ax, runs: pd.DataFrame, column: str, label: str | None = None, **style) -> None:

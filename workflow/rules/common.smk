@@ -20,6 +20,7 @@ def use_package_of_this_checkout():
 
 use_package_of_this_checkout()
 
+from collections import Counter
 from functools import cache
 from types import SimpleNamespace
 
@@ -38,6 +39,11 @@ onstart:
         raise configuration.ConfigError(f"{problem}; nothing was started")
     if workflow.local_exec:
         interrupts.stop_jobs_on_interrupt(resume="Run the same command again to resume.")
+    else:
+        cluster_jobs = Counter(job.rule.name for job in workflow.dag.needrun_jobs() if not job.is_local)
+        array_rules = getattr(workflow.executor_settings, "array_jobs", None)
+        if problem := configuration.array_stall_problem(array_rules, cluster_jobs, workflow.resource_settings.nodes):
+            raise configuration.ConfigError(f"{problem}; nothing was submitted")
 
 
 shell.prefix(interrupts.SHELL_PREFIX)
