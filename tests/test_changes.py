@@ -159,6 +159,10 @@ def test_a_change_to_one_models_code_changes_exactly_its_runs(own_workspace):
     runs = pd.read_csv(work / "results/tables/changes.csv")
     assert runs.set_index("experiment")["identical"].groupby(level=0).all().to_dict() == {"ffn": False,
                                                                                           "logreg": True}
+    report = work / "report.html"
+    own_workspace.run(with_baseline, "--report", str(report))
+    html = report.read_text()
+    assert all(name in html for name in ("changes_by_config.csv", "changes.csv", "q2_ffn_default.png"))
 
     # the same snapshot named by its path: another baseline, which reruns the comparison and nothing else
     by_path = tiny(**(STUDY | {"baseline": str(work / "results/snapshots/before")}))
