@@ -26,7 +26,9 @@ import sys
 
 from homework1.stopping import STOPPED_EXIT_STATUS
 
-SHELL_PREFIX = "trap '' INT; "  # an ignored signal stays ignored in the programs a shell starts
+# Snakemake's own prefix (bash's strict mode, which a prefix of one's own replaces), then SIGINT
+# ignored: an ignored signal stays ignored in the programs a shell starts.
+SHELL_PREFIX = "set -euo pipefail; trap '' INT; "
 
 
 def job_processes() -> list:
