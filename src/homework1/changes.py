@@ -41,9 +41,9 @@ RUNS_SHOWN = ["question", "experiment", "variant", "seed", "test_acc_before", "t
 
 # ---------------------------------------------------------------- comparing
 
-def _same_numbers(before_dir: Path, after_dir: Path) -> bool:
-    """Bit for bit the same summary numbers and per-epoch metrics (times left out)."""
-    before, after = (json.loads((d / "summary.json").read_text()) for d in (before_dir, after_dir))
+def _same_numbers(before: dict, after: dict, before_dir: Path, after_dir: Path) -> bool:
+    """Bit for bit the same summary numbers (of the summaries ``before``, ``after``) and per-epoch
+    metrics (times left out)."""
     if any(before.get(metric) != after.get(metric) for metric in METRICS):
         return False
     curves = [pd.read_csv(d / "metrics.csv").drop(columns=list(TIMING), errors="ignore")
@@ -61,8 +61,9 @@ def compare_runs(before_root, before_runs: list[str], after_root, after_runs: li
         identity = run_identity(f"{run}/summary.json")
         row = dict(identity)
         sides = {"before": (before_root, run in before_set), "after": (after_root, run in after_set)}
-        for side, (root, present) in sides.items():
-            summary = json.loads((Path(root) / run / "summary.json").read_text()) if present else {}
+        summaries = {side: json.loads((Path(root) / run / "summary.json").read_text()) if present else {}
+                     for side, (root, present) in sides.items()}
+        for side, summary in summaries.items():
             row[f"commit_{side}"] = summary.get("git_commit")
             for metric in METRICS:
                 value = summary.get(metric)
@@ -71,7 +72,8 @@ def compare_runs(before_root, before_runs: list[str], after_root, after_runs: li
             row[f"{metric}_diff"] = row[f"{metric}_after"] - row[f"{metric}_before"]
         both = run in before_set and run in after_set
         row["side"] = "both" if both else (ONLY_BEFORE if run in before_set else ONLY_AFTER)
-        row["identical"] = both and _same_numbers(Path(before_root) / run, Path(after_root) / run)
+        row["identical"] = both and _same_numbers(summaries["before"], summaries["after"],
+                                                  Path(before_root) / run, Path(after_root) / run)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -38,9 +38,13 @@ def snapshot_name(commit: str | None, dirty: bool | None) -> str:
     return (commit or "no-commit") + ("-dirty" if dirty else "")
 
 
-def run_files(root, run: str) -> list[Path]:
-    """A run's files below ``root`` (``results/runs`` of a build, ``runs`` of a snapshot)."""
-    return [Path(root) / run / name for name in RUN_FILES]
+def run_files(root, runs: list[str]) -> list[Path]:
+    """Every file of ``runs`` below ``root`` (``results/runs`` of a build, ``runs`` of a snapshot)."""
+    return [Path(root) / run / name for run in runs for name in RUN_FILES]
+
+
+def missing_files(paths: list[Path]) -> list[str]:
+    return [str(path) for path in paths if not path.is_file()]
 
 
 def files_fingerprint(paths) -> str:
@@ -63,16 +67,14 @@ def take_snapshot(out_dir, runs: list[str], runs_root, summary_table, name: str,
     """Copy every run's files and the summary table into ``out_dir`` (a new folder), then write
     the manifest last: a folder without one is an unfinished snapshot."""
     out_dir = Path(out_dir)
-    missing = [str(path) for run in runs for path in run_files(runs_root, run) if not path.is_file()]
-    if missing:
+    sources = run_files(runs_root, runs)
+    if missing := missing_files(sources):
         raise SnapshotError(f"a snapshot takes a built study, but {len(missing)} run file(s) are missing "
                             f"(first: {missing[0]}); run snakemake first")
-    summaries = []
-    for run in runs:
-        for source, target in zip(run_files(runs_root, run), run_files(out_dir / "runs", run)):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-        summaries.append(json.loads((Path(runs_root) / run / "summary.json").read_text()))
+    for source, target in zip(sources, run_files(out_dir / "runs", runs)):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    summaries = [json.loads(path.read_text()) for path in sources if path.name == "summary.json"]
     (out_dir / SUMMARY_TABLE).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(summary_table, out_dir / SUMMARY_TABLE)
     commits = sorted({summary.get("git_commit") or "unknown" for summary in summaries})
@@ -138,14 +140,6 @@ def baseline_problem(baseline, dataset: str) -> str | None:
                 f"{dataset!r}; compare builds of the same data set")
     if not manifest["runs"]:
         return f"baseline {baseline}: holds no run"
-    missing = [str(path) for run in manifest["runs"] for path in run_files(Path(baseline) / "runs", run)
-               if not path.is_file()]
-    if missing:
+    if missing := missing_files(run_files(Path(baseline) / "runs", manifest["runs"])):
         return f"baseline {baseline}: {len(missing)} of its run files are missing (first: {missing[0]})"
     return None
-
-
-def baseline_files(baseline) -> list[str]:
-    """Every run file of a (checked) baseline: the comparison's inputs, so that an edit is noticed."""
-    manifest = read_manifest(baseline)
-    return [str(path) for run in manifest["runs"] for path in run_files(Path(baseline) / "runs", run)]

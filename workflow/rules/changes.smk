@@ -19,6 +19,7 @@ rule snapshot:
     params:
         name=SNAPSHOT_NAME,
         runs=lambda w: study_runs(),
+        runs_dir=RUNS_DIR,
         summary_table=rules.summary_tables.output.summary,
         # no input but the code, so that taking a snapshot never trains: the files are read as they
         # are, and taken again only when one of them was rewritten since
@@ -35,7 +36,7 @@ rule snapshot:
 
 rule compare_to_baseline:
     input:
-        before=lambda w: snapshots.baseline_files(BASELINE),
+        before=lambda w: BASELINE_FILES,
         after=built_run_files,
         code=code_of("compare_to_baseline.py"),
     output:
@@ -55,8 +56,9 @@ rule compare_to_baseline:
         configs_md="results/tables/changes_by_config.md",
     params:
         baseline=lambda w: str(BASELINE),
-        before_runs=lambda w: snapshots.read_manifest(BASELINE)["runs"],
+        before_runs=lambda w: BASELINE_RUNS,
         after_runs=lambda w: study_runs(),
+        runs_dir=RUNS_DIR,
     log:
         "logs/changes/compare_to_baseline.log",
     conda:
@@ -68,7 +70,7 @@ rule compare_to_baseline:
 rule changes_figures:
     input:
         configs=rules.compare_to_baseline.output.configs,
-        before=lambda w: snapshots.baseline_files(BASELINE),
+        before=lambda w: BASELINE_FILES,
         after=built_run_files,
         code=code_of("plot_changes.py"),
     output:

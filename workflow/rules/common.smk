@@ -22,7 +22,6 @@ use_package_of_this_checkout()
 
 from collections import Counter
 from functools import cache
-from types import SimpleNamespace
 
 from homework1 import claims, configuration, imports, interrupts, snapshots, sources, specs
 from homework1.runs import code_provenance
@@ -56,6 +55,7 @@ REPORT_COMPARISONS = str(Path(workflow.basedir) / "config" / "report_comparisons
 
 DATASET = config["dataset"]
 SEEDS = config["seeds"]
+RUNS_DIR = "results/runs"  # where every run's metrics.csv and summary.json live (study.RUN_PATH below it)
 
 # What `snakemake snapshot` writes, and the snapshot this build is compared with (if any),
 # checked before any job runs.
@@ -63,8 +63,12 @@ SNAPSHOTS = "results/snapshots"
 CHECKOUT = code_provenance(workflow.basedir)
 SNAPSHOT_NAME = config["snapshot_name"] or snapshots.snapshot_name(CHECKOUT["git_commit"], CHECKOUT["git_dirty"])
 BASELINE = snapshots.resolve_baseline(config["baseline"], SNAPSHOTS) if config["baseline"] else None
-if BASELINE and (problem := snapshots.baseline_problem(BASELINE, DATASET)):
-    configuration.stop_if("the baseline cannot be compared with", [problem])
+if BASELINE:
+    if problem := snapshots.baseline_problem(BASELINE, DATASET):
+        configuration.stop_if("the baseline cannot be compared with", [problem])
+    BASELINE_RUNS = snapshots.read_manifest(BASELINE)["runs"]
+    # the comparison's inputs, so that a snapshot edited by hand is noticed
+    BASELINE_FILES = [str(path) for path in snapshots.run_files(BASELINE / "runs", BASELINE_RUNS)]
 ENV = "../../envs/homework1.yaml"
 
 
@@ -184,7 +188,7 @@ def study_runs(wildcards=None):
 
 def run_outputs(kind, questions=QUESTIONS):
     """One kind of per-run output (metrics.csv, summary.json) of every configured run."""
-    return [f"results/runs/{run}/{kind}" for run in configured_runs(questions)]
+    return [f"{RUNS_DIR}/{run}/{kind}" for run in configured_runs(questions)]
 
 
 def run_benchmarks(wildcards=None):
@@ -194,7 +198,7 @@ def run_benchmarks(wildcards=None):
 
 def run_summaries(wildcards=None):
     """The summary of every training job."""
-    return [f"results/runs/{run}/summary.json" for run in study_runs()]
+    return [f"{RUNS_DIR}/{run}/summary.json" for run in study_runs()]
 
 
 def run_metrics(dataset, question, experiment, variant=None):
@@ -205,7 +209,7 @@ def run_metrics(dataset, question, experiment, variant=None):
         for name in variants
         for seed in SEEDS
     ]
-    return [f"results/runs/{run}/metrics.csv" for run in runs]
+    return [f"{RUNS_DIR}/{run}/metrics.csv" for run in runs]
 
 
 def figure_experiments(question, figure):
@@ -254,21 +258,24 @@ def attempt_resources(runtime, mem_mb):
 # ---------------------------------------------------------------- data sets
 
 
-def dataset_options(wildcards):
+def source_options(dataset):
     """The config block of a data set, with unset ("") sources left out."""
-    return {key: value for key, value in config[wildcards.dataset].items() if value != ""}
+    return {key: value for key, value in config[dataset].items() if value != ""}
+
+
+def dataset_options(wildcards):
+    return source_options(wildcards.dataset)
+
+
+def source_file(pattern, dataset):
+    """A file of rule dataset (its output or benchmark ``pattern``) for the data set's configured source."""
+    return pattern.format(dataset=dataset, source=sources.source_key(source_options(dataset)))
 
 
 def dataset_build(wildcards):
-    """The build of the data set from its configured source (rule dataset), which install_dataset
-    copies to the file the runs read."""
-    options = dataset_options(wildcards)
-    return rules.dataset.output[0].format(dataset=wildcards.dataset, source=sources.source_key(options))
-
-
-def dataset_benchmark(dataset):
-    options = dataset_options(SimpleNamespace(dataset=dataset))
-    return rules.dataset.benchmark.format(dataset=dataset, source=sources.source_key(options))
+    """The build of the data set from its configured source, which install_dataset copies to the
+    file the runs read."""
+    return source_file(rules.dataset.output[0], wildcards.dataset)
 
 
 def dataset_local_inputs(wildcards):
@@ -336,7 +343,7 @@ def figure_targets(ext=("png", "pdf")):
 
 def built_run_files(wildcards=None):
     """Every file of every run of the study, where a build leaves it."""
-    return [str(path) for run in study_runs() for path in snapshots.run_files("results/runs", run)]
+    return [str(path) for path in snapshots.run_files(RUNS_DIR, study_runs())]
 
 
 def changes_targets():

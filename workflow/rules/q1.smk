@@ -10,8 +10,8 @@ rule train_q1:
         data=rules.install_dataset.output[0],
         code=training_code("q1"),
     output:
-        metrics=f"results/runs/{RUN_Q1}/metrics.csv",
-        summary=f"results/runs/{RUN_Q1}/summary.json",
+        metrics=f"{RUNS_DIR}/{RUN_Q1}/metrics.csv",
+        summary=f"{RUNS_DIR}/{RUN_Q1}/summary.json",
     params:
         hparams=run_hparams("q1"),
         seed=lambda wildcards: int(wildcards.seed),

@@ -10,8 +10,8 @@ rule train_q2:
         data=rules.install_dataset.output[0],
         code=training_code("q2"),
     output:
-        metrics=f"results/runs/{RUN_Q2}/metrics.csv",
-        summary=f"results/runs/{RUN_Q2}/summary.json",
+        metrics=f"{RUNS_DIR}/{RUN_Q2}/metrics.csv",
+        summary=f"{RUNS_DIR}/{RUN_Q2}/summary.json",
     params:
         hparams=run_hparams("q2"),
         seed=lambda wildcards: int(wildcards.seed),

@@ -10,7 +10,7 @@ localrules:
 
 checkpoint settle_look:
     input:
-        summaries=lambda w: [f"results/runs/{run}/summary.json" for run in look_runs(int(w.look))],
+        summaries=lambda w: [f"{RUNS_DIR}/{run}/summary.json" for run in look_runs(int(w.look))],
         previous=lambda w: previous_look(w.dataset, int(w.look)),
         code=code_of("settle_look.py"),
     output:

@@ -99,7 +99,7 @@ rule reproduction_tables:
 
 rule runtime_table:
     input:
-        benchmarks=lambda w: run_benchmarks() + [dataset_benchmark(DATASET), "benchmarks/theory/q3_checks.tsv"],
+        benchmarks=lambda w: run_benchmarks() + [source_file(rules.dataset.benchmark, DATASET), "benchmarks/theory/q3_checks.tsv"],
         code=code_of("runtime_table.py"),
     output:
         csv=report(

@@ -94,7 +94,7 @@ def intel_shapes_problem(shapes: dict[str, tuple], n_classes: int, tolerance: fl
             f"name of its own (README: Add your own data set)")
 
 
-def intel_file_problem(path, tolerance: float = 0.0) -> str | None:
+def intel_file_problem(path) -> str | None:
     """Why the file at ``path`` is not a valid copy of the homework's data (None if it is), from its
     headers and labels only: cheap enough to check before any job."""
     from homework1.data import DataError, check_npz  # numpy: only when there is a file to check
@@ -103,7 +103,7 @@ def intel_file_problem(path, tolerance: float = 0.0) -> str | None:
         headers, n_classes = check_npz(path)
     except DataError as err:
         return f"intel_landscapes: {err}"
-    problem = intel_shapes_problem({name: header.shape for name, header in headers.items()}, n_classes, tolerance)
+    problem = intel_shapes_problem({name: header.shape for name, header in headers.items()}, n_classes)
     return problem and f"intel_landscapes: {path}: {problem}"
 
 

@@ -288,8 +288,9 @@ def build(out_path, *, seed: int, path=None, url=None, sha256=None, archive=None
     (``seed``: the one that holds out the validation images of an archive).
 
     Whatever the source, the result must be the homework's data (``sources.intel_shapes_problem``;
-    an archive build within ``ARCHIVE_TOLERANCE`` of the split sizes): it is checked in a
-    temporary file beside ``out_path`` and moved there only then."""
+    an archive build within ``ARCHIVE_TOLERANCE`` of the split sizes), checked before anything is
+    written to ``out_path``: a local file before it is copied, a download in its temporary file,
+    an archive from its file counts before any image is decoded."""
     out_path = Path(out_path)
     problem = intel_landscapes_problem(path, url, sha256, archive)
     if problem:
