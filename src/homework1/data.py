@@ -18,13 +18,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from homework1.files import atomic_write
+from homework1.files import FileProblem, atomic_write
 
 SPLITS = ("train", "val", "test")
 ZIP_MAGIC = b"PK\x03\x04"  # how every npz (a zip archive) begins
 
 
-class DataError(ValueError):
+class DataError(FileProblem):
     """A data set file is missing, unreadable or breaks the layout."""
 
 

@@ -12,6 +12,11 @@ import tempfile
 from pathlib import Path
 
 
+class FileProblem(ValueError):
+    """A file or folder that is missing, unreadable or not what it should be. The message names it
+    and says why, so a job reports it in one line, without a traceback (homework1.joblog)."""
+
+
 def atomic_write(path, write, suffix: str = ".tmp") -> None:
     """``write(tmp)`` a temporary file beside ``path``, then rename it to ``path``.
 

@@ -13,8 +13,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from homework1.data import DataError
-from homework1.snapshots import SnapshotError
+from homework1.files import FileProblem
 from homework1.stopping import STOPPED_EXIT_STATUS, StopRequested
 
 ONLY_FORMATS_LOGS = True  # read by homework1.imports
@@ -32,11 +31,12 @@ DISK_PROBLEMS = {
 def failure_message(err: BaseException) -> str | None:
     """One line for a failure the user can fix without a traceback, else None.
 
-    Data errors already say what is wrong and where. A full or unwritable disk
-    is named with its path; every output is written to a temporary file and
-    renamed, so nothing written before (results, checkpoints) was touched.
+    A FileProblem (a data set, a snapshot) already says what is wrong and
+    where. A full or unwritable disk is named with its path; every output is
+    written to a temporary file and renamed, so nothing written before
+    (results, checkpoints) was touched.
     """
-    if isinstance(err, (DataError, SnapshotError, StopRequested)):
+    if isinstance(err, (FileProblem, StopRequested)):
         return str(err)
     if isinstance(err, MemoryError):  # a training job names the settings that set its size
         return f"out of memory: {err}" if str(err) else "out of memory"

@@ -19,7 +19,7 @@ import os
 import shutil
 from pathlib import Path
 
-from homework1.files import atomic_write
+from homework1.files import FileProblem, atomic_write
 
 SNAPSHOT_VERSION = 1  # of the layout; a snapshot of another version is refused, never half-read
 MANIFEST = "manifest.json"
@@ -29,7 +29,7 @@ SUMMARY_TABLE = "tables/summary.csv"
 METRICS = ("test_acc", "best_val_acc", "final_val_acc", "final_train_loss")
 
 
-class SnapshotError(ValueError):
+class SnapshotError(FileProblem):
     """A baseline that cannot be compared with: missing, empty, of another data set or layout."""
 
 
