@@ -273,7 +273,7 @@ def test_the_defaults_config_readme_shows_are_the_schemas():
     # The schema is the one home of every default; the README shows them, and must show them right.
     text = (REPO / "config" / "README.md").read_text()
     top = dict(re.findall(r"^\| `(\w+)` \| `([^`]+)` \|", text, re.M))
-    assert len(top) == 10
+    assert len(top) == 11
     for key, shown in top.items():
         assert yaml.safe_load(shown) == SCHEMA["properties"][key]["default"], key
 

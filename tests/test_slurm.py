@@ -118,3 +118,44 @@ def test_arrays_with_a_job_limit_that_would_stall_stop_before_any_submission(wor
     assert "has been submitted" not in output and "Submitted array" not in output
     assert not (workspace.work / "resources").exists()
 
+
+
+def preempting_job() -> str:
+    """A short job in the partition "urgent" (.ci/start_local_slurm) that needs every CPU of the node:
+    it preempts what runs in "main", which the cluster then cancels. Its id."""
+    cpus = subprocess.run(["sinfo", "-h", "-o", "%c"], capture_output=True, text=True, check=True).stdout.split()[0]
+    return subprocess.run(["sbatch", "--parsable", "--partition", "urgent", "--cpus-per-task", cpus, "--mem", "500",
+                           "--output", "/dev/null", "--wrap", "sleep 2"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.mark.parametrize("requeue", ["allowed", "refused"])
+def test_a_job_preempted_and_cancelled_by_the_cluster_is_requeued_and_resumes_or_the_workflow_stops(workspace,
+                                                                                                  requeue):
+    # the plugin takes a PREEMPTED job for a running one: without the workflow's requeue it waited for ever
+    config = tiny(q1={}, checkpoint_every=5, slurm_requeue_every=1,
+                  q2={"long": {"model": "ffn", "epochs": 600, "batch_size": 64, "hidden_size": 16}})
+    run = workspace.work / "results/runs/digits/q2/long/default/seed1/summary.json"
+    checkpoint = workspace.work / "results/checkpoints/digits/q2/long/default/seed1.pt"
+    refused = ["--slurm-no-requeue"] if requeue == "refused" else []
+    process = submission(workspace, config, str(run.relative_to(workspace.work)), *refused)
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    job = slurm_job("long")
+    assert job is not None, "the long run was not running when its checkpoint appeared"
+    preempting_job()
+    returncode, output = finished(process, timeout=240)
+
+    if requeue == "allowed":
+        assert returncode == 0, output
+        assert f"SLURM job {job} was preempted and cancelled by the cluster: requeued it" in output, output
+        summary = json.loads(run.read_text())
+        assert summary["status"] == "ok" and summary["resumed_from_epoch"] >= 5 and summary["epochs_completed"] == 600
+        attempts = (workspace.work / "logs/runs/digits/q2/long/default/seed1.attempts.log").read_text()
+        assert "resumed from checkpoint" in attempts
+    else:  # a job submitted with --no-requeue: the workflow says so and stops by itself, nothing left queued
+        assert returncode != 0
+        assert re.search(rf"ERROR: SLURM job {job} was preempted and cancelled by the cluster, and could not be "
+                         rf"requeued \(scontrol requeue {job}: .+\)", output), output
+        assert not run.exists() and slurm_job("long") is None

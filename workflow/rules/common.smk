@@ -23,7 +23,7 @@ use_package_of_this_checkout()
 from collections import Counter
 from functools import cache
 
-from homework1 import claims, configuration, imports, interrupts, snapshots, sources, specs
+from homework1 import claims, configuration, imports, interrupts, preemption, snapshots, sources, specs
 from homework1.runs import code_provenance
 from homework1.study import HOMEWORK_DATASET, QUESTIONS, SYNTHETIC_DATASET, expand_runs, may_use_cuda, run_path
 
@@ -43,6 +43,10 @@ onstart:
         array_rules = getattr(workflow.executor_settings, "array_jobs", None)
         if problem := configuration.array_stall_problem(array_rules, cluster_jobs, workflow.resource_settings.nodes):
             raise configuration.ConfigError(f"{problem}; nothing was submitted")
+        # the SLURM plugin names every job of this run by its run id (its status queries use it too)
+        slurm_run = getattr(getattr(workflow.scheduler, "_executor", None), "run_uuid", None)
+        if slurm_run:
+            preemption.requeue_preempted(slurm_run, config["slurm_requeue_every"])
 
 
 shell.prefix(interrupts.SHELL_PREFIX)
