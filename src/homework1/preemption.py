@@ -26,12 +26,6 @@ import threading
 CALL_SECONDS = 30
 
 
-def preempted_jobs(squeue_output: str) -> list[str]:
-    """The ids of the jobs in ``squeue_output`` (lines ``id|state``) that ended PREEMPTED."""
-    return [job for job, _, state in (line.strip().partition("|") for line in squeue_output.splitlines())
-            if state == "PREEMPTED"]
-
-
 def slurm(*command: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=CALL_SECONDS)
 
@@ -42,23 +36,21 @@ class RequeuePreempted(threading.Thread):
     def __init__(self, job_name: str, interval: float, out=sys.stderr):
         super().__init__(name="requeue-preempted", daemon=True)
         self.job_name, self.interval, self.out = job_name, interval, out
-        self.requeued: list[str] = []
-        self._stop = threading.Event()
+        self.stopping = threading.Event()  # not Thread._stop, which the thread's own ending calls
 
     def look(self) -> None:
         """One look: requeue every preempted job of this workflow, or stop the workflow."""
         try:
-            listed = slurm("squeue", "--noheader", "--states=PREEMPTED", "--format=%i|%T", "--name", self.job_name)
+            listed = slurm("squeue", "--noheader", "--states=PREEMPTED", "--format=%i", "--name", self.job_name)
         except (OSError, subprocess.TimeoutExpired):
             return  # asked again at the next look
-        for job in preempted_jobs(listed.stdout):
+        for job in listed.stdout.split():
             try:
                 done = slurm("scontrol", "requeue", job)
                 answer = (done.stderr or done.stdout).strip()
             except (OSError, subprocess.TimeoutExpired) as err:
                 done, answer = None, str(err)
             if done is not None and done.returncode == 0:
-                self.requeued.append(job)
                 with contextlib.suppress(OSError, subprocess.TimeoutExpired):
                     slurm("scontrol", "update", f"JobId={job}", "StartTime=now")
                 print(f"SLURM job {job} was preempted and cancelled by the cluster: requeued it "
@@ -70,15 +62,12 @@ class RequeuePreempted(threading.Thread):
                       f"for it for ever, so the workflow stops. Run it again to resubmit the job.",
                       file=self.out, flush=True)
                 os.kill(os.getpid(), signal.SIGINT)  # Snakemake's own stop: its jobs are cancelled
-                self._stop.set()
+                self.stopping.set()
                 return
 
     def run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self.stopping.wait(self.interval):
             self.look()
-
-    def stop(self) -> None:
-        self._stop.set()
 
 
 def requeue_preempted(job_name: str, interval: float) -> RequeuePreempted:
