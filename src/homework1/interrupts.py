@@ -25,6 +25,7 @@ import signal
 import sys
 
 from homework1.stopping import STOPPED_EXIT_STATUS
+from homework1.terminal import say
 
 # Snakemake's own prefix (bash's strict mode, which a prefix of one's own replaces), then SIGINT
 # ignored: an ignored signal stays ignored in the programs a shell starts.
@@ -63,12 +64,11 @@ class StopJobsOnInterrupt:
             except psutil.NoSuchProcess:
                 pass
         if self.interrupted:
-            print(f"Still stopping: {len(jobs)} job process(es) left, each ends at the end of its epoch.",
-                  file=self.out, flush=True)
+            say(f"Still stopping: {len(jobs)} job process(es) left, each ends at the end of its epoch.", self.out)
             return
         self.interrupted = True
-        print(f"Interrupted: {len(jobs)} running job process(es) asked to stop; a training run saves its "
-              f"checkpoint at the end of its epoch, then ends. {self.resume}", file=self.out, flush=True)
+        say(f"Interrupted: {len(jobs)} running job process(es) asked to stop; a training run saves its "
+            f"checkpoint at the end of its epoch, then ends. {self.resume}", self.out)
         raise KeyboardInterrupt  # Snakemake's own stop: no new jobs, wait for the running ones
 
     def filter(self, record: logging.LogRecord) -> bool:

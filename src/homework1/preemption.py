@@ -22,6 +22,8 @@ import subprocess
 import sys
 import threading
 
+from homework1.terminal import say
+
 # Every call to SLURM has a time limit: a controller that does not answer is asked again next time.
 CALL_SECONDS = 30
 
@@ -53,14 +55,12 @@ class RequeuePreempted(threading.Thread):
             if done is not None and done.returncode == 0:
                 with contextlib.suppress(OSError, subprocess.TimeoutExpired):
                     slurm("scontrol", "update", f"JobId={job}", "StartTime=now")
-                print(f"SLURM job {job} was preempted and cancelled by the cluster: requeued it "
-                      f"(scontrol requeue {job}); it runs again and resumes from its checkpoint.",
-                      file=self.out, flush=True)
+                say(f"SLURM job {job} was preempted and cancelled by the cluster: requeued it "
+                    f"(scontrol requeue {job}); it runs again and resumes from its checkpoint.", self.out)
             else:
-                print(f"ERROR: SLURM job {job} was preempted and cancelled by the cluster, and could not be "
-                      f"requeued (scontrol requeue {job}: {answer or 'no answer'}); the plugin would wait "
-                      f"for it for ever, so the workflow stops. Run it again to resubmit the job.",
-                      file=self.out, flush=True)
+                say(f"ERROR: SLURM job {job} was preempted and cancelled by the cluster, and could not be "
+                    f"requeued (scontrol requeue {job}: {answer or 'no answer'}); the plugin would wait "
+                    f"for it for ever, so the workflow stops. Run it again to resubmit the job.", self.out)
                 os.kill(os.getpid(), signal.SIGINT)  # Snakemake's own stop: its jobs are cancelled
                 self.stopping.set()
                 return

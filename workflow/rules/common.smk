@@ -23,7 +23,7 @@ use_package_of_this_checkout()
 from collections import Counter
 from functools import cache
 
-from homework1 import claims, configuration, imports, interrupts, preemption, snapshots, sources, specs
+from homework1 import claims, configuration, imports, interrupts, preemption, snapshots, sources, specs, terminal
 from homework1.runs import code_provenance
 from homework1.study import HOMEWORK_DATASET, QUESTIONS, SYNTHETIC_DATASET, expand_runs, may_use_cuda, run_path
 
@@ -32,6 +32,8 @@ configuration.prepare(config)
 
 
 onstart:
+    # jobs on this machine share Snakemake's terminal: its lines must not be split by theirs
+    terminal.write_whole_lines()
     # Checked here, not while the workflow is read: only now is it known whether jobs
     # run on this machine, or go to a cluster whose nodes may have the device.
     if workflow.local_exec and (problem := configuration.device_problem(config["device"])):

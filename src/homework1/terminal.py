@@ -1,0 +1,53 @@
+"""Whole lines on the terminal that Snakemake shares with the jobs it runs on this machine.
+
+A job writes each of its lines in one write. Snakemake 9's terminal handler writes a message
+and its newline in two (``ColorizingTextHandler.emit``), and ``print`` does the same. A job's
+line that falls between them is glued to the end of Snakemake's line, and an empty line
+follows. Seen in CI: a training job's result line was at the start of no line. So Snakemake's
+terminal handlers, and this workflow's own lines in Snakemake's process, write whole lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+SNAKEMAKE_LOGGER = "snakemake.logging"
+
+
+class WholeLines:
+    """A text stream that passes text on in one write once it ends a line (or is flushed)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.pending = ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        if self.pending.endswith("\n"):
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            text, self.pending = self.pending, ""
+            self.stream.write(text)
+        self.stream.flush()
+
+    def __getattr__(self, name):  # isatty, fileno, encoding: the terminal's own
+        return getattr(self.stream, name)
+
+
+def write_whole_lines(logger_name: str = SNAKEMAKE_LOGGER) -> None:
+    """Make the logger's handlers that write to the terminal write whole lines (see the module)."""
+    for handler in logging.getLogger(logger_name).handlers:
+        stream = getattr(handler, "stream", None)
+        if isinstance(handler, logging.StreamHandler) and stream in (sys.stderr, sys.stdout):
+            handler.setStream(WholeLines(stream))
+
+
+def say(line: str, out=None) -> None:
+    """One line on the terminal (stderr by default), in one write."""
+    out = out if out is not None else sys.stderr
+    out.write(line + "\n")
+    out.flush()
