@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -93,6 +94,36 @@ def test_workflow_runs_on_slurm_through_the_profile_and_a_cancelled_job_is_retri
         (workspace.work / "results/runs/digits/q2/ffn_batch/default/seed1/summary.json").read_text())
     assert torch_run["status"] == "ok" and torch_run["device"] == "cpu"
     assert (workspace.work / "results/report.md").exists()
+
+
+def test_a_job_that_reaches_its_time_limit_is_retried_with_twice_the_time_and_resumes(workspace):
+    config = tiny(q1={}, checkpoint_every=5,
+                  q2={"long": {"model": "ffn", "epochs": 1000, "batch_size": 64, "hidden_size": 16}})
+    run = workspace.work / "results/runs/digits/q2/long/default/seed1/summary.json"
+    checkpoint = workspace.work / "results/checkpoints/digits/q2/long/default/seed1.pt"
+    attempts = workspace.work / "logs/runs/digits/q2/long/default/seed1.attempts.log"
+    process = submission(workspace, config, str(run.relative_to(workspace.work)))
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    job = slurm_job("long")
+    assert job is not None, "the long run was not running when its checkpoint appeared"
+    # The job's time is up now: the controller ends it at its next check of time limits (every 30 s
+    # or so) with SIGCONT and SIGTERM, as at the end of its runtime. Until then the training process
+    # is frozen, so that it is still running then however fast this machine is.
+    trainer = int(re.search(r"attempt 1 on \S+, process (\d+)", attempts.read_text()).group(1))
+    os.kill(trainer, signal.SIGSTOP)
+    subprocess.run(["scontrol", "update", f"JobId={job}", "EndTime=now"], check=True)
+    returncode, output = finished(process)
+    assert returncode == 0, output
+
+    assert re.search(rf"SLURM-job '{job}' failed, SLURM status is: 'TIMEOUT'", output), output
+    summary = json.loads(run.read_text())
+    assert summary["status"] == "ok" and summary["resumed_from_epoch"] >= 5 and summary["epochs_completed"] == 1000
+    first, second = attempts.read_text().split("==== q2/long/default seed 1: attempt 2 ", 1)
+    stopped = int(re.search(r"stopped by SIGTERM after epoch (\d+) of 1000: checkpoint \S+ written", first).group(1))
+    assert "runtime 240" in first.splitlines()[0] and second.splitlines()[0].endswith("runtime 480")
+    assert re.search(rf"resumed from checkpoint \S+ at epoch {stopped}/1000", second), second
 
 
 def test_a_device_this_machine_lacks_is_left_to_the_cluster_nodes(workspace):
