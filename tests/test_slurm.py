@@ -7,6 +7,7 @@ poll job states with squeue, whether or not the cluster keeps accounting.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -109,11 +110,18 @@ def test_a_job_that_reaches_its_time_limit_is_retried_with_twice_the_time_and_re
     job = slurm_job("long")
     assert job is not None, "the long run was not running when its checkpoint appeared"
     # The job's time is up now: the controller ends it at its next check of time limits (every 30 s
-    # or so) with SIGCONT and SIGTERM, as at the end of its runtime. Until then the training process
-    # is frozen, so that it is still running then however fast this machine is.
+    # or so) with SIGTERM, as at the end of its runtime. Until then the training process is frozen,
+    # so that it is still running then however fast this machine is; it thaws once the job ends.
     trainer = int(re.search(r"attempt 1 on \S+, process (\d+)", attempts.read_text()).group(1))
     os.kill(trainer, signal.SIGSTOP)
-    subprocess.run(["scontrol", "update", f"JobId={job}", "EndTime=now"], check=True)
+    try:
+        subprocess.run(["scontrol", "update", f"JobId={job}", "EndTime=now"], check=True)
+        deadline = time.monotonic() + 90
+        while slurm_state(job) == "RUNNING" and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:  # SLURM may have woken it itself (SIGCONT comes with its SIGTERM), and it ended
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(trainer, signal.SIGCONT)
     returncode, output = finished(process)
     assert returncode == 0, output
 
@@ -124,6 +132,35 @@ def test_a_job_that_reaches_its_time_limit_is_retried_with_twice_the_time_and_re
     stopped = int(re.search(r"stopped by SIGTERM after epoch (\d+) of 1000: checkpoint \S+ written", first).group(1))
     assert "runtime 240" in first.splitlines()[0] and second.splitlines()[0].endswith("runtime 480")
     assert re.search(rf"resumed from checkpoint \S+ at epoch {stopped}/1000", second), second
+
+
+def memory_enforced() -> bool:
+    """Whether the cluster kills a job over its memory (.ci/start_local_slurm: where cgroups allow)."""
+    shown = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True).stdout
+    return bool(re.search(r"^TaskPlugin\s*=.*task/cgroup", shown, re.M)
+                and re.search(r"^ConstrainRAMSpace\s*=\s*yes", shown, re.M))
+
+
+def test_a_job_out_of_memory_is_retried_with_twice_the_memory(workspace):
+    if not memory_enforced():
+        pytest.skip("this cluster does not enforce memory limits (no cgroup v1 memory controller)")
+    run = workspace.work / "results/runs/digits/q2/long/default/seed1/summary.json"
+    config = tiny(q1={}, q2={"long": {"model": "ffn", "epochs": 30, "batch_size": 64, "hidden_size": 16}})
+    # such a job takes about 375 MB here (torch and Snakemake included): the first attempt's 250 MB
+    # are too few, the retry's twice that are enough (the rule's own memory, 8000 MB, grows the same way)
+    process = submission(workspace, config, str(run.relative_to(workspace.work)),
+                         "--set-resources", "train_q2:mem_mb=250*attempt")
+    returncode, output = finished(process)
+    assert returncode == 0, output
+    # the kernel kills a process of the job: SLURM says OUT_OF_MEMORY where it was the job's own script,
+    # FAILED where it was in a job step (the plugin runs the rule in one), and logs the kill either way
+    failed = re.search(r"SLURM-job '\d+' failed, SLURM status is: '(OUT_OF_MEMORY|FAILED)'.*?\n\s*log: .*, (\S+\.log)",
+                       output, re.S)
+    assert failed, output
+    assert "oom-kill event" in Path(failed.group(2)).read_text()
+    assert json.loads(run.read_text())["status"] == "ok"
+    attempts = (workspace.work / "logs/runs/digits/q2/long/default/seed1.attempts.log").read_text()
+    assert re.search(r"attempt 2 on \S+, process \d+; mem_mb 500, runtime 480", attempts), attempts
 
 
 def test_a_device_this_machine_lacks_is_left_to_the_cluster_nodes(workspace):
@@ -149,6 +186,12 @@ def test_arrays_with_a_job_limit_that_would_stall_stop_before_any_submission(wor
     assert "has been submitted" not in output and "Submitted array" not in output
     assert not (workspace.work / "resources").exists()
 
+
+
+def slurm_state(job: str) -> str | None:
+    """The state of a SLURM job the controller still keeps (None once it is gone)."""
+    shown = subprocess.run(["squeue", "-h", "-j", job, "-o", "%T"], capture_output=True, text=True).stdout.strip()
+    return shown or None
 
 
 def preempting_job() -> str:
