@@ -5,6 +5,7 @@ import errno
 import os
 import signal
 import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -17,7 +18,9 @@ from homework1.files import atomic_write
 from homework1.jobs import run_training_job
 from homework1.joblog import attempts_log, job_log
 from homework1.runs import code_provenance
-from homework1.stopping import StopRequested, StopSignals
+from homework1.stopping import STOPPED_EXIT_STATUS, StopRequested, StopSignals
+
+from conftest import REPO, workflow_environment
 
 
 def test_the_file_gets_every_line_the_terminal_only_marked_ones(tmp_path, capfd):
@@ -172,3 +175,44 @@ def test_a_run_out_of_memory_says_so_naming_its_sizes(tmp_path, capfd, digits_np
                         f"64, set how large they are: lower them, or give the job more memory (the rule's mem_mb) "
                         f"(log: {tmp_path / 'run.log'})"]
     assert not (tmp_path / "s.json").exists()
+
+
+# A training job that stops on a signal, run as its own process: a second signal arrives just as it
+# writes its stop line (from a terminal's Ctrl-C a job has SIGINT from the terminal and SIGTERM from
+# Snakemake, the second late under load).
+LATE_SIGNAL_JOB = """
+import logging, os, signal, sys
+from types import SimpleNamespace
+from homework1.jobs import run_training_job
+from homework1.stopping import StopRequested
+
+class LateSignal(logging.Filter):
+    def filter(self, record):
+        if record.levelno >= logging.ERROR:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return True
+
+def train(model, splits, stop, **options):
+    os.kill(os.getpid(), signal.SIGINT)  # the stop, asked for during an epoch
+    while not stop():
+        pass
+    raise StopRequested(stop(), 3, 100, "checkpoint c.pt written")
+
+logging.getLogger("homework1").addFilter(LateSignal())
+data, log = sys.argv[1:]
+hparams = {"model": "ffn", "epochs": 100}
+snakemake = SimpleNamespace(
+    wildcards=SimpleNamespace(dataset="digits", experiment="long", variant="default"),
+    params=SimpleNamespace(seed=1, hparams=hparams, dataset={"name": "digits", "synthetic": False}),
+    input=SimpleNamespace(data=data), log=[log], resources={}, output=None, scriptdir=".")
+run_training_job(snakemake, "q2", train)
+"""
+
+
+def test_a_stopped_job_says_so_even_when_a_second_signal_comes_as_it_ends(tmp_path, digits_npz):
+    done = subprocess.run([sys.executable, "-c", LATE_SIGNAL_JOB, str(digits_npz), str(tmp_path / "run.log")],
+                          capture_output=True, text=True, timeout=120,
+                          env=workflow_environment(PYTHONPATH=str(REPO / "src")))
+    assert done.returncode == STOPPED_EXIT_STATUS, (done.returncode, done.stderr)  # not killed by the SIGTERM
+    assert done.stderr.strip() == (f"ERROR: stopped by SIGINT after epoch 3 of 100: checkpoint c.pt written "
+                                   f"(log: {tmp_path / 'run.log'})")

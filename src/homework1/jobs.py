@@ -55,7 +55,9 @@ def run_training_job(snakemake, question: str, train, features_dtype=np.float64,
     wildcards = snakemake.wildcards
     seed = snakemake.params.seed
     run = f"{question}/{wildcards.experiment}/{wildcards.variant} seed {seed}"
-    with job_log(snakemake.log[0], header=attempt_header(snakemake, run)) as log, StopSignals() as signals:
+    # the stop signals are caught until the job's last line is written: from a terminal's Ctrl-C a job has
+    # SIGINT and, later under load, Snakemake's SIGTERM, which would otherwise end it before its line
+    with StopSignals() as signals, job_log(snakemake.log[0], header=attempt_header(snakemake, run)) as log:
         hparams = dict(snakemake.params.hparams)
         model = hparams.pop("model")
         log(f"{run}: {model} {hparams} on {wildcards.dataset}")
