@@ -81,8 +81,7 @@ def test_one_interrupt_stops_the_jobs_in_a_few_lines_and_the_rerun_resumes(works
     # line may come before Snakemake's; tests/test_jobs.py: a late second signal does not lose it)
     stopped = re.search(r"ERROR: stopped by SIG(INT|TERM) after epoch \d+ of 2000: checkpoint .* written", output)
     assert stopped, output
-    first = min(interrupted, output.rfind("\n", 0, stopped.start()) + 1)
-    after = output[first:].splitlines()
+    after = output[min(interrupted, output.rfind("\n", 0, stopped.start()) + 1):].splitlines()
     assert len(after) <= 8 and "Traceback" not in output, output
     with contextlib.suppress(ProcessLookupError):  # nothing of the session is left running
         os.killpg(process.pid, 0)

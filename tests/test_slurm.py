@@ -62,6 +62,17 @@ def slurm_job(comment_part: str) -> str | None:
     return next((line.split()[0] for line in listed if comment_part in line), None)
 
 
+def running_with_checkpoint(process: subprocess.Popen, checkpoint: Path, comment_part: str) -> str:
+    """The id of the SLURM job ``comment_part`` names, once its run has written ``checkpoint`` (so
+    that a retry has something to resume from); it must still be running then."""
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    job = slurm_job(comment_part)
+    assert job is not None, f"the {comment_part} run was not running when its checkpoint appeared"
+    return job
+
+
 def test_workflow_runs_on_slurm_through_the_profile_and_a_cancelled_job_is_retried(workspace):
     # one torch run long enough to be cancelled while it trains
     config = tiny(q1={"perceptron": TINY["q1"]["perceptron"]}, checkpoint_every=5,
@@ -69,11 +80,7 @@ def test_workflow_runs_on_slurm_through_the_profile_and_a_cancelled_job_is_retri
                       "long": {"model": "ffn", "epochs": 600, "batch_size": 64, "hidden_size": 16}})
     checkpoint = workspace.work / "results/checkpoints/digits/q2/long/default/seed1.pt"
     process = submission(workspace, config)
-    deadline = time.monotonic() + 240
-    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    job = slurm_job("long")
-    assert job is not None, "the long run was not running when its checkpoint appeared"
+    job = running_with_checkpoint(process, checkpoint, "long")
     subprocess.run(["scancel", job], check=True)  # as a user or an admin would
     returncode, output = finished(process)
     assert returncode == 0, output
@@ -104,11 +111,7 @@ def test_a_job_that_reaches_its_time_limit_is_retried_with_twice_the_time_and_re
     checkpoint = workspace.work / "results/checkpoints/digits/q2/long/default/seed1.pt"
     attempts = workspace.work / "logs/runs/digits/q2/long/default/seed1.attempts.log"
     process = submission(workspace, config, str(run.relative_to(workspace.work)))
-    deadline = time.monotonic() + 240
-    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    job = slurm_job("long")
-    assert job is not None, "the long run was not running when its checkpoint appeared"
+    job = running_with_checkpoint(process, checkpoint, "long")
     # The job's time is up now: the controller ends it at its next check of time limits (every 30 s
     # or so) with SIGTERM, as at the end of its runtime. Until then the training process is frozen,
     # so that it is still running then however fast this machine is; it thaws once the job ends.
@@ -213,11 +216,7 @@ def test_a_job_preempted_and_cancelled_by_the_cluster_is_requeued_and_resumes_or
     checkpoint = workspace.work / "results/checkpoints/digits/q2/long/default/seed1.pt"
     refused = ["--slurm-no-requeue"] if requeue == "refused" else []
     process = submission(workspace, config, str(run.relative_to(workspace.work)), *refused)
-    deadline = time.monotonic() + 240
-    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    job = slurm_job("long")
-    assert job is not None, "the long run was not running when its checkpoint appeared"
+    job = running_with_checkpoint(process, checkpoint, "long")
     preempting_job()
     returncode, output = finished(process, timeout=240)
 
