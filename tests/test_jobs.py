@@ -216,3 +216,15 @@ def test_a_stopped_job_says_so_even_when_a_second_signal_comes_as_it_ends(tmp_pa
     assert done.returncode == STOPPED_EXIT_STATUS, (done.returncode, done.stderr)  # not killed by the SIGTERM
     assert done.stderr.strip() == (f"ERROR: stopped by SIGINT after epoch 3 of 100: checkpoint c.pt written "
                                    f"(log: {tmp_path / 'run.log'})")
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)],
+                         ids=["umask 022", "umask 002", "umask 077"])
+def test_an_atomic_write_has_the_mode_a_plain_open_gives(tmp_path, umask, mode):
+    # on a shared cluster the group reads the results as the umask allows
+    previous = os.umask(umask)
+    try:
+        atomic_write(tmp_path / "out" / "summary.json", lambda tmp: Path(tmp).write_text("{}\n"))
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "out" / "summary.json").stat().st_mode & 0o777 == mode

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
@@ -31,8 +31,7 @@ def atomic_write(path, write, suffix: str = ".tmp") -> None:
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-        os.close(fd)
+        tmp = temporary_file_beside(path, suffix)
         write(tmp)
         os.replace(tmp, path)
     except BaseException as err:
@@ -41,6 +40,19 @@ def atomic_write(path, write, suffix: str = ".tmp") -> None:
         if isinstance(err, OSError) and err.errno is not None and _about_the_temporary_file(err, path):
             raise OSError(err.errno, err.strerror, str(path)) from err
         raise
+
+
+def temporary_file_beside(path: Path, suffix: str = ".tmp") -> Path:
+    """A new empty file with a name of its own beside ``path``, made with the mode a plain ``open``
+    gives (0666 less the umask), which it keeps when renamed into place: on a shared cluster the
+    group reads the results as the umask allows (``tempfile.mkstemp`` makes 0600, whatever the umask)."""
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}{suffix}")
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
 
 
 def _about_the_temporary_file(err: OSError, path: Path) -> bool:

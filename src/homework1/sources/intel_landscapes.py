@@ -15,7 +15,6 @@ import math
 import os
 import shutil
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -25,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from homework1.data import DataError, read_npz, write_npz
-from homework1.files import atomic_write, sha256_file
+from homework1.files import atomic_write, sha256_file, temporary_file_beside
 from homework1.sources import (ARCHIVE_TOLERANCE, INTEL_CLASSES, INTEL_IMAGE_SIZE, intel_file_problem,
                                intel_landscapes_problem, intel_shapes_problem)
 
@@ -102,10 +101,7 @@ def download(url, out_path, *, sha256, retries=DOWNLOAD_RETRIES, timeout=DOWNLOA
     sha256 = sha256.strip().lower()
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.",
-                                    suffix=".part")
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = temporary_file_beside(out_path, ".part")
     try:
         for attempt in range(retries + 1):
             try:
