@@ -226,6 +226,11 @@ def test_nested_command_line_overrides_reach_the_jobs_typed(tmp_path, workspace)
      ["'url:' is set but 'sha256:' is not"]),
     ({"dataset": "intel_landscapes", "intel_landscapes": {"path": "/nowhere/intel.npz"}},
      ["intel_landscapes: path: /nowhere/intel.npz does not exist"]),
+    # numpy's legacy generator takes seeds below 2**32: every job would fail on one above
+    ({"seeds": [1, 2 ** 32]}, ["seeds.1: 4294967296 is above the maximum, 4294967295"]),
+    ({"digits": {"seed": 2 ** 40}}, ["digits.seed: 1099511627776 is above the maximum, 4294967295"]),
+    ({"q2": {"long": {"model": "ffn", "epochs": [10, 10 ** 9], "batch_size": 64}}},
+     ["q2.long.epochs.1: 1000000000 is above the maximum, 100000"]),
 ])
 def test_settings_that_disagree_are_named(change, messages):
     # config/config.yaml with the change over it, as --config puts it

@@ -22,7 +22,7 @@ NOT_TESTABLE = "not testable"
 
 def read_claims(path) -> list[dict]:
     """The report's "better beats worse on metric" conclusions (sides named experiment/variant)."""
-    with open(path, newline="") as handle:
+    with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         missing = [column for column in CLAIM_COLUMNS if column not in (reader.fieldnames or [])]
         if missing:
@@ -65,6 +65,6 @@ def configurations(claims: list[dict]) -> list[tuple[str, str, str]]:
 
 def undecided(decisions_path, claims: list[dict]) -> list[dict]:
     """The claims a look's decisions table leaves undecided (testable, neither holds nor reversed)."""
-    with open(decisions_path, newline="") as handle:
+    with open(decisions_path, newline="", encoding="utf-8") as handle:
         verdicts = {claim_key(row): row["verdict"] for row in csv.DictReader(handle)}
     return [claim for claim in claims if verdicts.get(claim_key(claim), NOT_TESTABLE) not in (*DECIDED, NOT_TESTABLE)]

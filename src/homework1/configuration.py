@@ -56,7 +56,7 @@ def stop_if(headline: str, problems: list[str]) -> None:
 
 @cache
 def config_schema() -> dict:
-    return yaml.load(SCHEMA_PATH.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return yaml.load(SCHEMA_PATH.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def choices(key: str) -> list[str]:
@@ -90,9 +90,9 @@ def load(configfiles=(), overrides: dict | None = None) -> dict:
     merges them (snakemake.utils.update_config), then ``prepare``d."""
     from snakemake.utils import update_config
 
-    config = yaml.safe_load(CONFIG_PATH.read_text())
+    config = yaml.safe_load(CONFIG_PATH.read_text(encoding="utf-8"))
     for path in configfiles:
-        update_config(config, yaml.safe_load(Path(path).read_text()) or {})
+        update_config(config, yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
     update_config(config, overrides or {})
     return prepare(config)
 

@@ -44,7 +44,7 @@ def _parsed(path: Path) -> ast.Module:
 
 @cache
 def _parse(path: Path, mtime_ns: int, size: int) -> ast.Module:  # keyed by mtime and size: an edit reparses
-    return ast.parse(path.read_text(), filename=str(path))
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
 def _absolute(module: str | None, level: int, importer: str | None, importer_is_package: bool) -> str:

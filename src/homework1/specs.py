@@ -150,7 +150,7 @@ def module_name(question: str, model: str) -> str:
 def read_spec(path: Path) -> ModelSpec | None:
     """The ``SPEC = ModelSpec(...)`` of one module's source, read without running it (None
     where the module declares none: a helper the models share)."""
-    tree = ast.parse(path.read_text(), filename=str(path))
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     for node in tree.body:
         if (isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["SPEC"]):
             call = node.value

@@ -6,19 +6,13 @@ import sys
 from pathlib import Path
 
 SOURCE_DIR = Path(workflow.basedir) / "src"
+# The one way the package is imported: from this checkout's src/, here and in every job (homework1.environment).
+sys.path.insert(0, str(SOURCE_DIR))
 
+from homework1 import environment
 
-def use_package_of_this_checkout():
-    """The one way the package is imported: from this checkout's src/, put first on the
-    path of the workflow and, through PYTHONPATH, of every job (on a cluster too, and
-    in a conda environment), so that the files listed as a rule's code inputs are
-    exactly the code its jobs run, whatever else is installed."""
-    sys.path.insert(0, str(SOURCE_DIR))
-    inherited = os.environ.get("PYTHONPATH", "")
-    os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (str(SOURCE_DIR), inherited) if p))
-
-
-use_package_of_this_checkout()
+os.environ.update(environment.job_environment(SOURCE_DIR, os.environ.get("PYTHONPATH", "")))
+sys.executable = environment.shell_safe(sys.executable)  # Snakemake writes it into each job's command unquoted
 
 from collections import Counter
 from functools import cache
@@ -27,6 +21,8 @@ from homework1 import claims, configuration, imports, interrupts, preemption, sn
 from homework1.runs import code_provenance
 from homework1.study import HOMEWORK_DATASET, QUESTIONS, SYNTHETIC_DATASET, expand_runs, may_use_cuda, run_path
 
+if problem := environment.working_directory_problem(os.getcwd(), workflow.basedir):
+    configuration.stop_if("the workflow cannot run here", [problem])
 # Typed, validated against workflow/schemas/config.schema.yaml (defaults filled in), settled.
 configuration.prepare(config)
 
