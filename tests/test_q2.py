@@ -3,6 +3,7 @@
 The whole-run tests run on the CPU, and again on CUDA where the machine has it.
 """
 
+import json
 import math
 
 import pytest
@@ -390,7 +391,7 @@ def another_models_checkpoint(path):
     (lambda path: path.write_bytes(b"not a checkpoint at all " * 40), "cannot be read"),
     (lambda path: (another_models_checkpoint(path), path.write_bytes(path.read_bytes()[:2000])), "cannot be read"),
     (lambda path: path.write_bytes(b""), "cannot be read"),
-    (another_models_checkpoint, "written by a run with other settings"),
+    (another_models_checkpoint, "written for another run: "),
     (lambda path: torch.save({"epoch": 1, "model": {}}, path), "written in another format"),
 ], ids=["garbage", "truncated", "empty", "another model", "another format"])
 def test_a_checkpoint_that_cannot_resume_the_run_is_set_aside(tmp_path, spoil, reason):
@@ -410,5 +411,69 @@ def test_a_checkpoint_that_cannot_resume_the_run_is_set_aside(tmp_path, spoil, r
 
     spoil(path)  # another one later does not overwrite the first that was set aside
     q2.train("ffn", make_splits(), **FFN, checkpoint=q2.Checkpointing(path, every=2, keep=False))
-    assert sorted(p.name for p in tmp_path.iterdir() if "unusable" in p.name) == ["run.ckpt.unusable",
-                                                                                  "run.ckpt.unusable1"]
+    assert sorted(p.name for p in tmp_path.glob("*unusable*") if p.suffix != ".history") == [
+        "run.ckpt.unusable", "run.ckpt.unusable1"]
+
+
+def interrupted(path, origin, epochs=4, every=2, stop_at=2):
+    """A run of FFN stopped after ``stop_at`` epochs, its checkpoint at ``path`` bound to ``origin``."""
+    stop, lines = stop_after(stop_at)
+    with pytest.raises(StopRequested):
+        q2.train("ffn", make_splits(), **dict(FFN, epochs=epochs, log=lines.append), stop=stop,
+                 checkpoint=q2.Checkpointing(path, every=every, keep=False).bound_to(origin))
+
+
+ORIGIN = {"dataset_sha256": "a" * 64, "code_sha256": "c" * 64}
+
+
+@pytest.mark.parametrize("changed, named", [
+    ({"dataset_sha256": "b" * 64}, "dataset_sha256 aaaaaaaaaaaa... (this run: bbbbbbbbbbbb...)"),
+    ({"code_sha256": "d" * 64}, "code_sha256 cccccccccccc... (this run: dddddddddddd...)"),
+], ids=["other data", "other code"])
+def test_a_checkpoint_resumes_only_the_data_and_code_it_was_written_for(tmp_path, changed, named):
+    path = tmp_path / "run.ckpt"
+    interrupted(path, ORIGIN)
+    lines = []
+    result = q2.train("ffn", make_splits(), **dict(FFN, log=lines.append),
+                      checkpoint=q2.Checkpointing(path, every=2, keep=False).bound_to(ORIGIN | changed))
+    assert result.extra["resumed_from_epoch"] == 0 and result.extra["resumed_from_checkpoint"] is None
+    said = [line for line in lines if "unusable" in line]
+    assert len(said) == 1 and f"it was written for another run: {named}; moved to run.ckpt.unusable" in said[0]
+
+    interrupted(path, ORIGIN)  # the same data and code: resumed, and the summary says from where
+    resumed = q2.train("ffn", make_splits(), **FFN, checkpoint=q2.Checkpointing(path, every=2, keep=False)
+                       .bound_to(ORIGIN))
+    assert resumed.extra["resumed_from_epoch"] == 2 and resumed.extra["resumed_from_checkpoint"] == str(path)
+
+
+def test_the_history_is_appended_at_each_checkpoint_not_written_again(tmp_path):
+    path = tmp_path / "run.ckpt"
+    interrupted(path, ORIGIN, epochs=8, every=2, stop_at=5)
+    history = q2.Checkpointing(path, every=2, keep=False).history
+    assert [json.loads(line)["epoch"] for line in history.read_text().splitlines()] == [1, 2, 3, 4, 5]
+    state = torch.load(path, weights_only=True)
+    assert "history" not in state and state["epoch"] == 5 and state["history_bytes"] == history.stat().st_size
+    with open(history, "a") as handle:  # what a run killed while appending leaves beyond the checkpoint's rows
+        handle.write('{"epoch": 6, "train_lo')
+    resumed = q2.train("ffn", make_splits(), **dict(FFN, epochs=8),
+                       checkpoint=q2.Checkpointing(path, every=2, keep=True).bound_to(ORIGIN))
+    assert resumed.extra["resumed_from_epoch"] == 5 and [row["epoch"] for row in resumed.history] == list(range(1, 9))
+    assert len(history.read_text().splitlines()) == 8  # kept: the final state's
+
+
+@pytest.mark.parametrize("spoil, reason", [
+    (lambda history: history.unlink(), "its history file run.ckpt.history is missing"),
+    (lambda history: history.write_text(history.read_text()[:30]),
+     "its history file run.ckpt.history holds 30 of its"),
+    (lambda history: history.write_bytes(b"\xff" * history.stat().st_size),
+     "its history file run.ckpt.history is damaged"),
+], ids=["missing", "short", "damaged"])
+def test_a_checkpoint_whose_history_is_not_whole_is_set_aside(tmp_path, spoil, reason):
+    path = tmp_path / "run.ckpt"
+    interrupted(path, ORIGIN)
+    spoil(q2.Checkpointing(path, every=2, keep=False).history)
+    lines = []
+    result = q2.train("ffn", make_splits(), **dict(FFN, log=lines.append),
+                      checkpoint=q2.Checkpointing(path, every=2, keep=False).bound_to(ORIGIN))
+    assert result.extra["resumed_from_epoch"] == 0 and len(result.history) == FFN["epochs"]
+    assert any(f"checkpoint {path} is unusable: {reason}" in line for line in lines), lines

@@ -1,16 +1,19 @@
 """A Question 2 run's state on disk, so that a killed or preempted run resumes where it was.
 
-A checkpoint holds the model's parameters, the momentum buffers, the
-shuffling generator, torch's global generators that dropout draws from, the
-history so far and the settings it was written with; on a CPU a resumed run
-ends with exactly the numbers of an uninterrupted one.
+A checkpoint holds the model's parameters, the momentum buffers, the shuffling
+generator, torch's global generators that dropout draws from, and what it was
+written for: every setting of the run, its data's and its code's checksums. Only
+that run resumes it; on a CPU a resumed run ends with exactly the numbers of an
+uninterrupted one. The run's history goes to a file beside it, one JSON line per
+epoch, appended at each checkpoint rather than written again whole.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -19,21 +22,69 @@ import torch
 from homework1.files import atomic_write
 
 # Written into every checkpoint; one of another format is not resumed.
-FORMAT = 2
+FORMAT = 3
 
 
 @dataclass(frozen=True)
 class Checkpointing:
-    """Where a run keeps its checkpoint, every how many epochs it writes it, and whether
-    it keeps it when the run completes (so that a longer rerun continues from there)."""
+    """Where a run keeps its checkpoint, every how many epochs it writes it, whether it keeps it
+    when the run completes (so that a longer rerun continues from there), and ``origin``: what the
+    run is bound to beyond its settings (its data's and its code's checksums)."""
     path: Path
     every: int
     keep: bool
+    origin: dict = field(default_factory=dict)
 
     def __post_init__(self):
         object.__setattr__(self, "path", Path(self.path))
         if self.every < 1:
             raise ValueError(f"checkpoints every {self.every} epochs: need at least 1")
+
+    def bound_to(self, origin: dict) -> Checkpointing:
+        return replace(self, origin=dict(origin))
+
+    @property
+    def history(self) -> Path:
+        return history_path(self.path)
+
+
+def history_path(checkpoint: Path) -> Path:
+    """Beside a checkpoint, its run's history so far: one JSON line per epoch."""
+    return checkpoint.with_name(f"{checkpoint.name}.history")
+
+
+def append_history(path: Path, rows: list[dict]) -> int:
+    """Append ``rows`` to a history file; its size after. A failure to write (a full disk) leaves it
+    as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "ab") as handle:
+        size = handle.tell()
+        try:
+            handle.write("".join(json.dumps(row) + "\n" for row in rows).encode())
+            handle.flush()
+        except BaseException:
+            handle.truncate(size)
+            raise
+        return handle.tell()
+
+
+def read_history(path: Path, size: int, epochs: int) -> list[dict]:
+    """The first ``size`` bytes of a history file, which must be its epochs 1..``epochs``; what a run
+    killed after them appended is cut off. Raises ValueError saying what is wrong."""
+    if not path.exists():
+        raise ValueError(f"its history file {path.name} is missing")
+    with open(path, "rb+") as handle:
+        data = handle.read(size)
+        if len(data) < size:
+            raise ValueError(f"its history file {path.name} holds {len(data)} of its {size} bytes")
+        try:
+            rows = [json.loads(line) for line in data.decode().splitlines()]
+        except ValueError:  # not UTF-8, or not JSON
+            raise ValueError(f"its history file {path.name} is damaged") from None
+        if [row.get("epoch") for row in rows] != list(range(1, epochs + 1)):
+            raise ValueError(f"its history file {path.name} does not hold its epochs 1 to {epochs}")
+        handle.truncate(size)
+    return rows
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
@@ -61,27 +112,53 @@ def _unreadable(err: Exception) -> str:
 
 
 def set_aside(path: Path) -> Path:
-    """Move an unusable checkpoint out of the run's way, to a name that says so (never over another)."""
+    """Move an unusable checkpoint, and its history, out of the run's way, to a name that says so
+    (never over another)."""
     target, n = path.with_name(f"{path.name}.unusable"), 1
     while target.exists():
         target, n = path.with_name(f"{path.name}.unusable{n}"), n + 1
     os.replace(path, target)
+    if history_path(path).exists():
+        os.replace(history_path(path), history_path(target))
     return target
 
 
-def resumable(path: Path, problem: Callable[[dict], str | None], log: Callable[[str], None]) -> dict | None:
-    """The state in the checkpoint at ``path`` if there is one this run can resume, else None.
+def remove(path: Path) -> None:
+    """Remove a checkpoint and its history."""
+    for file in (path, history_path(path)):
+        file.unlink(missing_ok=True)
 
-    One it cannot (unreadable: garbage, truncated, a disk error; or written by another format
-    or run, which ``problem(state)`` names) is set aside with one line in the log, and the
-    run starts afresh: every rerun would otherwise fail on it, or mix two runs.
+
+def differences(written: dict, expected: dict) -> str:
+    """What a checkpoint's settings and origin have that the run's do not, in a few words."""
+    def short(value):
+        text = str(value)
+        return text[:12] + "..." if len(text) > 15 else text
+    keys = sorted(set(written) | set(expected), key=str)
+    return ", ".join(f"{key} {short(written.get(key))} (this run: {short(expected.get(key))})"
+                     for key in keys if written.get(key) != expected.get(key))
+
+
+def resumable(checkpoint: Checkpointing, problem: Callable[[dict], str | None],
+              log: Callable[[str], None]) -> dict | None:
+    """The state in the checkpoint if there is one this run can resume, with its history, else None.
+
+    One it cannot (unreadable: garbage, truncated, a disk error; written by another format or
+    run, which ``problem(state)`` names; or with a history that is not whole) is set aside with
+    one line in the log, and the run starts afresh: every rerun would otherwise fail on it, or
+    mix two runs.
     """
+    path = checkpoint.path
     if not path.exists():
         return None
     try:
         state = load_checkpoint(path)
         reason = (problem(state) if isinstance(state, dict) and state.get("format") == FORMAT
                   else f"it was written in another format than this workflow's ({FORMAT})")
+        if reason is None:
+            state["history"] = read_history(checkpoint.history, state["history_bytes"], state["epoch"])
+    except ValueError as err:  # the history
+        reason = str(err)
     except Exception as err:  # whatever torch raises for a file it cannot read
         reason = _unreadable(err)
     if reason is None:

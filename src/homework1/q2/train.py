@@ -22,6 +22,7 @@ free), validation loss and accuracy, as the course does; with
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Callable
 
@@ -29,7 +30,7 @@ import torch
 from torch import nn
 
 from homework1.q2.batches import evaluate, to_tensors
-from homework1.q2.checkpoints import Checkpointing, resumable, save_checkpoint
+from homework1.q2.checkpoints import Checkpointing, append_history, differences, remove, resumable, save_checkpoint
 from homework1.q2.devices import device_unusable, resolve_device, restore_rng_states, rng_states
 from homework1.q2.fused import FusedSGD
 from homework1.q2.graph import GraphedTrainStep
@@ -98,10 +99,12 @@ class Run:
     history, and what a checkpoint must agree with to be resumed."""
 
     def __init__(self, model_name: str, splits: dict, *, seed: int, device: str, implementation: str,
-                 log: Callable[[str], None], hparams: dict):
+                 full_train_accuracy: bool, log: Callable[[str], None], hparams: dict,
+                 checkpoint: Checkpointing | None = None):
         self.model_name, self.hparams, self.implementation, self.log = model_name, hparams, implementation, log
         self.epochs = hparams["epochs"]
         self.device = dev = resolve_device(device)
+        self.checkpoint = checkpoint
         seed_everything(seed)
         self.data = to_tensors(splits, dev)
         X_train = self.data["train"][0]
@@ -111,20 +114,25 @@ class Run:
                                  **{key: hparams[key] for key in spec.architecture}).to(dev)
         self.sgd = SGD(hparams["learning_rate"], hparams["momentum"], hparams["weight_decay"])
         self.shuffle = torch.Generator().manual_seed(seed)
-        # What a checkpoint must agree with to be resumed (epochs may grow between runs).
+        # What a checkpoint must have been written for to be resumed: every setting of this run (its
+        # epochs may grow between runs), and its data and code (checkpoint.origin).
         self.config = dict(model_name=model_name, seed=seed, n_features=X_train[0].numel(), n_classes=n_classes,
-                           **{key: value for key, value in hparams.items() if key != "epochs"})
+                           implementation=implementation, full_train_accuracy=full_train_accuracy,
+                           **{key: value for key, value in hparams.items() if key != "epochs"},
+                           **(checkpoint.origin if checkpoint is not None else {}))
         self.history: list[dict] = []
         self.start_epoch, self.previous_wall, self.momentum_buffers = 0, 0.0, None
+        self.resumed_from = None
+        self.history_saved, self.history_bytes = 0, 0  # the rows in the history file, and its size
         self.step = None
         self.started = time.perf_counter()
 
     def problem(self, state: dict) -> str | None:
-        """Why a checkpoint cannot resume this run (None if it can). One of other settings is
-        left by an earlier run (the workflow reruns a job when its hyper-parameters change):
+        """Why a checkpoint cannot resume this run (None if it can). One written for other data,
+        code or settings is left by an earlier run (the workflow reruns a job when any changes):
         resuming it would mix two runs."""
         if state.get("config") != self.config:
-            return f"it was written by a run with other settings ({state.get('config')})"
+            return f"it was written for another run: {differences(state.get('config') or {}, self.config)}"
         if state.get("epoch", self.epochs + 1) > self.epochs:
             return f"it is at epoch {state.get('epoch')}, past this run's {self.epochs}"
         return None
@@ -135,11 +143,14 @@ class Run:
         self.shuffle.set_state(state["shuffle_rng"])
         restore_rng_states(state["rng"], self.device)
         self.history, self.start_epoch, self.previous_wall = state["history"], state["epoch"], state["wall_time_s"]
+        self.history_saved, self.history_bytes = len(self.history), state["history_bytes"]
+        self.resumed_from = str(self.checkpoint.path)
 
-    def start(self, batch_size: int, checkpoint: Checkpointing | None) -> None:
+    def start(self, batch_size: int) -> None:
         """Resume from the checkpoint where there is one this run can resume, then make the step
         (with the momentum buffers the checkpoint kept)."""
-        state = resumable(checkpoint.path, self.problem, self.log) if checkpoint is not None else None
+        checkpoint = self.checkpoint
+        state = resumable(checkpoint, self.problem, self.log) if checkpoint is not None else None
         if state is not None:
             self.resume(state)
         X_train, y_train = self.data["train"]
@@ -158,18 +169,30 @@ class Run:
             self.log(f"{self.model_name}: resumed from checkpoint {checkpoint.path} at epoch "
                      f"{self.start_epoch}/{self.epochs}{moved}")
 
+    def save_checkpoint(self, epoch: int) -> None:
+        """The history's new rows appended to its file, then the checkpoint written (atomically), which
+        records how much of that file is this state's. A failure (a full disk) leaves both as they were."""
+        history = self.checkpoint.history
+        if self.history_saved == 0:
+            history.unlink(missing_ok=True)  # one left by an earlier run is not this run's
+        size = append_history(history, self.history[self.history_saved:])
+        try:
+            save_checkpoint(self.checkpoint.path, dict(
+                config=self.config, epoch=epoch, device=str(self.device), training_step=self.step.name,
+                history_bytes=size, model=self.model.state_dict(), momentum_buffers=self.step.momentum_buffers(),
+                shuffle_rng=self.shuffle.get_state(), rng=rng_states(self.device), wall_time_s=self.wall_time()))
+        except BaseException:
+            os.truncate(history, self.history_bytes)
+            raise
+        self.history_saved, self.history_bytes = len(self.history), size
+
     def wall_time(self) -> float:
         return self.previous_wall + time.perf_counter() - self.started
 
-    def snapshot(self, epoch: int) -> dict:
-        return dict(config=self.config, epoch=epoch, device=str(self.device), training_step=self.step.name,
-                    history=self.history, model=self.model.state_dict(),
-                    momentum_buffers=self.step.momentum_buffers(), shuffle_rng=self.shuffle.get_state(),
-                    rng=rng_states(self.device), wall_time_s=self.wall_time())
-
     def facts(self) -> dict:
-        return {"resumed_from_epoch": self.start_epoch, "implementation": self.implementation,
-                "training_step": self.step.name, "graph_check": self.graph_check}
+        return {"resumed_from_epoch": self.start_epoch, "resumed_from_checkpoint": self.resumed_from,
+                "implementation": self.implementation, "training_step": self.step.name,
+                "graph_check": self.graph_check}
 
     def train_epoch(self, epoch: int, full_train_accuracy: bool) -> dict | str:
         """One epoch trained and evaluated: its history row, or why it diverged."""
@@ -185,14 +208,13 @@ class Run:
         row["epoch_time_s"] = time.perf_counter() - epoch_start
         return row
 
-    def train_epochs(self, full_train_accuracy: bool, checkpoint: Checkpointing | None,
-                     stop: Callable[[], str | None] | None) -> TrainResult:
+    def train_epochs(self, full_train_accuracy: bool, stop: Callable[[], str | None] | None) -> TrainResult:
         """The epochs left, checkpointed every ``checkpoint.every``; then the test accuracy."""
-        name, epochs, path = self.model_name, self.epochs, checkpoint.path if checkpoint else None
+        name, epochs, checkpoint = self.model_name, self.epochs, self.checkpoint
 
         def finish() -> None:
-            if path is not None and not checkpoint.keep:
-                path.unlink(missing_ok=True)
+            if checkpoint is not None and not checkpoint.keep:
+                remove(checkpoint.path)
 
         self.started = time.perf_counter()
         for epoch in range(self.start_epoch + 1, epochs + 1):
@@ -204,20 +226,21 @@ class Run:
                                    device=str(self.device), wall_time_s=self.wall_time(), message=row,
                                    extra=self.facts())
             self.history.append(row)
-            if path is not None and epoch % checkpoint.every == 0 and epoch < epochs:
-                save_checkpoint(path, self.snapshot(epoch))
+            if checkpoint is not None and epoch % checkpoint.every == 0 and epoch < epochs:
+                self.save_checkpoint(epoch)
             self.log(f"{name} epoch {epoch}/{epochs}: train loss {row['train_loss']:.4f}, "
                      f"val loss {row['val_loss']:.4f}, val acc {row['val_acc']:.4f}, {row['epoch_time_s']:.2f}s")
-            if stop is not None and (signal_name := stop()) and epoch < epochs:
-                if path is None:
-                    raise StopRequested(signal_name, epoch, epochs, "no checkpoint is kept, a rerun starts afresh")
-                save_checkpoint(path, self.snapshot(epoch))
-                raise StopRequested(signal_name, epoch, epochs, f"checkpoint {path} written, a rerun resumes from it")
+            if stop is not None and (cause := stop()) and epoch < epochs:
+                if checkpoint is None:
+                    raise StopRequested(cause, epoch, epochs, "no checkpoint is kept, a rerun starts afresh")
+                self.save_checkpoint(epoch)
+                raise StopRequested(cause, epoch, epochs, f"checkpoint {checkpoint.path} written, a rerun "
+                                    f"resumes from it")
         wall_time = self.wall_time()
         _, test_acc = evaluate(self.model, *self.data["test"])
-        if path is not None and checkpoint.keep:
+        if checkpoint is not None and checkpoint.keep:
             # The kept checkpoint holds the final state, so a longer rerun continues from here.
-            save_checkpoint(path, self.snapshot(epochs))
+            self.save_checkpoint(epochs)
         finish()
         self.log(f"{name}: test acc {test_acc:.4f}, training loop {wall_time:.1f}s on {self.device}")
         return TrainResult(history=self.history, test_acc=test_acc, status=STATUS_OK, device=str(self.device),
@@ -249,6 +272,7 @@ def train(model_name: str, splits: dict, *, seed: int, device: str, implementati
         raise ValueError(f"need batch_size >= 1 and epochs >= 0; got {batch_size}, {epochs}")
     if threads:
         torch.set_num_threads(threads)
-    run = Run(model_name, splits, seed=seed, device=device, implementation=implementation, log=log, hparams=hparams)
-    run.start(batch_size, checkpoint)
-    return run.train_epochs(full_train_accuracy, checkpoint, stop)
+    run = Run(model_name, splits, seed=seed, device=device, implementation=implementation,
+              full_train_accuracy=full_train_accuracy, log=log, hparams=hparams, checkpoint=checkpoint)
+    run.start(batch_size)
+    return run.train_epochs(full_train_accuracy, stop)
