@@ -225,8 +225,8 @@ def test_a_bad_source_never_costs_the_good_data(workspace, tmp_path):
     assert failed.returncode != 0
     assert (f"intel_landscapes: {small}: not the homework's data: 57/7/18 train/val/test images (expected "
             f"12630/1404/3000 within 1%)") in output_of(failed)
-    # every job's shell keeps bash's strict mode and ignores a terminal's SIGINT (homework1.interrupts)
-    assert "Command 'set -euo pipefail; trap '' INT; " in output_of(failed)
+    # every job's shell keeps bash's strict mode and ignores a terminal's SIGINT and SIGHUP (homework1.interrupts)
+    assert "Command 'set -euo pipefail; trap '' INT HUP; " in output_of(failed)
     # the digits given as the homework's file: refused before any job
     digits_file = tmp_path / "digits.npz"
     digits.build(digits_file, seed=0, test_fraction=0.2, val_fraction=0.1, log=lambda _: None)

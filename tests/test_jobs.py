@@ -4,6 +4,7 @@ failures, atomic writes and the provenance of the code that ran."""
 import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -228,3 +229,69 @@ def test_an_atomic_write_has_the_mode_a_plain_open_gives(tmp_path, umask, mode):
     finally:
         os.umask(previous)
     assert (tmp_path / "out" / "summary.json").stat().st_mode & 0o777 == mode
+
+
+# A training job run as its own process, whose trainer waits (holding the run's lock) until a file appears.
+WAITING_JOB = """
+import sys, time
+from pathlib import Path
+from types import SimpleNamespace
+from homework1.jobs import run_training_job
+
+def train(model, splits, stop, **options):
+    while not Path(sys.argv[3]).exists():
+        time.sleep(0.05)
+    raise SystemExit(0)
+
+data, log = sys.argv[1:3]
+snakemake = SimpleNamespace(
+    wildcards=SimpleNamespace(dataset="digits", experiment="long", variant="default"),
+    params=SimpleNamespace(seed=1, hparams={"model": "ffn", "epochs": 100},
+                           dataset={"name": "digits", "synthetic": False}),
+    input=SimpleNamespace(data=data), log=[log], resources={}, output=None, scriptdir=".")
+run_training_job(snakemake, "q2", train)
+"""
+
+
+def test_a_second_trainer_of_a_run_stops_at_once_naming_the_first(tmp_path, digits_npz):
+    log, release = tmp_path / "logs" / "seed1.log", tmp_path / "release"
+    command = [sys.executable, "-c", WAITING_JOB, str(digits_npz), str(log), str(release)]
+    environment = workflow_environment(PYTHONPATH=str(REPO / "src"))
+    first = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=environment)
+    try:
+        deadline = time.monotonic() + 60
+        while not (log.exists() and "attempt 1" in log.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = subprocess.run(command, capture_output=True, text=True, timeout=60, env=environment)
+        assert second.returncode == 1
+        lines = second.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(
+            f"ERROR: q2/long/default seed 1: another trainer of this run is running (host {socket.gethostname()}, "
+            f"process {first.pid}, since ")
+        assert "so this one stops" in lines[0] and first.poll() is None  # the first trains on
+    finally:
+        release.touch()
+        first.wait(timeout=60)
+    assert first.returncode == 0
+    # the kernel released the lock with the first: a third trainer goes ahead
+    release.unlink()
+    third = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=environment)
+    time.sleep(1)
+    release.touch()
+    assert third.wait(timeout=60) == 0, third.stderr.read()
+
+
+def test_a_job_stops_at_the_end_of_an_epoch_once_its_snakemake_has_ended():
+    from homework1.stopping import WORKFLOW_PROCESS, WorkflowWatch, process_identity
+
+    parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        watch = WorkflowWatch({WORKFLOW_PROCESS: process_identity(parent.pid)}, every=0)
+        assert watch.ended() is None
+    finally:
+        parent.kill()
+        parent.wait()
+    assert watch.ended() == f"the end of its Snakemake (process {parent.pid})"
+    assert WorkflowWatch({}).ended() is None  # a job run by hand has no workflow to outlive
+    # a process that took the number of the one that ended is not taken for it
+    assert WorkflowWatch({WORKFLOW_PROCESS: f"{os.getpid()} 1.0"}, every=0).ended() is not None

@@ -47,7 +47,11 @@ def write_whole_lines(logger_name: str = SNAKEMAKE_LOGGER) -> None:
 
 
 def say(line: str, out=None) -> None:
-    """One line on the terminal (stderr by default), in one write."""
+    """One line on the terminal (stderr by default), in one write; none where the terminal has gone
+    (closed: the write fails), so that saying it never stops what follows."""
     out = out if out is not None else sys.stderr
-    out.write(line + "\n")
-    out.flush()
+    try:
+        out.write(line + "\n")
+        out.flush()
+    except (OSError, ValueError):  # EIO from a closed terminal, or a closed stream
+        pass

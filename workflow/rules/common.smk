@@ -9,9 +9,10 @@ SOURCE_DIR = Path(workflow.basedir) / "src"
 # The one way the package is imported: from this checkout's src/, here and in every job (homework1.environment).
 sys.path.insert(0, str(SOURCE_DIR))
 
-from homework1 import environment
+from homework1 import environment, stopping
 
 os.environ.update(environment.job_environment(SOURCE_DIR, os.environ.get("PYTHONPATH", "")))
+os.environ[stopping.WORKFLOW_PROCESS] = stopping.process_identity(os.getpid())  # a job stops once it has ended
 sys.executable = environment.shell_safe(sys.executable)  # Snakemake writes it into each job's command unquoted
 
 from collections import Counter
@@ -116,12 +117,14 @@ def run_hparams(question):
 
 
 def training_code(question):
-    """Input function: a training job's code, its entry script's and its model's module's (the
-    trainer loads the model by name): editing one model reruns its runs only."""
+    """Input function: a training job's code, its entry script and the modules it and its model's
+    module import (the trainer loads the model by name): editing one model reruns its runs only.
+    The job binds its checkpoint to their checksum."""
 
     def lookup(wildcards):
         model = run_hparams(question)(wildcards)["model"]
-        return code_of(f"train_{question}.py", specs.module_name(question, model))
+        script = f"train_{question}.py"
+        return [str(Path(workflow.basedir) / "scripts" / script), *code_of(script, specs.module_name(question, model))]
 
     return lookup
 
