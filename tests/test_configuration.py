@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from conftest import JOB_DETAILS, REPO, SOURCE, TINY, output_of, planned_jobs, tiny
-from homework1 import configuration, sources
+from homework1 import configfiles, configuration, sources
 
 SCHEMA = configuration.config_schema()
 
@@ -292,3 +292,39 @@ def test_arrays_that_the_job_limit_would_stall_are_refused_and_the_rest_pass():
     assert configuration.array_stall_problem(None, study, jobs=4) is None  # no arrays: one sbatch per job
     single = {"train_q1": 1, "dataset": 1}
     assert configuration.array_stall_problem("train_q1", single, jobs=1) is None  # an array of one is one job
+
+
+# ---------------------------------------------------------------- --configfile, before Snakemake reads it
+
+def test_the_configfiles_of_a_command_line_are_found():
+    argv = ["--cores", "2", "--configfile", "a.yaml", "b.yaml", "-n", "--configfiles=c.yaml", "target",
+            "--configfile", "d.yaml"]
+    assert configfiles.configfile_arguments(argv) == ["a.yaml", "b.yaml", "c.yaml", "d.yaml"]
+    assert configfiles.configfile_arguments(["--cores", "2", "all"]) == []
+
+
+BAD_CONFIGFILES = {
+    "missing": (None, "no such file"),
+    "empty": ("", "it is empty: a config file maps settings to values"),
+    "a list": ("- seeds\n- 1\n", "it holds a list, not a mapping of settings"),
+    "tab-broken": ("seeds: [1]\nq1:\n\tperceptron: {}\n",
+                   "line 3, column 1: not valid YAML (found character '\\t' that cannot start any token)"),
+    "unclosed": ("seeds: [1, 2\n", "not valid YAML"),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_CONFIGFILES)
+def test_a_bad_configfile_is_named_in_one_line_before_snakemake_reads_it(tmp_path, kind):
+    text, problem = BAD_CONFIGFILES[kind]
+    path = tmp_path / "my.yaml"
+    if text is not None:
+        path.write_text(text)
+    assert problem in configfiles.configfile_problem(str(path))
+    # through Snakemake, whose own messages named neither the file nor the line (a traceback if missing)
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
+                             "--configfile", str(path), "--cores", "1", "-n"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode != 0
+    lines = [line for line in output_of(result).splitlines() if not line.startswith("Using workflow specific")]
+    assert lines == [f"ERROR: --configfile {path}: {configfiles.configfile_problem(str(path))}"]
+    assert configfiles.configfile_problem(str(REPO / "tests" / "tiny_study.yaml")) is None
