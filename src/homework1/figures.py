@@ -128,8 +128,7 @@ def forest(claims: pd.DataFrame, dataset: str, *paths) -> None:
 def forest_method(claims: pd.DataFrame) -> str:
     """What the forest plot's intervals are, and over what they were tested."""
     if _settled(claims):
-        return (f"settled over {int(claims['looks'].max())} looks (α spent over the looks, Holm's method across "
-                f"the claims; each interval at the level its claim was held to)")
+        return f"settled over {int(claims['looks'].max())} looks: α spent over the looks, Holm across the claims"
     tested = int(claims["p"].notna().sum())
     if not tested:
         return "no claim tested: each needs two seeds or more on both sides"
