@@ -12,7 +12,7 @@ with job_log(snakemake.log[0]) as log:
         snakemake.params.dataset, weight_norms=reproduction.final_weight_norms(snakemake.input.metrics))
     write_table(table, snakemake.output.reproduction, snakemake.output.reproduction_md)
     if snakemake.input.settled:  # settle on: the claims as the last look left them
-        checked = pd.read_csv(snakemake.input.settled[0])
+        checked = pd.read_csv(snakemake.input.settled[0]).fillna({"note": ""})  # an empty note reads back as NaN
         shown = comparisons.SHOWN_SETTLED
     else:
         checked = comparisons.seed_comparisons(pd.read_csv(snakemake.input.summary),

@@ -38,9 +38,49 @@ def test_the_sign_flip_p_value_enumerates_every_pattern():
     # (2, 1, 1, 1): sum 5; only all + and all - reach 5 among 16
     assert paired.sign_flip_p_value(np.array([2.0, 1.0, 1.0, 1.0])) == 2 / 16
     assert paired.sign_flip_p_value(np.array([1.0, -1.0])) == 1.0  # the mean is 0: every pattern is as far
-    # beyond 16 pairs, random patterns; the observed one counts, so p is never 0
-    p = paired.sign_flip_p_value(np.ones(20))
+    # up to 24 pairs every pattern is counted (met in the middle): all equal, only the observed and its mirror
+    assert paired.sign_flip_p_value(np.ones(20)) == 2 / 2 ** 20
+    # beyond, random patterns; the observed one counts, so p is never 0
+    p = paired.sign_flip_p_value(np.ones(30))
     assert 0 < p <= 2 / (paired.RESAMPLES + 1) + 1e-12
+
+
+@pytest.mark.parametrize("pairs", [3, 9, 17])
+def test_the_sign_flip_p_value_counts_every_pattern_of_tied_grid_differences(pairs):
+    # differences on the 1/360 grid, tied and zero, many rows at once: each row's p is the share of the 2**n
+    # patterns whose sum is at least as far from 0, counted one by one (ties count as reaching it)
+    rows = np.random.default_rng(pairs).integers(-2, 3, size=(40, pairs)) / 360
+    patterns = 1 - 2 * ((np.arange(2 ** pairs)[:, None] >> np.arange(pairs)) & 1)
+    counted = (np.abs(patterns @ rows.T) >= np.abs(rows.sum(axis=1)) - 1e-12).mean(axis=0)
+    np.testing.assert_allclose(paired.sign_flip_p_value(rows), counted)
+    assert paired.sign_flip_p_value(rows[3]) == pytest.approx(counted[3])
+
+
+def test_the_p_value_of_equal_differences_is_the_sign_flip_tests():
+    same = np.full(5, 1 / 360)  # nearly the same model: one example more on every seed
+    assert paired.t_p_value(same) == 0.0  # zero spread: the t-test calls it certain
+    assert paired.p_value(same) == 1 / 16 == paired.smallest_p_value(5)
+    noisy = same + np.array([0, 5e-17, 0, -5e-17, 0])  # a spread of floating-point noise
+    assert paired.t_p_value(noisy) < 1e-40 and paired.p_value(noisy) == 1 / 16
+    assert paired.p_value(np.zeros(4)) == 1.0
+    d = np.array([0.010, 0.012, 0.011, 0.009, 0.010, 0.013])  # clearly positive: the sign-flip bound decides
+    assert paired.p_value(d) == max(paired.t_p_value(d), 2 / 64) == 2 / 64
+
+
+def test_the_interval_is_the_shift_the_test_does_not_reject():
+    step = 1 / 360
+    same = np.full(10, step)  # p = 2/1024: rejected at 0.005, not at 0.001
+    low, high = paired.interval(same, 0.005, step)
+    assert low == pytest.approx(step / 2) and high == pytest.approx(1.5 * step)  # never a single point
+    assert paired.interval(same, 0.001, step) == (-math.inf, math.inf)  # 10 pairs cannot reach 0.001
+    rng = np.random.default_rng(1)
+    for _ in range(40):  # excludes 0 exactly when the test rejects 0
+        d = rng.integers(-1, 3, rng.integers(6, 14)) / 360
+        level = rng.choice([0.05, 0.01])
+        low, high = paired.interval(d, level, step)
+        assert high > low and (low > 0 or high < 0) == (paired.p_value(d) <= level)
+    assert paired.resolution([0.9, 0.91, 0.875]) == 1 / 200 and paired.resolution(np.arange(300, 330) / 360) == step
+    assert paired.resolution(rng.normal(size=3)) == 0.0
 
 
 def test_holm_adjusts_a_known_example():
@@ -52,7 +92,8 @@ def test_holm_adjusts_a_known_example():
 def test_seeds_needed_on_a_known_spread():
     # mean 0.0144, spread 0.02: t(0.975, 8) 0.02 / 3 = 0.0154 > 0.0144 but t(0.975, 9) 0.02 / sqrt(10) = 0.0143
     assert paired.seeds_needed(0.0144, 0.02) == 10
-    assert paired.seeds_needed(0.0, 0.02) is None and paired.seeds_needed(0.1, 0.0) == 2
+    # no spread: the sign-flip test needs 2/2**n <= 0.05, six pairs
+    assert paired.seeds_needed(0.0, 0.02) is None and paired.seeds_needed(0.1, 0.0) == 6
     assert paired.seeds_needed(1e-6, 1.0) is None  # beyond any number of seeds worth running
 
 
@@ -78,57 +119,74 @@ def test_best_frequencies_of_a_hand_computable_sweep():
 # ---------------------------------------------------------------- claims
 
 def test_a_claim_the_rule_of_thumb_leaves_in_means_only_holds_when_paired():
-    # seeds move both sides together (0.60 .. 0.80) while better - worse stays near 0.0104
-    better = [0.60, 0.70, 0.80, 0.65, 0.75]
-    worse = [b - d for b, d in zip(better, [0.010, 0.012, 0.011, 0.009, 0.010])]
+    # seeds move both sides together (0.60 .. 0.80) while better - worse stays near 0.0108
+    better = [0.60, 0.70, 0.80, 0.65, 0.75, 0.72]
+    worse = [b - d for b, d in zip(better, [0.010, 0.012, 0.011, 0.009, 0.010, 0.013])]
     row = judged(sides(better, worse))
-    assert row.spread_verdict == "holds in means only"  # the means 0.0104 apart, each side's std 0.08
-    assert row.verdict == "holds" and row.n_pairs == 5 and row.low > 0
-    assert row.mean_difference == pytest.approx(0.0104) and row.p_holm == pytest.approx(row.p_t)
-    assert row.p_sign_flip == 2 / 32  # every difference positive: only all + and all - are as far
+    assert row.spread_verdict == "holds in means only"  # the means 0.0108 apart, each side's std 0.07
+    assert row.verdict == "holds" and row.n_pairs == 6 and row.low > 0
+    assert row.mean_difference == pytest.approx(0.065 / 6) and row.p_holm == pytest.approx(row.p)
+    assert row.p_sign_flip == row.p == 2 / 64  # every difference positive: only all + and all - are as far
     assert pd.isna(row.seeds_needed)
 
 
 def test_reversed_and_undecided_and_the_seeds_that_would_decide():
-    reversed_ = judged(sides([0.5, 0.6, 0.7, 0.55], [0.6, 0.7, 0.8, 0.66]))
+    reversed_ = judged(sides([0.5, 0.6, 0.7, 0.55, 0.6, 0.65], [0.6, 0.7, 0.8, 0.66, 0.72, 0.7]))
     assert reversed_.verdict == "reversed" and reversed_.high < 0
-    undecided = judged(sides([0.61, 0.60, 0.65, 0.58], [0.60, 0.62, 0.62, 0.57]))  # d = .01 -.02 .03 .01
+    undecided = judged(sides([0.61, 0.60, 0.65, 0.58, 0.62, 0.6],
+                             [0.60, 0.62, 0.62, 0.57, 0.60, 0.61]))  # d = .01 -.02 .03 .01 .02 -.01
     assert undecided.verdict == "undecided" and undecided.low < 0 < undecided.high
-    d = np.array([0.01, -0.02, 0.03, 0.01])
+    d = np.array([0.01, -0.02, 0.03, 0.01, 0.02, -0.01])
     assert undecided.seeds_needed == paired.seeds_needed(d.mean(), d.std(ddof=1))
     tiny = judged(sides([0.6, 0.7, 0.6, 0.7, 0.6], [0.6 - 1e-5, 0.7 + 1e-5, 0.6 - 1e-5, 0.7 + 1e-5, 0.6 - 1e-6]))
     assert tiny.verdict == "undecided" and "more than 100 seeds" in tiny.note
 
 
 def test_holm_adjusts_the_claims_of_a_data_set_together():
-    clear = sides([0.60, 0.70, 0.80, 0.65, 0.75], [0.59, 0.688, 0.789, 0.641, 0.74])
+    clear = sides([0.60, 0.70, 0.80, 0.65, 0.75, 0.70, 0.62, 0.68],
+                  [0.59, 0.688, 0.789, 0.641, 0.74, 0.69, 0.608, 0.671])
     weak = [summary_row("q2", experiment, "default", s, "digits", test_acc=v)
-            for experiment, accs in {"c": [0.52, 0.50, 0.53, 0.49, 0.52], "e": [0.50, 0.51, 0.50, 0.50, 0.50]}.items()
+            for experiment, accs in {"c": [0.52, 0.50, 0.53, 0.49, 0.52, 0.51, 0.50, 0.53],
+                                     "e": [0.50, 0.51, 0.50, 0.50, 0.50, 0.49, 0.50, 0.50]}.items()
             for s, v in enumerate(accs)]
     table = comparisons.seed_comparisons(pd.DataFrame(clear + weak), [claim(), claim("c/default", "e/default")])
     first, second = table.iloc[0], table.iloc[1]
-    assert first.p_t < second.p_t
-    assert first.p_holm == pytest.approx(2 * first.p_t)
-    assert second.p_holm == pytest.approx(max(second.p_t, 2 * first.p_t))
-    # the adjusted interval is wider than the plain 95% one, and excludes 0 exactly when p_holm < 0.05
-    assert first.low < first.t_low and first.high > first.t_high
+    assert first.p < second.p
+    assert first.p_holm == pytest.approx(2 * first.p)
+    assert second.p_holm == pytest.approx(max(second.p, 2 * first.p))
+    # the adjusted interval is wider than the plain 95% one, and excludes 0 exactly when p_holm <= 0.05
+    assert first.verdict == "holds" and first.low < first.t_low and first.high > first.t_high
     for row in (first, second):
-        assert (row.low > 0 or row.high < 0) == (row.p_holm < 0.05)
+        assert (row.low > 0 or row.high < 0) == (row.p_holm <= 0.05)
 
 
 def test_edge_cases_are_named():
-    # a diverged run's pair is left out and counted; only the seeds both sides ran pair
+    # only the seeds both sides ran pair; a diverged run (NaN) counts as accuracy 0, against its side
     row = judged(sides([0.6, math.nan, 0.7, 0.8], [0.5, 0.5, 0.6, 0.7], seeds=[1, 2, 3, 4], worse_seeds=[1, 2, 3, 9]))
-    assert row.n_pairs == 2 and row.diverged_pairs_left_out == 1 and row.better_n == 3 and row.worse_n == 4
-    assert row.mean_difference == pytest.approx(0.1)
-    identical = judged(sides([0.6, 0.7, 0.8], [0.6, 0.7, 0.8]))
-    assert identical.verdict == "identical on every seed" and pd.isna(identical.low)
-    constant = judged(sides([0.6, 0.7, 0.8], [0.5, 0.6, 0.7]))  # the same difference on every seed: no spread
-    assert constant.verdict == "holds" and constant.low == pytest.approx(0.1) == constant.high
+    assert row.n_pairs == 3 and row.diverged_better == 1 and row.diverged_worse == 0
+    assert row.better_n == 3 and row.worse_n == 4  # each side on its own: its finished runs
+    assert row.mean_difference == pytest.approx((0.1 - 0.5 + 0.1) / 3)
+    identical = judged(sides([0.6, 0.7, 0.8] * 2, [0.6, 0.7, 0.8] * 2))
+    assert identical.verdict == "identical on every seed" and identical.p == 1 and identical.low < 0 < identical.high
+    # the same difference on every seed: 3 pairs cannot decide (p >= 1/4), 6 decide, never with a zero-width interval
+    constant = judged(sides([0.6, 0.7, 0.8], [0.5, 0.6, 0.7]))
+    assert constant.verdict == "undecided" and pd.isna(constant.low) and "3 pairs cannot give" in constant.note
+    six = judged(sides([0.6, 0.7, 0.8, 0.6, 0.7, 0.8], [0.5, 0.6, 0.7, 0.5, 0.6, 0.7]))
+    assert six.verdict == "holds" and 0 < six.low < 0.1 < six.high
     assert judged(sides([0.6], [0.5])).verdict == "one seed: no interval"
-    none = judged(sides([math.nan, math.nan], [0.5, 0.6]))
-    assert none.verdict == "no pairs" and none.diverged_pairs_left_out == 2
+    assert judged(sides([0.6], [0.5], seeds=[1], worse_seeds=[2])).verdict == "no pairs"
     assert judged(sides([0.6, 0.7], [])).verdict == "not run"
+
+
+def test_diverged_runs_count_against_their_configuration():
+    # lr 0.1 is unstable: it diverges on 3 of 8 seeds, and finishes 0.01 above lr 1e-3 on the others.
+    # Leaving the diverged pairs out would say 0.1 is better; counted as accuracy 0 they weigh against it.
+    stable = [0.90, 0.91, 0.92, 0.90, 0.91, 0.92, 0.90, 0.91]
+    unstable = [math.nan, 0.92, math.nan, 0.91, 0.92, math.nan, 0.91, 0.92]
+    row = judged(sides(stable, unstable))
+    finished = [s - u for s, u in zip(stable, unstable) if not math.isnan(u)]
+    assert max(finished) < 0 < row.mean_difference
+    assert row.diverged_worse == 3 and row.n_pairs == 8 and row.worse_n == 5
 
 
 def test_the_forest_plot_draws_every_claim(tmp_path):

@@ -116,10 +116,17 @@ def test_claims_left_open_are_pointed_to_settle(tmp_path, inputs):
     assert "settle them" not in settled
 
 
-def test_a_settled_study_says_how_many_runs_it_took(tmp_path, inputs):
-    text = written(tmp_path, inputs | {"settle": {"looks": [5, 10, 20], "alpha": 0.05}, "runs_at_last_look": 80})
-    assert ("Settled over looks [5, 10, 20] with the family-wise error rate held at 0.05 across every look: the "
-            "study trained 4 runs, against 80 with every configuration at the last look's 20 seeds.") in text
+def test_a_settled_study_counts_the_runs_of_the_claims_configurations(tmp_path, inputs):
+    # one claim, comparing the two batch sizes: the perceptron's runs are no claim's and do not count
+    claims = pd.DataFrame({"verdict": ["holds", "not testable"], "question": ["q2", "q1"],
+                           "better": ["ffn_batch/batch_size~64", "perceptron/default"],
+                           "worse": ["ffn_batch/batch_size~512", "absent/default"]})
+    settle = {"looks": [5, 10, 20], "alpha": 0.05, "futility": 0.25, "spending": "obrien-fleming"}
+    text = written(tmp_path, inputs | {"claims": claims, "settle": settle, "runs_at_last_look": 40})
+    assert ("Settled over looks [5, 10, 20] with the family-wise error rate held at 0.05 across every look "
+            "(obrien-fleming α-spending over the looks, Holm's method across the claims, claims stopped for futility "
+            "below predictive power 0.25): the study trained 2 runs of the 2 configurations the claims compare, "
+            "against 40 with every one at the last look's 20 seeds (38 saved).") in text
     assert "settle them" not in text
 
 

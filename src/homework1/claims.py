@@ -3,8 +3,9 @@
 A claim compares two configurations of one question (``experiment/variant`` each) on a
 metric. With ``settle`` on (``settle: {looks: [5, 10, 20]}``), the claims are decided
 over planned looks: look k pairs the first ``looks[k-1]`` seeds of ``look_seeds`` on
-both sides, and only the configurations of claims still undecided train the next look's
-seeds (``homework1.sequential`` says how a look decides).
+both sides, and only the configurations of claims still open (neither decided nor
+stopped for futility) train the next look's seeds (``homework1.sequential`` says how a
+look decides).
 
 Standard library only: the workflow reads the claims and each look's decisions while it
 plans (``workflow/rules/settle.smk``).
@@ -15,8 +16,11 @@ from __future__ import annotations
 import csv
 
 CLAIM_COLUMNS = ["report_id", "question", "metric", "better", "worse", "claim"]
-# A decision, as each look's table writes it (the `verdict` column); the rest are "undecided".
+# Verdicts, as each look's table writes them (the `verdict` column): a decision, a claim still open (it
+# trains the next look's seeds), one stopped for futility, one whose configurations the study lacks.
 DECIDED = ("holds", "reversed")
+OPEN = "undecided"
+STOPPED = "stopped for futility"
 NOT_TESTABLE = "not testable"
 
 
@@ -63,8 +67,8 @@ def configurations(claims: list[dict]) -> list[tuple[str, str, str]]:
     return list(dict.fromkeys(side for claim in claims for side in sides(claim)))
 
 
-def undecided(decisions_path, claims: list[dict]) -> list[dict]:
-    """The claims a look's decisions table leaves undecided (testable, neither holds nor reversed)."""
+def open_claims(decisions_path, claims: list[dict]) -> list[dict]:
+    """The claims a look's decisions table leaves open: those that train the next look's seeds."""
     with open(decisions_path, newline="", encoding="utf-8") as handle:
         verdicts = {claim_key(row): row["verdict"] for row in csv.DictReader(handle)}
-    return [claim for claim in claims if verdicts.get(claim_key(claim), NOT_TESTABLE) not in (*DECIDED, NOT_TESTABLE)]
+    return [claim for claim in claims if verdicts.get(claim_key(claim)) == OPEN]

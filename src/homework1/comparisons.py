@@ -2,60 +2,73 @@
 
 For each claim and data set, the per-seed difference better - worse over the
 seeds both sides ran (``homework1.paired``): its mean, a 95% t interval with a
-bootstrap interval beside it, an exact sign-flip permutation p-value, and the
-number of pairs. The claims of one data set are tested together, so their
-p-values are adjusted by Holm's method, and the verdict reads the adjusted
-interval (the t interval at the level the adjustment leaves the claim):
+bootstrap interval beside it, the t-test's and the exact sign-flip test's
+p-values, and ``p``, the larger of the two, which is valid on accuracies as they
+are (whole examples out of the evaluation set: tied, often zero, at times all
+equal). A run that diverged counts as accuracy 0 (``DIVERGED_SCORE``: it ended
+without a usable model), so divergence counts against its configuration;
+``diverged_better`` and ``diverged_worse`` count such runs among the pairs.
 
-- "holds": it lies above 0; "reversed": below 0; "undecided": it spans 0, and
-  ``seeds_needed`` says how many seeds would decide it (its interval, at the
-  same adjusted level, exclude 0) if the observed mean difference were the
-  truth and the spread stayed as observed, with a warning when that is beyond
-  any budget: the effect is too small to matter at this spread;
-- "one seed: no interval", "identical on every seed" (every difference 0),
-  "no pairs" (no seed both sides finished), "not run".
+With a fixed set of seeds (``seed_comparisons``), the claims of one data set are
+tested together: Holm's adjustment of ``p`` (``p_holm``), and the interval
+``low``-``high`` is the shift the valid test does not reject at the level the
+adjustment leaves the claim (``paired.interval``), so it excludes 0 exactly
+when p_holm <= 0.05:
 
-Runs that diverged have no accuracy: their pairs are left out, and counted.
-The unpaired rule of thumb of earlier tables (the means apart by more than the
-two standard deviations) stays beside, for comparison.
+- "holds": it lies above 0; "reversed": below 0; "undecided": it spans 0 (or
+  no p-value of that many pairs could reach the level: no interval, and a note
+  says so), and ``seeds_needed`` says how many seeds would decide it if the
+  observed mean difference were the truth and the spread stayed as observed,
+  with a warning when that is beyond any budget;
+- "one seed: no interval", "identical on every seed" (every difference 0: p = 1),
+  "no pairs" (no seed both sides ran), "not run".
+
+Settled over looks (``settle_look``, ``homework1.sequential``), every number of a
+row comes from one look, ``numbers_from_look``. The unpaired rule of thumb of
+earlier tables (the means of the finished runs apart by more than the two
+standard deviations) stays beside, for comparison.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from homework1 import paired, sequential
 from homework1.claims import CLAIM_COLUMNS as COMPARISON_COLUMNS
-from homework1.claims import DECIDED, NOT_TESTABLE, claim_key
+from homework1.claims import NOT_TESTABLE, OPEN, STOPPED, look_seeds
 
 CONFIDENCE = 0.95
 # More seeds than a study of this size would ever run: a claim undecided beyond it is too small to matter.
 SEEDS_BUDGET = 100
+DIVERGED_SCORE = 0.0  # the accuracy a diverged run counts as: it ended without a usable model
 
 COLUMNS = [
     "report_id", "question", "metric", "claim", "better", "worse", "dataset",
     # the paired analysis
-    "n_pairs", "diverged_pairs_left_out", "mean_difference", "difference_std", "t_low", "t_high",
-    "bootstrap_low", "bootstrap_high", "p_t", "p_sign_flip", "p_holm", "low", "high", "verdict",
+    "n_pairs", "diverged_better", "diverged_worse", "mean_difference", "difference_std", "t_low", "t_high",
+    "bootstrap_low", "bootstrap_high", "p_t", "p_sign_flip", "p", "p_holm", "low", "high", "verdict",
     "seeds_needed", "note",
-    # each side on its own, and the unpaired rule of thumb
+    # each side on its own (finished runs), and the unpaired rule of thumb
     "better_mean", "better_std", "better_n", "worse_mean", "worse_std", "worse_n",
     "difference", "holds_in_means", "holds_beyond_spread", "spread_verdict",
 ]
 
 
-# With the claims settled over looks (``settle_look``): where each look stands, the look that decided
-# each claim, its smallest p-value so far and the look it came from, and the sequential adjusted p-value.
-SETTLE_COLUMNS = ["look", "looks", "look_seeds", "decided_at_look", "p_min", "p_min_look", "p_sequential"]
+# With the claims settled over looks (``settle_look``): where the study stands, the look that decided or
+# stopped each claim, the look its numbers come from, the level its p there was held to, its predictive
+# power after this look; then its p at every look so far (``p_at_look_1``, ...).
+SETTLE_COLUMNS = ["look", "looks", "look_seeds", "decided_at_look", "stopped_at_look", "numbers_from_look", "level",
+                  "predictive_power"]
 
 # What the Markdown table shows people (the CSV has every column).
-SHOWN = ["report_id", "claim", "metric", "dataset", "n_pairs", "diverged_pairs_left_out", "mean_difference", "low",
-         "high", "p_sign_flip", "p_holm", "verdict", "seeds_needed", "note", "spread_verdict"]
-SHOWN_SETTLED = ["report_id", "claim", "metric", "dataset", "verdict", "decided_at_look", "n_pairs",
-                 "diverged_pairs_left_out", "mean_difference", "low", "high", "p_min", "p_min_look", "p_sequential",
-                 "look", "looks", "look_seeds"]
+SHOWN = ["report_id", "claim", "metric", "dataset", "n_pairs", "diverged_better", "diverged_worse",
+         "mean_difference", "low", "high", "p", "p_holm", "verdict", "seeds_needed", "note", "spread_verdict"]
+SHOWN_SETTLED = ["report_id", "claim", "metric", "dataset", "verdict", "decided_at_look", "stopped_at_look",
+                 "numbers_from_look", "n_pairs", "diverged_better", "diverged_worse", "mean_difference", "low",
+                 "high", "p", "level", "note"]
 
 
 def _side(summary: pd.DataFrame, question: str, name: str, dataset, metric: str) -> pd.Series:
@@ -91,134 +104,183 @@ def _unpaired(better: pd.Series, worse: pd.Series) -> dict:
 
 
 def _paired(better: pd.Series, worse: pd.Series) -> dict:
-    """The paired analysis of one claim before the adjustment for the others."""
+    """The paired analysis of one claim before the adjustment for the others, on the seeds both
+    sides ran (a diverged run, NaN, counts as ``DIVERGED_SCORE``); ``differences`` are kept for
+    the interval."""
     common = better.index.intersection(worse.index)
-    both = common[better[common].notna().to_numpy() & worse[common].notna().to_numpy()]
-    d = (better[both] - worse[both]).to_numpy()
-    row = {"note": "", "n_pairs": len(d), "diverged_pairs_left_out": len(common) - len(both),
+    d = (better[common].fillna(DIVERGED_SCORE) - worse[common].fillna(DIVERGED_SCORE)).to_numpy()
+    row = {"note": "", "n_pairs": len(d), "diverged_better": int(better[common].isna().sum()),
+           "diverged_worse": int(worse[common].isna().sum()),
            "mean_difference": d.mean() if len(d) else math.nan,
            "difference_std": d.std(ddof=1) if len(d) > 1 else math.nan}
     if better.empty or worse.empty:
         return row | {"verdict": "not run"}
     if len(d) == 0:
-        return row | {"verdict": "no pairs", "note": "no seed that both sides finished"}
+        return row | {"verdict": "no pairs", "note": "no seed that both sides ran"}
     if len(d) == 1:
         return row | {"verdict": "one seed: no interval"}
-    if not d.any():
-        return row | {"verdict": "identical on every seed"}
     t_low, t_high = paired.t_interval(d, CONFIDENCE)
     boot_low, boot_high = paired.bootstrap_interval(d, CONFIDENCE)
-    return row | {"t_low": t_low, "t_high": t_high, "bootstrap_low": boot_low, "bootstrap_high": boot_high,
-                  "p_t": paired.t_p_value(d), "p_sign_flip": paired.sign_flip_p_value(d), "differences": d}
+    row |= {"t_low": t_low, "t_high": t_high, "bootstrap_low": boot_low, "bootstrap_high": boot_high,
+            "p_t": paired.t_p_value(d), "p_sign_flip": paired.sign_flip_p_value(d), "differences": d}
+    row["p"] = max(row["p_t"], row["p_sign_flip"])  # paired.p_value, from the two already at hand
+    if not d.any():
+        row |= {"verdict": "identical on every seed"}
+    return row
 
 
-def _adjust(rows: list[dict]) -> None:
-    """Holm's adjustment across one data set's claims, the adjusted interval, the verdict and the
-    seeds needed (in place)."""
-    p_holm = paired.holm([row.get("p_t", math.nan) for row in rows])
-    tested = sorted((row["p_t"], i) for i, row in enumerate(rows) if "p_t" in row)
-    step = {i: len(tested) - rank for rank, (_, i) in enumerate(tested)}  # Holm's factor of each claim
+def _out_of_reach(pairs: int, level: float) -> str:
+    return (f"no decision possible: {pairs} pairs cannot give a p-value below {paired.smallest_p_value(pairs):.2g}, "
+            f"more than its level {level:.2g}")
+
+
+def _interval(row: dict, level: float, step: float) -> None:
+    """``low``/``high``: the shift of the row's differences that its test does not reject at ``level``
+    (NaN, and a note, where no p-value of that many pairs could reach it); in place."""
+    low, high = paired.interval(row["differences"], level, step)
+    if math.isinf(low):
+        row["low"] = row["high"] = math.nan
+        row["note"] = "; ".join(filter(None, [row["note"], _out_of_reach(row["n_pairs"], level)]))
+    else:
+        row["low"], row["high"] = low, high
+
+
+def _adjust(rows: list[dict], steps: list[float]) -> None:
+    """Holm's adjustment across one data set's claims, the adjusted interval (``steps``: each claim's
+    measurement grid, ``paired.resolution``), the verdict and the seeds needed (in place)."""
+    p_holm = paired.holm([row.get("p", math.nan) for row in rows])
     for i, row in enumerate(rows):
-        if "p_t" not in row:
+        if "p" not in row:
             continue
-        d = row.pop("differences")
         row["p_holm"] = p_holm[i]
-        # the t interval at the level that makes "excludes 0" the same as "adjusted p < 0.05"
-        factor = p_holm[i] / row["p_t"] if row["p_t"] > 0 else step[i]
-        confidence = 1 - (1 - CONFIDENCE) / factor
-        row["low"], row["high"] = paired.t_interval(d, confidence)
+        # the level that makes "the interval excludes 0" the same as "p_holm <= 0.05"
+        level = (1 - CONFIDENCE) * row["p"] / p_holm[i]
+        _interval(row, level, steps[i])
+        d = row.pop("differences")
+        if "verdict" in row:
+            continue  # identical on every seed
         if row["low"] > 0:
             row["verdict"] = "holds"
         elif row["high"] < 0:
             row["verdict"] = "reversed"
         else:
             row["verdict"] = "undecided"
-            needed = paired.seeds_needed(d.mean(), d.std(ddof=1), confidence)
+            needed = paired.seeds_needed(d.mean(), d.std(ddof=1), 1 - level)
             row["seeds_needed"] = needed if needed is not None else pd.NA
             if needed is None or needed > SEEDS_BUDGET:
-                row["note"] = (f"more than {SEEDS_BUDGET} seeds would be needed: too small a difference to "
-                               f"matter beside the spread between seeds")
+                row["note"] = "; ".join(filter(None, [row["note"], (
+                    f"more than {SEEDS_BUDGET} seeds would be needed: too small a difference to matter beside "
+                    f"the spread between seeds")]))
+
+
+def _claim_sides(summary: pd.DataFrame, comparison: dict, dataset) -> list[pd.Series]:
+    return [_side(summary, comparison["question"], comparison[side], dataset, comparison["metric"])
+            for side in ("better", "worse")]
+
+
+def _step(summary: pd.DataFrame, metric: str) -> float:
+    """The grid the data set's values of ``metric`` lie on (``paired.resolution``)."""
+    return paired.resolution(summary[metric]) if metric in summary.columns else 0.0
 
 
 def seed_comparisons(summary: pd.DataFrame, comparisons: list[dict]) -> pd.DataFrame:
     """The report's "A beats B" conclusions judged on our runs, one row per claim and data set
     found in ``summary`` (one row per run: :func:`homework1.tables.read_summaries`);
     ``comparisons`` come from :func:`read_comparisons`. The columns: see the module docstring
-    and ``COLUMNS``; intervals are 95%, ``low``/``high`` Holm-adjusted within the data set."""
+    and ``COLUMNS``; ``low``/``high`` Holm-adjusted within the data set."""
     datasets = sorted(summary["dataset"].dropna().unique()) if len(summary) else []
     rows = []
     for dataset in datasets or [None]:
         claims = []
         for comparison in comparisons:
-            sides = [_side(summary, comparison["question"], comparison[side], dataset, comparison["metric"])
-                     if dataset else pd.Series(dtype=float) for side in ("better", "worse")]
+            sides = _claim_sides(summary, comparison, dataset) if dataset else [pd.Series(dtype=float)] * 2
             claims.append({key: comparison.get(key, "") for key in COMPARISON_COLUMNS} | {"dataset": dataset}
                           | _paired(*sides) | _unpaired(*sides))
-        _adjust(claims)
+        in_dataset = summary[summary["dataset"] == dataset] if dataset else summary
+        _adjust(claims, [_step(in_dataset, comparison["metric"]) for comparison in comparisons])
         rows += claims
-    table = pd.DataFrame(rows).reindex(columns=COLUMNS)
-    table["seeds_needed"] = table["seeds_needed"].astype("Int64")
+    return _typed(pd.DataFrame(rows).reindex(columns=COLUMNS))
+
+
+def _typed(table: pd.DataFrame) -> pd.DataFrame:
+    for column in ("seeds_needed", "decided_at_look", "stopped_at_look", "numbers_from_look"):
+        if column in table.columns:
+            table[column] = table[column].astype("Int64")
     for column in ("holds_in_means", "holds_beyond_spread"):
         table[column] = table[column].astype("boolean")
     return table
 
 
-def settle_look(summary: pd.DataFrame, comparisons: list[dict], testable: list[bool], previous: pd.DataFrame | None,
-                *, look: int, looks: int, seeds: list[int], alpha: float, dataset: str) -> pd.DataFrame:
-    """The claims decided at look ``look`` of ``looks`` (``homework1.sequential``), on the runs of
-    ``seeds`` (this look's, cumulative) in ``summary``; ``previous`` is the last look's table.
+def settle_look(summary: pd.DataFrame, comparisons: list[dict], testable: list[bool], *, look: int,
+                plan: sequential.Plan, seeds: list[int], dataset: str) -> pd.DataFrame:
+    """The claims as they stand after look ``look`` of ``plan`` (``homework1.sequential``), from the
+    runs in ``summary`` (every run the study trained so far); ``seeds``: the configured seeds,
+    which the looks' seeds start with (``claims.look_seeds``).
 
-    A claim decided before keeps its row (it stays decided). For every other testable claim, the
-    paired analysis of this look's seeds; its smallest p-value so far (``p_min``, from look
-    ``p_min_look``); Holm's step-down over every testable claim's ``p_min`` at alpha / looks. A claim
-    decided now is "holds" or "reversed" by the sign of its mean difference at the look of its
-    ``p_min``, whose t interval at the level Holm held it to is ``low``/``high`` (it excludes 0);
-    one still undecided gets this look's interval at its level. ``n_pairs`` are the pairs the
-    interval rests on."""
-    summary = summary[summary["seed"].isin(seeds) & (summary["dataset"] == dataset)]
-    before = {} if previous is None else {claim_key(row): row for row in previous.to_dict("records")}
-    where = {"dataset": dataset, "look": look, "looks": looks, "look_seeds": len(seeds)}
-    rows = []
+    Every look so far is decided in turn, the same way each time, so this look's table follows from
+    the runs alone. A testable claim is measured at every look whose seeds both its configurations
+    ran (they may have run for another claim). Its row shows the numbers of one look,
+    ``numbers_from_look``: the look whose p-value decided it, else the last look that measured it;
+    ``low``/``high`` is the shift its test does not reject there at ``level``, the level it was
+    held to; ``p_at_look_k`` its p-value at each look."""
+    summary = summary[summary["dataset"] == dataset]
+    seeds_by_look = [look_seeds(seeds, count) for count in plan.looks[:look]]
+    family = [comparison for comparison, can_test in zip(comparisons, testable) if can_test]
+    analyses = []  # per claim of the family: its analysis at each look (None where not measured)
+    p = np.full((look, len(family)), np.nan)
+    for i, comparison in enumerate(family):
+        better, worse = _claim_sides(summary, comparison, dataset)
+        ran = set(better.index) & set(worse.index)
+        by_look = []
+        for k, chosen in enumerate(seeds_by_look):
+            if not set(chosen) <= ran:
+                by_look.append(None)
+                continue
+            sides = [side[side.index.isin(chosen)] for side in (better, worse)]
+            by_look.append(_paired(*sides) | _unpaired(*sides))
+            p[k, i] = by_look[-1].get("p", math.nan)
+        analyses.append(by_look)
+    settled = sequential.settle(p, plan)
+    where = {"dataset": dataset, "look": look, "looks": len(plan.looks), "look_seeds": plan.looks[look - 1]}
+    at_look = {f"p_at_look_{k + 1}": p[k] for k in range(look)}
+    rows, members = [], iter(range(len(family)))
     for comparison, can_test in zip(comparisons, testable):
         base = {key: comparison.get(key, "") for key in COMPARISON_COLUMNS} | where
-        earlier = before.get(claim_key(comparison))
         if not can_test:
             rows.append(base | {"verdict": NOT_TESTABLE,
                                 "note": "a configuration it compares is not in the study's config"})
-        elif earlier is not None and earlier["verdict"] in DECIDED:
-            rows.append(earlier | where)
+            continue
+        i = next(members)
+        numbers_from = int(settled.numbers_from[i])
+        row = base | {name: values[i] for name, values in at_look.items()}
+        row |= {"decided_at_look": settled.decided_at[i] or pd.NA, "stopped_at_look": settled.stopped_at[i] or pd.NA,
+                "numbers_from_look": numbers_from or pd.NA, "predictive_power": settled.predictive_power[i]}
+        if not numbers_from:
+            rows.append(row | {"verdict": OPEN, "note": "not measured yet: no look whose seeds both sides ran"})
+            continue
+        row |= analyses[i][numbers_from - 1]
+        if "p" not in row:
+            rows.append(row)  # fewer than two pairs: nothing to test
+            continue
+        level = float(settled.level[i])
+        row["level"] = level
+        identical = row.pop("verdict", None)
+        if settled.decided_at[i]:
+            row["verdict"] = "holds" if row["mean_difference"] > 0 else "reversed"
         else:
-            sides = [_side(summary, comparison["question"], comparison[side], dataset, comparison["metric"])
-                     for side in ("better", "worse")]
-            row = base | _paired(*sides) | _unpaired(*sides)
-            row["p_min"], row["p_min_look"] = row.get("p_t", math.nan), look if "p_t" in row else pd.NA
-            row["best"] = (row["mean_difference"], row["difference_std"], row["n_pairs"])
-            if earlier is not None and earlier.get("p_min", math.nan) <= row.get("p_t", math.inf):
-                row["p_min"], row["p_min_look"] = earlier["p_min"], earlier["p_min_look"]
-                row["best"] = (earlier["best_mean"], earlier["best_std"], earlier["best_pairs"])
-            rows.append(row)
-    open_rows = [i for i, row in enumerate(rows) if "best" in row]
-    p_min = [row.get("p_min", math.nan) for row in rows]  # NaN: not testable, or nothing to test yet
-    rejected, held_to = sequential.decide(p_min, alpha, looks)
-    p_sequential = sequential.adjusted(p_min, looks)
-    for i in open_rows:
-        row = rows[i]
-        row.pop("differences", None)
-        row["best_mean"], row["best_std"], row["best_pairs"] = row.pop("best")
-        if math.isnan(row["p_min"]):
-            continue  # one seed, no pairs, identical on every seed: nothing to decide on yet
-        row["p_sequential"] = p_sequential[i]
-        confidence = 1 - held_to[i]
-        if rejected[i]:
-            row["decided_at_look"] = look
-            row["verdict"] = "holds" if row["best_mean"] > 0 else "reversed"
-            mean, spread, pairs = row["best_mean"], row["best_std"], row["best_pairs"]
-        else:
-            row["verdict"] = "undecided"
-            mean, spread, pairs = row["mean_difference"], row["difference_std"], row["n_pairs"]
-        row["n_pairs"] = pairs
-        row["low"], row["high"] = paired.t_interval_of(mean, spread, int(pairs), confidence)
-    table = pd.DataFrame(rows).reindex(columns=COLUMNS + SETTLE_COLUMNS + ["best_mean", "best_std", "best_pairs"])
-    for column in ("decided_at_look", "p_min_look", "seeds_needed", "best_pairs"):
-        table[column] = table[column].astype("Int64")
-    return table
+            row["verdict"] = STOPPED if settled.stopped_at[i] else OPEN
+            notes = [identical or ""]
+            if settled.stopped_at[i]:
+                stop = int(settled.stopped_at[i])
+                power = sequential.predictive_power(p[stop - 1, i], plan.fraction(stop), plan.last_boundary())
+                notes.append(f"stopped after look {stop}: predictive power {power:.2f} < {plan.futility}")
+            if level == 0:
+                notes.append(f"look {numbers_from} could decide nothing at its level: its share of alpha went to "
+                             f"the next look")
+            row["note"] = "; ".join(filter(None, notes))
+        if level > 0:
+            _interval(row, level, _step(summary, comparison["metric"]))
+        row.pop("differences")
+        rows.append(row)
+    columns = COLUMNS + SETTLE_COLUMNS + list(at_look)
+    return _typed(pd.DataFrame(rows).reindex(columns=columns))

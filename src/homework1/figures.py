@@ -96,12 +96,13 @@ def mlp_loss(runs: pd.DataFrame, dataset: str, *paths) -> None:
 
 
 VERDICT_COLOURS = {"holds": "C2", "reversed": "C3", "undecided": "C7", "one seed: no interval": "C0",
-                   "identical on every seed": "C0"}
+                   "identical on every seed": "C0", "stopped for futility": "C1"}
 
 
 def forest(claims: pd.DataFrame, dataset: str, *paths) -> None:
     """The report's claims on one data set at a glance: one row each, the mean paired difference
-    (better - worse) with its interval (Holm-adjusted 95%), coloured by verdict; a line at 0."""
+    (better - worse) with its interval (where its seeds can reach its level), coloured by verdict;
+    a line at 0."""
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(claims) + 1.8))
     for row, claim in enumerate(claims.itertuples()):
         colour = VERDICT_COLOURS.get(claim.verdict, "C7")
@@ -127,9 +128,8 @@ def forest(claims: pd.DataFrame, dataset: str, *paths) -> None:
 def forest_method(claims: pd.DataFrame) -> str:
     """What the forest plot's intervals are, and over what they were tested."""
     if _settled(claims):
-        return (f"settled over {int(claims['looks'].max())} looks (α split over the looks, Holm's method across "
-                f"the claims at each; 95% overall)")
-    tested = int(claims["p_t"].notna().sum())
+        return f"settled over {int(claims['looks'].max())} looks: α spent over the looks, Holm across the claims"
+    tested = int(claims["p"].notna().sum())
     if not tested:
         return "no claim tested: each needs two seeds or more on both sides"
     return f"95%, Holm-adjusted over the {tested} claim{'s' * (tested != 1)} tested"
@@ -140,11 +140,13 @@ def _settled(claims: pd.DataFrame) -> bool:
 
 
 def _verdict_label(claim) -> str:
-    """The verdict, the pairs it rests on and, where the claims were settled over looks, the look that decided it."""
+    """The verdict, the pairs it rests on and, where the claims were settled over looks, the look that decided
+    or stopped it."""
     if pd.isna(claim.mean_difference):
         return claim.verdict
-    look = getattr(claim, "decided_at_look", None)
-    return claim.verdict + f" (n={int(claim.n_pairs)}" + (f", look {int(look)})" if pd.notna(look) else ")")
+    look = next((value for value in (getattr(claim, "decided_at_look", None), getattr(claim, "stopped_at_look", None))
+                 if pd.notna(value)), None)
+    return claim.verdict + f" (n={int(claim.n_pairs)}" + (f", look {int(look)})" if look is not None else ")")
 
 
 def before_after(before: pd.DataFrame, after: pd.DataFrame, name: str, verdict: str, dataset: str, *paths) -> None:

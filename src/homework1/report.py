@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from homework1 import changes
+from homework1 import changes, claims
 from homework1.specs import FIGURES
 from homework1.study import HOMEWORK_DATASET
 from homework1.tables import to_markdown
@@ -25,9 +25,12 @@ RUNNING_ACCURACY_NOTE = (
     "epoch (train mode, dropout on), which costs nothing; `q2_full_train_accuracy: true` adds "
     "*train acc*, the eval-mode accuracy on the whole training set (a second pass over it).\n")
 CLAIMS_NOTE = (
-    "Each claim is judged on the per-seed difference better − worse (*n_pairs* seeds both sides ran): "
-    "**holds** when its 95% interval, Holm-adjusted over the data set's claims, lies above 0, **reversed** "
-    "below 0, **undecided** when it spans 0; *seeds_needed* is how many seeds would decide an undecided "
+    "Each claim is judged on the per-seed difference better − worse (*n_pairs* seeds both sides ran; a run that "
+    "diverged counts as accuracy 0, and *diverged_better*/*diverged_worse* count them). Its p-value *p* is the "
+    "larger of the paired t-test's and the exact sign-flip test's, valid on accuracies that are whole examples "
+    "out of the test set: **holds** when the interval of the shift that test does not reject, Holm-adjusted over "
+    "the data set's claims, lies above 0, **reversed** below 0, **undecided** when it spans 0 (or when so few "
+    "seeds cannot reach the level: the note says so); *seeds_needed* is how many seeds would decide an undecided "
     "claim if its observed mean difference were the truth.\n")
 QUESTIONS = [("q1", "Question 1 — numpy, per-example SGD"), ("q2", "Question 2 — PyTorch, mini-batch SGD")]
 Q3_INTRODUCTION = (
@@ -140,14 +143,28 @@ SUGGESTED_LOOKS = [5, 10, 20]
 OPEN_VERDICTS = ("undecided", "one seed: no interval")
 
 
-def settling_line(claims: pd.DataFrame, settle: dict, runs: int, runs_at_last_look: int) -> str:
-    """With ``settle`` on: how many runs settling took, against every configuration at the last look's
-    seeds. Off: how to settle the claims left undecided or on one seed (empty when there are none)."""
+def claim_runs(claims_table: pd.DataFrame, summary: pd.DataFrame) -> tuple[int, int]:
+    """How many configurations the testable claims compare, and how many runs of them ``summary`` holds."""
+    testable = [row for row in claims_table.to_dict("records") if row["verdict"] != claims.NOT_TESTABLE]
+    compared = set(claims.configurations(testable))
+    runs = sum(run in compared for run in zip(summary["question"], summary["experiment"], summary["variant"]))
+    return len(compared), runs
+
+
+def settling_line(claims_table: pd.DataFrame, settle: dict, summary: pd.DataFrame, runs_at_last_look: int) -> str:
+    """With ``settle`` on: how many runs of the claims' configurations settling took, against every one of
+    them at the last look's seeds. Off: how to settle the claims left undecided or on one seed (empty when
+    there are none)."""
     if settle["looks"]:
+        configurations, runs = claim_runs(claims_table, summary)
+        futility = (f"claims stopped for futility below predictive power {settle['futility']}"
+                    if settle["futility"] else "no stopping for futility")
         return (f"Settled over looks {settle['looks']} with the family-wise error rate held at {settle['alpha']} "
-                f"across every look: the study trained {runs} runs, against {runs_at_last_look} with every "
-                f"configuration at the last look's {settle['looks'][-1]} seeds.\n")
-    open_claims = int(claims["verdict"].isin(OPEN_VERDICTS).sum())
+                f"across every look ({settle['spending']} α-spending over the looks, Holm's method across the "
+                f"claims, {futility}): the study trained {runs} runs of the {configurations} configurations the "
+                f"claims compare, against {runs_at_last_look} with every one at the last look's "
+                f"{settle['looks'][-1]} seeds ({runs_at_last_look - runs} saved).\n")
+    open_claims = int(claims_table["verdict"].isin(OPEN_VERDICTS).sum())
     if not open_claims:
         return ""
     return (f"{open_claims} claim{'s' * (open_claims > 1)} undecided or resting on one seed: settle them, with the "
@@ -229,7 +246,7 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
                                by_config, figures, selections)
         question_figures_section(report, question, figures)
     q3_section(report, q3_checks, q3_figures)
-    tables_sections(report, tables, figures, settling_line(claims, settle, len(summary), runs_at_last_look))
+    tables_sections(report, tables, figures, settling_line(claims, settle, summary, runs_at_last_look))
     if since:
         changes_section(report, since["baseline"], since["configs"], since["figures"])
     report.write()

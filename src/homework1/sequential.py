@@ -1,77 +1,178 @@
-"""Claims decided over planned looks, with the family-wise error rate held across every look.
+"""Claims decided over planned looks, with the family-wise error rate held at α across every look.
 
-The method: the closed testing procedure (Marcus, Peritz and Gabriel 1976) whose local
-tests are Bonferroni's over the claims and over the K planned looks, as in the
-group-sequential graphical approach of Maurer and Bretz (2013) with equal weights. Its
-shortcut, used here: at look k each claim's evidence is the smallest of its p-values so
-far, ``q``; Holm's step-down (Holm 1979) over every testable claim's ``q``, at level α/K,
-decides. Hence:
+The looks are cumulative seeds per configuration, planned before the first one (``Plan``). At
+each look a claim's evidence is its ``paired.p_value`` on that look's seeds.
 
-- the chance that any claim with no true difference is called holds or reversed, at any
-  look, is at most α: under the claims with no difference, a false verdict needs one of
-  their p-values, at one of the K looks, at or below α/(K·t) (t of them), and each has
-  that chance at most (a union bound: valid however the looks are sized and however the
-  claims' runs overlap, with no model of how the statistics move from look to look);
-- a decided claim stays decided: ``q`` never grows, and Holm's step-down never rejects
-  fewer when p-values shrink;
-- the price of that generality: each look has α/K, so a claim needs more evidence than
-  at a single look (an O'Brien-Fleming boundary spends less early, but needs the
-  correlation of the statistics across looks).
+- **Spending α over the looks.** A claim tested at level γ is decided at the first look k whose
+  p-value is at most that look's share of γ: the increment of the Lan-DeMets (1983) spending
+  function of O'Brien-Fleming type, α(t) = 2 - 2Φ(z_{1-γ/2} / √t) at the information fraction
+  t = seeds / last look's seeds, which spends almost nothing early and keeps most of γ for the
+  last look (``spending="equal"``: γ/K at each of K looks). The shares add up to γ, so by the
+  union bound the chance of any false call over the looks is at most γ with no model of how the
+  statistics move from look to look: it holds for Student's t at few seeds, for the sign-flip
+  test and for discrete accuracies alike, where boundaries from the looks' joint normal law
+  (Jennison and Turnbull 2000) are only approximate. A look whose share no p-value of its seeds
+  can reach (``paired.smallest_p_value``: 1/16 at 5 pairs) passes the share on to the next look,
+  which the plan knows before any data.
+- **Across claims.** Holm's step-down (Holm 1979) in its group-sequential form (Maurer and Bretz
+  2013): with r claims not yet decided, a claim is decided once its p-value at this or an
+  earlier look is within that look's share of α/r; repeat with the smaller r until no claim
+  crosses. This is the closed testing procedure (Marcus, Peritz and Gabriel 1976) whose local
+  tests are Bonferroni's over claims and looks; a decided claim stays decided.
+- **Futility, non-binding.** After each look but the last, a claim still open stops training
+  when its predictive power (Spiegelhalter, Freedman and Blackburn 1986) is below ``futility``:
+  the chance that it would cross the last look's boundary at the most lenient level it can be
+  held to (α, when every other claim is decided), averaged over what its seeds so far say about
+  its difference (a flat prior; in z units, PP = Φ((z - c√t) / √(1 - t))). The shares above
+  ignore stopping, so stopping never raises the error rate; a stopped claim is still tested on
+  the seeds its configurations train for other claims.
 
-``holm`` (a claim's current p-value at α at every look) is the naive procedure that the
-tests show breaking the bound.
+``decide`` and ``settle`` take the p-values of many studies at once (leading axes), so that the
+simulations in the tests run the same code as each look of the workflow.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
+from scipy import stats
 
 from homework1 import paired
 
 
-def holm(p_values, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Holm's step-down at ``level``: (rejected, the level each claim was held to). The i-th
-    smallest of m p-values is held to level / (m - i + 1); the first that misses stops the
-    procedure, and it and every larger one are held to its level. NaN: not tested (never
-    rejected, level NaN)."""
-    p = np.asarray(p_values, dtype=float)
-    rejected = np.zeros(p.shape, dtype=bool)
-    held_to = np.full(p.shape, np.nan)
-    tested = np.flatnonzero(~np.isnan(p))
-    order = tested[np.argsort(p[tested], kind="stable")]
-    for rank, index in enumerate(order):
-        threshold = level / (order.size - rank)
-        if p[index] > threshold:
-            held_to[order[rank:]] = threshold
+@dataclass(frozen=True)
+class Plan:
+    """The looks (cumulative seeds, increasing), α, the predictive power below which a claim stops
+    (0: never), the spending function, and the smallest p-value n pairs can give (of the p-value
+    the decisions use)."""
+
+    looks: tuple[int, ...]
+    alpha: float
+    futility: float = 0.0
+    spending: str = "obrien-fleming"
+    smallest_p: Callable[[int], float] = paired.smallest_p_value
+
+    @classmethod
+    def of(cls, settle: dict) -> Plan:
+        """The plan of the config's ``settle`` block."""
+        return cls(tuple(settle["looks"]), settle["alpha"], settle["futility"], settle["spending"])
+
+    def shares(self, level: float) -> np.ndarray:
+        """Each look's share of ``level``: the spending function's increments, a look that no p-value
+        of its seeds can decide passing its share on to the next."""
+        looks = len(self.looks)
+        if self.spending == "obrien-fleming":
+            fractions = np.asarray(self.looks, dtype=float) / self.looks[-1]
+            spent = 2 * stats.norm.sf(stats.norm.isf(level / 2) / np.sqrt(fractions))
+            planned = np.diff(np.concatenate([[0.0], spent[:-1], [level]]))
+        elif self.spending == "equal":
+            planned = np.full(looks, level / looks)
+        else:
+            raise ValueError(f"spending {self.spending!r}: not a spending function (obrien-fleming, equal)")
+        shares, carried = np.zeros(looks), 0.0
+        for look, (seeds, share) in enumerate(zip(self.looks, planned)):
+            if look < looks - 1 and self.smallest_p(seeds) > share + carried:
+                carried += share
+            else:
+                shares[look], carried = share + carried, 0.0
+        return shares
+
+    def thresholds(self, claims: int) -> np.ndarray:
+        """(claims, looks): row r - 1 holds each look's share of α / r."""
+        return np.array([self.shares(self.alpha / r) for r in range(1, claims + 1)])
+
+    def fraction(self, look: int) -> float:
+        """The information fraction of look ``look`` (1-based): its seeds over the last look's."""
+        return self.looks[look - 1] / self.looks[-1]
+
+    def last_boundary(self) -> float:
+        """The z the last look needs at the most lenient level a claim can be held to (α)."""
+        return float(stats.norm.isf(self.shares(self.alpha)[-1] / 2))
+
+
+def decide(p_by_look: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Holm's step-down over the claims on every look so far.
+
+    ``p_by_look``: (..., looks so far, claims) p-values, NaN where a claim was not measured;
+    ``thresholds``: (claims, looks) from ``Plan.thresholds``. Returns, each (..., claims):
+    whether the claim is decided; the r of the level α/r it was held to (the level it crossed,
+    or, undecided, the one the step-down stopped at); the look (1-based) whose p-value crossed it,
+    0 if none."""
+    p = np.asarray(p_by_look, dtype=float)
+    looks, claims = p.shape[-2], p.shape[-1]
+    limits = thresholds[:, :looks, None]  # (levels, looks, 1) against p (..., 1, looks, claims)
+    with np.errstate(invalid="ignore"):
+        crossing = (limits > 0) & (p[..., None, :, :] <= limits)  # (..., levels, looks, claims)
+    crossed = crossing.any(axis=-2)  # (..., levels, claims)
+    decided = np.zeros(p.shape[:-2] + (claims,), dtype=bool)
+    held_to = np.zeros(decided.shape, dtype=int)
+    while True:
+        open_ = claims - decided.sum(axis=-1)  # claims not yet decided: the r of this step's level α/r
+        at_level = np.take_along_axis(crossed, np.maximum(open_ - 1, 0)[..., None, None], axis=-2)[..., 0, :]
+        new = ~decided & at_level
+        held_to = np.where(new | ~decided, open_[..., None], held_to)
+        if not new.any():
             break
-        rejected[index], held_to[index] = True, threshold
-    return rejected, held_to
+        decided |= new
+    at_held = np.take_along_axis(crossing, (held_to - 1)[..., None, None, :], axis=-3)[..., 0, :, :]
+    last_crossing = looks - np.argmax(at_held[..., ::-1, :], axis=-2)
+    return decided, held_to, np.where(decided, last_crossing, 0)
 
 
-def decide(q_values, alpha: float, looks: int) -> tuple[np.ndarray, np.ndarray]:
-    """One look's decisions from every claim's smallest p-value so far: Holm's step-down at
-    α / ``looks``. (rejected, the level each claim was held to)."""
-    return holm(q_values, alpha / looks)
+def predictive_power(p: np.ndarray, fraction: float, boundary: float) -> np.ndarray:
+    """The chance that a claim with p-value ``p`` at information fraction ``fraction`` reaches
+    ``boundary`` (a z) at the last look, in the direction it leans, averaged over its difference
+    under a flat prior given the seeds so far: Φ((z - boundary √t) / √(1 - t))."""
+    z = stats.norm.isf(np.asarray(p, dtype=float) / 2)
+    return stats.norm.cdf((z - boundary * math.sqrt(fraction)) / math.sqrt(1 - fraction))
 
 
-def adjusted(q_values, looks: int) -> np.ndarray:
-    """Each claim's adjusted p-value at this look: the smallest α at which it is decided (Holm's
-    adjusted p of the ``q``s, times the number of looks, capped at 1)."""
-    return np.minimum(1.0, looks * paired.holm(q_values))
+@dataclass
+class Settled:
+    """Where every claim stands after the looks so far (each array (..., claims)): the look that
+    decided it and the one it stopped at for futility (1-based, 0: none); the look whose numbers
+    its row shows (the one whose p-value decided it, else the last that measured it; 0: none);
+    the level its p-value there is held to (0: that look could decide nothing); its predictive
+    power after the latest look (NaN where not measured there, decided, or at the last look);
+    whether it trains the next look's seeds."""
+
+    decided_at: np.ndarray
+    stopped_at: np.ndarray
+    numbers_from: np.ndarray
+    level: np.ndarray
+    predictive_power: np.ndarray
+    open: np.ndarray
 
 
-def first_decisions(p_by_look: np.ndarray, alpha: float, sequential: bool = True) -> np.ndarray:
-    """The look (1-based) at which each claim is first decided, 0 if never, from its p-values at
-    every look (looks x claims): sequentially (``decide`` on the running minimum) or naively
-    (Holm at α on each look's own p-values). For simulations: it runs every look on every claim,
-    which gives the same first decisions as stopping a decided claim (its ``q`` is frozen, and
-    it stays decided)."""
-    p_by_look = np.asarray(p_by_look, dtype=float)
-    looks, claims = p_by_look.shape
-    decided_at = np.zeros(claims, dtype=int)
-    q = np.full(claims, np.inf)
-    for look in range(looks):
-        q = np.fmin(q, p_by_look[look])
-        rejected = decide(q, alpha, looks)[0] if sequential else holm(p_by_look[look], alpha)[0]
-        decided_at[(decided_at == 0) & rejected] = look + 1
-    return decided_at
+def settle(p_by_look: np.ndarray, plan: Plan) -> Settled:
+    """Every look so far decided in turn (``p_by_look``: (..., looks so far, claims), NaN where a
+    claim was not measured): the decisions, then, after each look but the last, futility for the
+    claims still open. A decided claim keeps the look and level that decided it."""
+    p = np.asarray(p_by_look, dtype=float)
+    looks, claims = p.shape[-2], p.shape[-1]
+    thresholds = plan.thresholds(claims)
+    shape = p.shape[:-2] + (claims,)
+    decided_at, stopped_at = np.zeros(shape, dtype=int), np.zeros(shape, dtype=int)
+    deciding_look, deciding_level = np.zeros(shape, dtype=int), np.zeros(shape)
+    power = np.full(shape, np.nan)
+    for look in range(1, looks + 1):
+        decided, held_to, crossed_at = decide(p[..., :look, :], thresholds)
+        new = decided & (decided_at == 0)
+        decided_at = np.where(new, look, decided_at)
+        deciding_look = np.where(new, crossed_at, deciding_look)
+        deciding_level = np.where(new, thresholds[held_to - 1, np.maximum(crossed_at - 1, 0)], deciding_level)
+        measured = ~np.isnan(p[..., look - 1, :])
+        power = np.full(shape, np.nan)
+        if look < len(plan.looks):
+            power = np.where(measured & ~decided, predictive_power(p[..., look - 1, :], plan.fraction(look),
+                                                                   plan.last_boundary()), np.nan)
+            stopped_at = np.where((decided_at == 0) & (stopped_at == 0) & (power < plan.futility), look, stopped_at)
+    last_measured = np.where(np.isnan(p).all(axis=-2), 0, looks - np.argmax(~np.isnan(p[..., ::-1, :]), axis=-2))
+    open_level = np.where(last_measured > 0, thresholds[held_to - 1, np.maximum(last_measured - 1, 0)], 0.0)
+    return Settled(decided_at=decided_at, stopped_at=stopped_at,
+                   numbers_from=np.where(decided_at > 0, deciding_look, last_measured),
+                   level=np.where(decided_at > 0, deciding_level, open_level),
+                   predictive_power=power, open=(decided_at == 0) & (stopped_at == 0))

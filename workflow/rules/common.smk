@@ -147,17 +147,17 @@ LOOKS = config["settle"]["looks"]
 
 
 def look_claims(look):
-    """The claims look ``look`` compares: every testable one at the first look; after it, those the
-    previous look left undecided (read once that look's checkpoint has run)."""
+    """The claims whose configurations look ``look`` trains: every testable one at the first look;
+    after it, those the previous look left open (read once that look's checkpoint has run)."""
     testable = [claim for claim, can_test in zip(CLAIMS, TESTABLE) if can_test]
     if look == 1:
         return testable
     previous = checkpoints.settle_look.get(dataset=DATASET, look=look - 1).output.decisions
-    return claims.undecided(previous, testable)
+    return claims.open_claims(previous, testable)
 
 
 def look_runs(look):
-    """The runs look ``look`` pairs: its seeds (cumulative) of every configuration its claims compare."""
+    """The runs look ``look`` trains: its seeds (cumulative) of every configuration its claims compare."""
     return [
         run_path(dataset=DATASET, question=question, experiment=experiment, variant=variant, seed=seed)
         for question, experiment, variant in claims.configurations(look_claims(look))
@@ -165,16 +165,16 @@ def look_runs(look):
     ]
 
 
-def previous_look(dataset, look):
-    """The previous look's decisions (none before the first)."""
-    return [rules.settle_look.output.decisions.format(dataset=dataset, look=look - 1)] if look > 1 else []
+def runs_so_far(look):
+    """Every run the looks up to ``look`` train, each once: the runs of the claims' configurations."""
+    return list(dict.fromkeys(run for earlier in range(1, look + 1) for run in look_runs(earlier)))
 
 
 def runs_at_last_look():
-    """How many runs the study would train with every configuration at the last look's seeds (0: off)."""
-    return sum(len(variants) for experiments in RUNS.values() for variants in experiments.values()) * (
-        LOOKS[-1] if LOOKS else 0
-    )
+    """How many runs the configurations the claims compare would take, every one at the last look's
+    seeds: what settling saves runs against (0: off)."""
+    testable = [claim for claim, can_test in zip(CLAIMS, TESTABLE) if can_test]
+    return len(claims.configurations(testable)) * (LOOKS[-1] if LOOKS else 0)
 
 
 def last_look():

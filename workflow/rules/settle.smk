@@ -1,7 +1,7 @@
 # Settling the report's claims over planned looks (config `settle: {looks: [5, 10, 20]}`; off while
 # looks is empty). Each look is a checkpoint: its decisions say which configurations the next look
-# trains more seeds of (those a claim still undecided compares), so the DAG grows from them in
-# one `snakemake` run. Seconds of work each: on a cluster they run on the submitting host.
+# trains more seeds of (those a claim still open compares), so the DAG grows from them in one
+# `snakemake` run. Seconds of work each: on a cluster they run on the submitting host.
 
 
 localrules:
@@ -10,16 +10,15 @@ localrules:
 
 checkpoint settle_look:
     input:
-        summaries=lambda w: [f"{RUNS_DIR}/{run}/summary.json" for run in look_runs(int(w.look))],
-        previous=lambda w: previous_look(w.dataset, int(w.look)),
+        # every run so far: each look decides the looks before it again, from the runs alone
+        summaries=lambda w: [f"{RUNS_DIR}/{run}/summary.json" for run in runs_so_far(int(w.look))],
         code=code_of("settle_look.py"),
     output:
         decisions="results/settle/{dataset}/look{look}.csv",
     params:
         look=lambda w: int(w.look),
-        looks=len(LOOKS),
-        seeds=lambda w: claims.look_seeds(SEEDS, LOOKS[int(w.look) - 1]),
-        alpha=config["settle"]["alpha"],
+        settle=config["settle"],
+        seeds=SEEDS,
         claims=CLAIMS,
         testable=TESTABLE,
     log:

@@ -66,8 +66,8 @@ rule reproduction_tables:
         report_comparisons=REPORT_COMPARISONS,
         metrics=run_outputs("metrics.csv", questions=("q1",)),
         settled=last_look(),
-        # every run's summary: the HTML report's caption counts them (with settle on)
-        summaries=run_summaries,
+        # with settle on, the runs of the claims' configurations: the HTML report's caption counts them
+        claim_runs=lambda w: [f"{RUNS_DIR}/{run}/summary.json" for run in runs_so_far(len(LOOKS))] if LOOKS else [],
         code=code_of("reproduction_tables.py"),
     output:
         reproduction=report(
@@ -86,8 +86,7 @@ rule reproduction_tables:
         comparisons_md="results/tables/seed_comparisons.md",
     params:
         dataset=DATASET,
-        settle_looks=LOOKS,
-        settle_alpha=config["settle"]["alpha"],
+        settle=config["settle"],
         runs_at_last_look=runs_at_last_look(),
     log:
         "logs/tables/reproduction.log",
