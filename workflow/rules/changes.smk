@@ -20,11 +20,9 @@ rule snapshot:
         name=SNAPSHOT_NAME,
         runs=lambda w: study_runs(),
         runs_dir=RUNS_DIR,
-        summary_table=rules.summary_tables.output.summary,
         # no input but the code, so that taking a snapshot never trains: the files are read as they
         # are, and taken again only when one of them was rewritten since
-        fingerprint=lambda w: snapshots.files_fingerprint(built_run_files() + [rules.summary_tables.output.summary]),
-        config={key: value for key, value in config.items() if key not in ("snapshot_name", "baseline")},
+        fingerprint=lambda w: snapshots.files_fingerprint(built_run_files()),
         checkout=CHECKOUT,
     log:
         f"logs/snapshots/{SNAPSHOT_NAME}.log",

@@ -23,7 +23,9 @@ use_package_of_this_checkout()
 from collections import Counter
 from functools import cache
 
-from homework1 import claims, configuration, imports, interrupts, preemption, snapshots, sources, specs, terminal
+from homework1 import (
+    claims, configuration, imports, interrupts, preemption, run_checks, snapshots, sources, specs, terminal,
+)
 from homework1.runs import code_provenance
 from homework1.study import HOMEWORK_DATASET, QUESTIONS, SYNTHETIC_DATASET, expand_runs, may_use_cuda, run_path
 
@@ -197,14 +199,29 @@ def run_outputs(kind, questions=QUESTIONS):
     return [f"{RUNS_DIR}/{run}/{kind}" for run in configured_runs(questions)]
 
 
+def run_benchmark(run):
+    """The benchmark file Snakemake writes for a training job (the rules' benchmark:)."""
+    return f"benchmarks/runs/{run}.tsv"
+
+
 def run_benchmarks(wildcards=None):
-    """Benchmark files of every training job (Snakemake writes them beside each job)."""
-    return [f"benchmarks/runs/{run}.tsv" for run in study_runs()]
+    """Benchmark files of every training job."""
+    return [run_benchmark(run) for run in study_runs()]
 
 
 def run_summaries(wildcards=None):
     """The summary of every training job."""
     return [f"{RUNS_DIR}/{run}/summary.json" for run in study_runs()]
+
+
+def study_metrics(wildcards=None):
+    """The metrics of every training job."""
+    return [f"{RUNS_DIR}/{run}/metrics.csv" for run in study_runs()]
+
+
+def summaries_beside(metrics):
+    """The summaries of the runs whose metrics files are given (a reader checks each pair together)."""
+    return [str(run_checks.beside(path, run_checks.SUMMARY_FILE)) for path in metrics]
 
 
 def run_metrics(dataset, question, experiment, variant=None):

@@ -26,7 +26,7 @@ rule train_q2:
     log:
         f"logs/runs/{RUN_Q2}.log",
     benchmark:
-        f"benchmarks/runs/{RUN_Q2}.tsv"
+        run_benchmark(RUN_Q2)
     threads: config["torch_threads"]
     resources:
         **attempt_resources(runtime=240, mem_mb=8000),

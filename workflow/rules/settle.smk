@@ -11,6 +11,7 @@ localrules:
 checkpoint settle_look:
     input:
         summaries=lambda w: [f"{RUNS_DIR}/{run}/summary.json" for run in look_runs(int(w.look))],
+        metrics=lambda w: [f"{RUNS_DIR}/{run}/metrics.csv" for run in look_runs(int(w.look))],
         previous=lambda w: previous_look(w.dataset, int(w.look)),
         code=code_of("settle_look.py"),
     output:
