@@ -1,15 +1,18 @@
-"""A run's files read back and checked (homework1.run_checks): the checks as plain functions, on files a
-training job's writer wrote."""
+"""A run's files read back and checked (homework1.run_checks), and who holds a working directory's lock
+(homework1.locks): the checks as plain functions, on files a training job's writer wrote."""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
+import sys
 
 import pytest
 
 from conftest import write_run
-from homework1 import run_checks
+from homework1 import locks, run_checks
 from homework1.plotting import read_metrics
 from homework1.runs import SUMMARY_CHECKSUM, summary_checksum
 from homework1.tables import read_summaries
@@ -127,3 +130,78 @@ def test_the_settings_a_run_records_are_compared_with_those_configured(run):
     assert run_checks.settings_differ(summary, {"seed": 1, "hparams": {"epochs": 200, "batch_size": 64}}) is None
     assert run_checks.settings_differ(summary, {"seed": 1, "hparams": {"epochs": 300, "batch_size": 64}}) == (
         "hparams {'batch_size': 64, 'epochs': 200}, not {'epochs': 300, 'batch_size': 64}")
+
+
+# ---------------------------------------------------------------- who holds a lock
+
+def ended_process() -> int:
+    """The PID of a process that has ended."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def owner(pid: int, host: str | None = None) -> locks.Owner:
+    return locks.Owner(host or socket.gethostname(), pid, locks.process_start(pid), "2026-01-01 10:00:00",
+                       "snakemake --cores 2")
+
+
+def snakemake_lock(lock_dir) -> None:
+    (lock_dir / "0.output.lock").write_text(f"{RUN}/summary.json\n")
+
+
+def test_a_lock_whose_holder_ended_is_stale_and_says_to_unlock(tmp_path):
+    assert locks.held_by_the_dead(tmp_path)  # no lock at all
+    snakemake_lock(tmp_path)
+    locks.record_owner(tmp_path, owner(ended_process()))
+    line = locks.refusal(tmp_path, incomplete="of the runs it left incomplete, 1 whole and kept (a)")
+    assert line.startswith("this directory is locked by a Snakemake that no longer runs (PID ")
+    assert "run the same command once with --unlock, then again as it is; of the runs it left incomplete" in line
+    assert "\n" not in line and locks.live_owners(tmp_path) == [] and locks.held_by_the_dead(tmp_path)
+
+
+def test_a_lock_that_names_no_holder_is_left_alone_but_explained(tmp_path):
+    snakemake_lock(tmp_path)  # taken by an earlier version of the workflow, which may still run
+    line = locks.refusal(tmp_path, incomplete="never said")
+    assert line.startswith("this directory is locked by a Snakemake that recorded no process")
+    assert line.endswith("if none runs here any more, run the same command once with --unlock, then again as it is")
+    assert not locks.held_by_the_dead(tmp_path)
+
+
+def test_a_lock_whose_holder_runs_is_left_alone(tmp_path):
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        snakemake_lock(tmp_path)
+        locks.record_owner(tmp_path, owner(sleeper.pid))
+        assert locks.live_owners(tmp_path) == [owner(sleeper.pid)] and not locks.held_by_the_dead(tmp_path)
+        line = locks.refusal(tmp_path, incomplete="never said")
+        assert line.startswith(f"this directory is locked by another Snakemake, still running (PID {sleeper.pid} ")
+        assert "wait until it has finished (its lock is left as it is)" in line and "--unlock" not in line
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert locks.live_owners(tmp_path) == []  # ended now
+
+
+def test_a_reused_pid_is_not_the_holder(tmp_path):
+    parent = os.getppid()
+    if locks.process_start(parent) is None:
+        pytest.skip("this machine does not say when a process started")
+    earlier = owner(parent)
+    locks.record_owner(tmp_path, locks.Owner(earlier.host, parent, earlier.start - 1, earlier.locked_at, "snakemake"))
+    assert locks.live_owners(tmp_path) == []  # that PID runs, but it is another process
+
+
+def test_a_holder_on_another_host_cannot_be_checked_from_here(tmp_path):
+    locks.record_owner(tmp_path, owner(ended_process(), host="elsewhere"))
+    line = locks.refusal(tmp_path)
+    assert "locked by a Snakemake on another host (PID " in line and "cannot be checked from here" in line
+    assert "if it no longer runs, run the same command once with --unlock" in line
+
+
+def test_the_files_a_lock_holder_writes_are_read_from_its_lock(tmp_path):
+    (tmp_path / "0.output.lock").write_text(f"{RUN}/summary.json\n{RUN}/metrics.csv\n")
+    (tmp_path / "0.input.lock").write_text("resources/datasets/digits.npz\n")
+    locks.record_owner(tmp_path)
+    assert locks.locked_outputs(tmp_path) == {f"{RUN}/summary.json", f"{RUN}/metrics.csv"}
+    assert [path.name for path in locks.lock_files(tmp_path)] == ["0.input.lock", "0.output.lock"]

@@ -14,6 +14,8 @@ localrules:
 rule snapshot:
     input:
         code=code_of("take_snapshot.py"),
+        # nothing: stops before any job while another Snakemake writes runs of this study
+        nothing=lambda w: runs_not_being_written(),
     output:
         directory(f"{SNAPSHOTS}/{SNAPSHOT_NAME}"),
     params:

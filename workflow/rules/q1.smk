@@ -7,7 +7,7 @@ RUN_Q1 = run_path(question="q1")
 
 rule train_q1:
     input:
-        data=rules.install_dataset.output[0],
+        data=installed_dataset("q1"),
         code=training_code("q1"),
     output:
         metrics=f"{RUNS_DIR}/{RUN_Q1}/metrics.csv",

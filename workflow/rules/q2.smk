@@ -7,7 +7,7 @@ RUN_Q2 = run_path(question="q2")
 
 rule train_q2:
     input:
-        data=rules.install_dataset.output[0],
+        data=installed_dataset("q2"),
         code=training_code("q2"),
     output:
         metrics=f"{RUNS_DIR}/{RUN_Q2}/metrics.csv",
