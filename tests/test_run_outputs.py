@@ -1,11 +1,13 @@
 """What earlier runs left, met by the real workflow: damaged outputs named and trained again, hand edits
-kept and counted, a killed Snakemake's lock and the runs it left, snapshots beside a rebuild."""
+kept and counted, a killed Snakemake's lock and the runs it left, snapshots beside a rebuild, a data set
+installed again."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -176,3 +178,19 @@ def test_a_snapshot_holds_whole_runs_and_records_the_settings_they_were_trained_
     assert "config" not in manifest
     table = pd.read_csv(work / "results/snapshots/s/tables/summary.csv").set_index("variant")["implementation"]
     assert table.to_dict() == {"default": "reference", "batch_size~64": "fast", "batch_size~256": "reference"}
+
+
+def test_a_data_set_installed_again_with_the_same_content_retrains_nothing(workspace):
+    work = workspace.work
+    config = tiny(q1={"perceptron": TINY["q1"]["perceptron"]}, q2={})
+    trained = [work / run_path(PERCEPTRON)]
+    workspace.run(config, TABLES)
+    for seed, deleted in ((2, ["resources/datasets/digits.npz"]), (3, ["resources/datasets"])):
+        written = {path: path.stat().st_mtime_ns for path in trained}
+        for path in deleted:
+            (os.remove if path.endswith(".npz") else shutil.rmtree)(work / path)
+        config = tiny(**(config | {"seeds": [*config["seeds"], seed]}))
+        result = workspace.run(config, TABLES)
+        assert [line.split(":")[0] for line in training_lines(result)] == [f"q1/perceptron/default seed {seed}"]
+        assert {path: path.stat().st_mtime_ns for path in trained} == written  # kept
+        trained.append(work / run_path(f"digits/q1/perceptron/default/seed{seed}"))

@@ -282,12 +282,14 @@ def write_unmeasured_benchmark(path):
 
 
 def installed_dataset(question):
-    """Input function of a training run: the installed data set. Input functions run while Snakemake
-    plans: the run's outputs are checked first."""
+    """Input function of a training run: the installed data set, through checkpoint install_dataset.
+    Snakemake reruns every job after one that runs; a checkpoint's are planned again once it has run,
+    so a data set installed again with the same content (Snakemake compares its checksum) reruns
+    nothing. Input functions run while Snakemake plans: the run's outputs are checked first."""
 
     def lookup(wildcards):
         check_run_outputs(question, wildcards)
-        return rules.install_dataset.output[0]
+        return checkpoints.install_dataset.get(dataset=wildcards.dataset).output[0]
 
     return lookup
 
