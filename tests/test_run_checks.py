@@ -128,8 +128,8 @@ def test_hand_edits_are_kept_and_named_apart_from_damage(run):
 def test_the_settings_a_run_records_are_compared_with_those_configured(run):
     summary = run_checks.read_run(run / "summary.json").summary
     assert run_checks.settings_differ(summary, {"seed": 1, "hparams": {"epochs": 200, "batch_size": 64}}) is None
-    assert run_checks.settings_differ(summary, {"seed": 1, "hparams": {"epochs": 300, "batch_size": 64}}) == (
-        "hparams {'batch_size': 64, 'epochs': 200}, not {'epochs': 300, 'batch_size': 64}")
+    assert run_checks.settings_differ(summary, {"seed": 2, "hparams": {"epochs": 300, "momentum": 0.9}}) == (
+        "hparams.batch_size 64, not None; hparams.epochs 200, not 300; hparams.momentum None, not 0.9; seed 1, not 2")
 
 
 # ---------------------------------------------------------------- who holds a lock

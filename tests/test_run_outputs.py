@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from conftest import TINY, nothing_to_do, output_of, planned_jobs, run_path, snakemake_command, tiny, \
     workflow_environment
@@ -92,29 +93,42 @@ def training(log: Path, epoch: int = 20):
     return lambda: log.exists() and f"epoch {epoch}/" in log.read_text()
 
 
-def test_after_snakemake_is_killed_one_line_says_how_to_go_on_and_its_finished_runs_are_kept(workspace):
-    config = tiny(q1={}, checkpoint_every=1000, keep_checkpoints=False, q2={"long": FFN | {"epochs": 400}})
+def long_run(epochs: int) -> dict:
+    return tiny(q1={}, checkpoint_every=1000, keep_checkpoints=False, q2={"long": FFN | {"epochs": epochs}})
+
+
+@pytest.mark.parametrize("epochs_after", [400, 401], ids=["same settings", "settings changed meanwhile"])
+def test_after_snakemake_is_killed_one_line_says_how_to_go_on_and_no_finished_run_is_trained_again(workspace,
+                                                                                                   epochs_after):
     work, target = workspace.work, run_path(LONG)
-    snakemake = start(workspace, config, target)
+    snakemake = start(workspace, long_run(400), target)
     wait_for(training(work / f"logs/runs/{LONG}.log"))
     os.kill(snakemake.pid, signal.SIGKILL)  # Snakemake alone: its job trains on, and finishes
     snakemake.communicate()
     wait_for((work / target).exists)
     written = (work / target).read_bytes(), (work / target).stat().st_mtime_ns
 
+    config, kept = long_run(epochs_after), epochs_after == 400
     refused = workspace.run(config, target, check=False)
     assert refused.returncode != 0 and "LockException" not in output_of(refused)
     [line] = lines_after_planning(refused)
     assert line.startswith(f"ERROR: this directory is locked by a Snakemake that no longer runs (PID {snakemake.pid} ")
     assert "killed, or its machine stopped): run the same command once with --unlock, then again as it is" in line
-    assert line.endswith(f"; of the runs it left incomplete, 1 whole and kept ({LONG})")
+    assert line.endswith(f"; of the runs it left incomplete, 1 {'whole and kept' if kept else 'to train again'} "
+                         f"({LONG})")
 
     workspace.run(config, "--unlock")
+    if not kept:  # trained with 400 epochs, configured with 401 by now
+        rerun = workspace.run(config, target)
+        assert len(training_lines(rerun)) == 1 and json.loads((work / target).read_text())["epochs_completed"] == 401
+        return
     rerun = workspace.run(config, target, "results/tables/runtime.csv")  # which reads every run's benchmark
     assert not training_lines(rerun)
     assert ((work / target).read_bytes(), (work / target).stat().st_mtime_ns) == written
     runtime = pd.read_csv(work / "results/tables/runtime.csv").set_index("job")
     assert pd.isna(runtime.loc[f"runs/{LONG}", "wall_s"])  # not measured: its Snakemake was gone
+    # Snakemake holds the kept run's record, as if it had seen its job end: a change of its settings retrains it
+    assert planned_jobs(workspace.run(long_run(402), target, "--dry-run")).get("train_q2") == 1
 
 
 @contextlib.contextmanager

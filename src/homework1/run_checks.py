@@ -162,9 +162,14 @@ def edit_line(path) -> str:
             f"kept, and counted as hand-edited")
 
 
-def settings_differ(summary: dict, expected: dict) -> str | None:
-    """Which of ``expected`` (summary keys and the values the configuration gives them now) the summary
-    records otherwise, in one line; None when every one agrees."""
-    differ = [f"{key} {summary.get(key)!r}, not {value!r}" for key, value in expected.items()
-              if summary.get(key) != value]
-    return "; ".join(differ) or None
+def settings_differ(summary: dict, expected: dict, where: str = "") -> str | None:
+    """Which of ``expected`` (summary keys and the values the configuration gives them now, a dict of
+    them compared key by key) the summary records otherwise, in one line; None when every one agrees."""
+    differ = []
+    for key in sorted(expected.keys() | (summary.keys() if where else set())):
+        recorded, value = summary.get(key), expected.get(key)
+        if isinstance(recorded, dict) and isinstance(value, dict):
+            differ.append(settings_differ(recorded, value, where=f"{where}{key}."))
+        elif recorded != value:
+            differ.append(f"{where}{key} {recorded!r}, not {value!r}")
+    return "; ".join(filter(None, differ)) or None

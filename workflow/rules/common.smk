@@ -152,6 +152,7 @@ def configured_runs(questions=QUESTIONS):
 # Runs whose outputs were checked while Snakemake planned; of those a stopped Snakemake left marked
 # incomplete, which were kept and which are trained again (the line of a refused lock names them); and
 # the lines saying so, held back while a lock is left that may stop this run in one line of its own.
+TRAINING_RULES = ("train_q1", "train_q2")
 CHECKED_RUNS = set()
 LEFT_INCOMPLETE = {"whole and kept": [], "to train again": []}
 HELD_BACK = []
@@ -196,10 +197,12 @@ def name_the_lock_holder():
     @contextmanager
     def lock_naming_its_holder():
         if persistence.locked:
+            settle_left_incomplete(refused=True)
             terminal.say(f"ERROR: {locks.refusal(lock_dir(), incomplete=left_incomplete())}")
             raise SystemExit(1)
         with snakemake_lock():
             holder = locks.record_owner(lock_dir())
+            settle_left_incomplete(refused=False)
             for line in HELD_BACK:
                 terminal.say(line)
             try:
@@ -263,14 +266,30 @@ def check_run_outputs(question, wildcards):
             + (" (its time and memory were not measured: NA in the runtime table)" if unmeasured else "")
             + (" (this dry run changes nothing: Snakemake lists it as incomplete)" if workflow.dryrun else "")))
         if not workflow.dryrun:
+            # the mark, and the record of an earlier build (Snakemake would compare the settings with it)
             for path in files:
                 workflow.persistence.cleanup_metadata(IOFile(path))
-            if unmeasured:
+            if unmeasured:  # else Snakemake would retrain it for its missing benchmark file
                 write_unmeasured_benchmark(run_benchmark(run))
     elif problem:
         say_while_planning(f"{problem}; the run is trained again")
     if problem:
         workflow.dag.forcefiles.update(files)
+
+
+def settle_left_incomplete(refused):
+    """Once Snakemake has planned and met its lock: each run left incomplete that is kept gets the record
+    Snakemake writes when it sees a job end (persistence.finished: its code, inputs and their checksums,
+    params; without it a later change of the run's settings would go unnoticed); each to train again,
+    where this Snakemake stops at a refused lock, gets its incomplete mark back (persistence.started),
+    so that the next run finds it as this one did."""
+    jobs = {str(job.output.summary): job for job in workflow.dag.jobs if job.rule.name in TRAINING_RULES}
+    for run in LEFT_INCOMPLETE["whole and kept"]:
+        if job := jobs.get(f"{RUNS_DIR}/{run}/{run_checks.SUMMARY_FILE}"):
+            workflow.async_run(workflow.persistence.finished(job))
+    for run in LEFT_INCOMPLETE["to train again"] if refused else []:
+        if job := jobs.get(f"{RUNS_DIR}/{run}/{run_checks.SUMMARY_FILE}"):
+            workflow.persistence.started(job)
 
 
 def write_unmeasured_benchmark(path):
