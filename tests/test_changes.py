@@ -115,6 +115,23 @@ def test_a_baseline_that_cannot_be_compared_is_named_with_its_problem(tmp_path, 
     assert problem.startswith(f"baseline {baseline}: ") and message in problem
 
 
+def test_a_run_rewritten_while_it_is_copied_is_no_part_of_a_snapshot(tmp_path, monkeypatch):
+    build, runs = tmp_path / "results/runs", [Q1_RUN.format(1), Q1_RUN.format(2)]
+    for run in runs:
+        write_one_run(build, run, 0.8)
+    assert sorted(snapshots.copy_runs(tmp_path / "whole", runs, build)) == sorted(runs)
+
+    copy = snapshots.shutil.copyfile
+
+    def copy_beside_a_writer(source, target):  # another job writes the run between its two files
+        copy(source, target)
+        if Path(source) == build / runs[1] / "summary.json":
+            write_one_run(build, runs[1], 0.9, curve=(0.5, 0.7))
+    monkeypatch.setattr(snapshots.shutil, "copyfile", copy_beside_a_writer)
+    with pytest.raises(snapshots.SnapshotError, match=f"^{build / runs[1]}: rewritten while the snapshot copied it"):
+        snapshots.copy_runs(tmp_path / "mixed", runs, build)
+
+
 # ---------------------------------------------------------------- through the workflow
 
 def test_a_snapshot_trains_nothing_and_is_taken_once(workspace):

@@ -81,8 +81,7 @@ def copy_runs(out_dir, runs: list[str], runs_root, warn=lambda line: None) -> di
     if missing := missing_files(sources):
         raise SnapshotError(f"a snapshot takes a built study, but {len(missing)} run file(s) are missing "
                             f"(first: {missing[0]}); run snakemake first")
-    for run in runs:
-        read_run(Path(runs_root) / run / SUMMARY_FILE)
+    checked = {run: read_run(Path(runs_root) / run / SUMMARY_FILE) for run in runs}
     for source, target in zip(sources, run_files(out_dir / "runs", runs)):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
@@ -90,12 +89,19 @@ def copy_runs(out_dir, runs: list[str], runs_root, warn=lambda line: None) -> di
     for run in runs:
         try:
             copied[run] = read_run(out_dir / "runs" / run / SUMMARY_FILE)
-        except DamagedRun as err:
-            raise SnapshotError(f"{Path(runs_root) / run}: rewritten while the snapshot copied it ({err}); take "
-                                f"the snapshot when no other Snakemake runs here") from err
+        except DamagedRun:
+            copied[run] = None
+        if not _same_run(copied[run], checked[run]):  # a summary and metrics of two writers
+            raise SnapshotError(f"{Path(runs_root) / run}: rewritten while the snapshot copied it; take the "
+                                f"snapshot when no other Snakemake writes runs here")
         for path in copied[run].edited:
             warn(edit_line(Path(runs_root) / Path(path).relative_to(out_dir / "runs")))
     return copied
+
+
+def _same_run(copied: Run | None, checked: Run) -> bool:
+    return copied is not None and (copied.summary, copied.metrics, len(copied.edited)) == (
+        checked.summary, checked.metrics, len(checked.edited))
 
 
 def write_manifest(out_dir, name: str, copied: dict[str, Run], checkout: dict) -> dict:
