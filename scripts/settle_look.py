@@ -8,7 +8,8 @@ from homework1.tables import read_summaries
 with job_log(snakemake.log[0]) as log:
     params = snakemake.params
     plan = sequential.Plan.of(params.settle)
-    table = comparisons.settle_look(read_summaries(snakemake.input.summaries), params.claims, params.testable,
+    summary = read_summaries(snakemake.input.summaries, warn=lambda line: log(line, terminal=True))
+    table = comparisons.settle_look(summary, params.claims, params.testable,
                                     look=params.look, plan=plan, seeds=params.seeds,
                                     dataset=snakemake.wildcards.dataset)
     atomic_write(snakemake.output.decisions, lambda tmp: table.to_csv(tmp, index=False))

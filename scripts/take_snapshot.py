@@ -1,11 +1,17 @@
 """Copy the build's runs into a snapshot (rule `snapshot`): see homework1.snapshots."""
 
+from pathlib import Path
+
 from homework1.joblog import job_log
-from homework1.snapshots import take_snapshot
+from homework1.run_checks import SUMMARY_FILE
+from homework1.snapshots import SUMMARY_TABLE, copy_runs, write_manifest
+from homework1.tables import read_summaries, write_table
 
 with job_log(snakemake.log[0]) as log:
-    p = snakemake.params
-    manifest = take_snapshot(snakemake.output[0], p.runs, p.runs_dir, p.summary_table, p.name, p.config,
-                             p.checkout)
+    p, out = snakemake.params, Path(snakemake.output[0])
+    copied = copy_runs(out, p.runs, p.runs_dir, warn=lambda line: log(line, terminal=True))
+    # the table of the runs it holds, whatever results/tables holds now
+    write_table(read_summaries([out / "runs" / run / SUMMARY_FILE for run in copied]), out / SUMMARY_TABLE)
+    manifest = write_manifest(out, p.name, copied, p.checkout)
     log(f"snapshot {p.name}: {len(manifest['runs'])} runs of commit(s) {', '.join(manifest['run_commits'])} "
-        f"in {snakemake.output[0]}", terminal=True)
+        f"in {out}", terminal=True)

@@ -124,6 +124,19 @@ def flag(value):
     return None if pd.isna(value) else bool(value)
 
 
+def write_run(folder: Path, history: list[dict], status: str = "ok", epochs: int | None = None, **fields) -> Path:
+    """A run's metrics.csv and summary.json in ``folder``, written as a training job writes them
+    (homework1.runs, with their checksums): ``history`` one dict per epoch; the settings ask for
+    ``epochs`` (all of ``history`` by default); ``fields`` any other summary entries. Returns the summary."""
+    from homework1.runs import TrainResult, write_run_outputs
+
+    summary = {"status": status, "epochs_completed": len(history),
+               "hparams": {"epochs": len(history) if epochs is None else epochs}} | fields
+    write_run_outputs(TrainResult(history=history, test_acc=None, status=status), summary,
+                      folder / "metrics.csv", folder / "summary.json")
+    return folder / "summary.json"
+
+
 # The public Intel Image Classification archive in miniature: seg_train/ and seg_test/ with a
 # folder of JPEGs per class.
 TRAIN_COUNTS = [10, 10, 10, 10, 10, 14]  # the 14 gives one class an extra val image

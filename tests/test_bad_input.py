@@ -18,7 +18,7 @@ import yaml
 from PIL import Image
 
 from conftest import (REPO, SOURCE, TINY, image_arrays, nothing_to_do, output_of, png_pixel, tiny, write_archive,
-                      write_homework_shaped_archive, write_homework_shaped_npz)
+                      write_homework_shaped_archive, write_homework_shaped_npz, write_run)
 from homework1 import configuration, figures, sources
 from homework1.plotting import read_metrics
 from homework1.data import MAX_DATASET_BYTES, DataError, read_npz, validate_arrays
@@ -241,16 +241,14 @@ def test_a_bad_source_never_costs_the_good_data(workspace, tmp_path):
 
 def test_a_sweep_with_a_diverged_variant_over_several_seeds_is_drawn(tmp_path, monkeypatch):
     # a diverged run's metrics.csv holds its header only
-    columns = "epoch,train_acc,train_acc_running,val_acc,train_loss,val_loss,weight_norm,zero_weight_fraction," \
-              "epoch_time_s\n"
+    epochs = [{"epoch": 1, "train_acc_running": 0.5, "val_acc": 0.6, "train_loss": 1.2, "val_loss": 1.1},
+              {"epoch": 2, "train_acc_running": 0.6, "val_acc": 0.7, "train_loss": 1.0, "val_loss": 0.9}]
     paths = []
-    for variant, rows in (("learning_rate~0.05", "1,,0.5,0.6,1.2,1.1,,,0.1\n2,,0.6,0.7,1.0,0.9,,,0.1\n"),
-                          ("learning_rate~1e10", "")):
+    for variant, history, status in (("learning_rate~0.05", epochs, "ok"), ("learning_rate~1e10", [], "diverged")):
         for seed in (1, 2):
-            path = tmp_path / f"digits/q2/ffn_lr/{variant}/seed{seed}/metrics.csv"
-            path.parent.mkdir(parents=True)
-            path.write_text(columns + rows)
-            paths.append(path)
+            folder = tmp_path / f"digits/q2/ffn_lr/{variant}/seed{seed}"
+            write_run(folder, history, status, epochs=2)
+            paths.append(folder / "metrics.csv")
     drawn = []
     monkeypatch.setattr(figures, "save", lambda fig, *paths: drawn.append(fig))
     figures.sweep_overlay(read_metrics(paths), "q2/ffn_lr", "digits")

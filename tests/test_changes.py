@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import TINY, nothing_to_do, output_of, planned_jobs, tiny
+from conftest import TINY, nothing_to_do, output_of, planned_jobs, tiny, write_run
 from homework1 import changes, snapshots
 
 # One Question 1 and one Question 2 configuration, two seeds: what a change must tell apart.
@@ -26,14 +26,11 @@ def verdicts(work: Path) -> dict[str, str]:
 
 # ---------------------------------------------------------------- the statistics, on runs written here
 
-def write_run(root: Path, run: str, test_acc: float, curve=(0.5, 0.6)) -> None:
-    folder = root / run
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "summary.json").write_text(json.dumps({"test_acc": test_acc, "best_val_acc": max(curve),
-                                                     "final_val_acc": curve[-1], "git_commit": "abc"}))
-    pd.DataFrame({"epoch": range(1, len(curve) + 1), "val_acc": curve,
-                  "epoch_time_s": np.random.default_rng().random(len(curve))}).to_csv(folder / "metrics.csv",
-                                                                                     index=False)
+def write_one_run(root: Path, run: str, test_acc: float, curve=(0.5, 0.6)) -> None:
+    times = np.random.default_rng().random(len(curve))
+    write_run(root / run, [{"epoch": epoch, "val_acc": acc, "epoch_time_s": time}
+                           for epoch, (acc, time) in enumerate(zip(curve, times), start=1)],
+              test_acc=test_acc, best_val_acc=max(curve), final_val_acc=curve[-1], git_commit="abc")
 
 
 def compared(tmp_path, before: dict[int, float], after: dict[int, float]) -> pd.Series:
@@ -41,7 +38,7 @@ def compared(tmp_path, before: dict[int, float], after: dict[int, float]) -> pd.
     for side, accuracies in (("before", before), ("after", after)):
         runs[side] = [Q1_RUN.format(seed) for seed in accuracies]
         for seed, acc in accuracies.items():
-            write_run(tmp_path / side, Q1_RUN.format(seed), acc)
+            write_one_run(tmp_path / side, Q1_RUN.format(seed), acc)
     table = changes.by_configuration(changes.compare_runs(tmp_path / "before", runs["before"], tmp_path / "after",
                                                           runs["after"]))
     return table.iloc[0]
@@ -83,10 +80,15 @@ def test_runs_on_one_side_only_are_listed_and_the_common_seeds_paired(tmp_path):
 
 def snapshot_of(tmp_path: Path, **manifest) -> Path:
     folder = tmp_path / "snap"
-    write_run(folder / "runs", Q1_RUN.format(1), 0.8)
+    write_one_run(folder / "runs", Q1_RUN.format(1), 0.8)
     (folder / "manifest.json").write_text(json.dumps({"snapshot_version": snapshots.SNAPSHOT_VERSION,
                                                       "dataset": "digits", "runs": [Q1_RUN.format(1)]} | manifest))
     return folder
+
+
+def damaged(snapshot: Path, name: str, content: bytes) -> Path:
+    (snapshot / "runs" / Q1_RUN.format(1) / name).write_bytes(content)
+    return snapshot
 
 
 @pytest.mark.parametrize("make, message", [
@@ -97,15 +99,37 @@ def snapshot_of(tmp_path: Path, **manifest) -> Path:
     (lambda tmp: snapshot_of(tmp, dataset="intel_landscapes"),
      "its runs are on the data set 'intel_landscapes', this study's on 'digits'"),
     (lambda tmp: snapshot_of(tmp, snapshot_version=0),
-     "taken with snapshot layout 0, but this workflow reads layout 1; take the snapshot again"),
+     f"taken with snapshot layout 0, but this workflow reads layout {snapshots.SNAPSHOT_VERSION}; take the snapshot "
+     f"again"),
     (lambda tmp: snapshot_of(tmp, runs=[]), "holds no run"),
     (lambda tmp: snapshot_of(tmp, runs=[Q1_RUN.format(1), Q1_RUN.format(7)]),
      "2 of its run files are missing (first: "),
+    (lambda tmp: damaged(snapshot_of(tmp), "metrics.csv", b"\x00\xff" * 50),
+     f"snap/runs/{Q1_RUN.format(1)}/metrics.csv: not text (binary bytes from offset 0)"),
+    (lambda tmp: damaged(snapshot_of(tmp), "summary.json", b'{"status": "ok", "epochs_'),
+     f"snap/runs/{Q1_RUN.format(1)}/summary.json: truncated JSON"),
 ])
 def test_a_baseline_that_cannot_be_compared_is_named_with_its_problem(tmp_path, make, message):
     baseline = make(tmp_path)
     problem = snapshots.baseline_problem(baseline, "digits")
     assert problem.startswith(f"baseline {baseline}: ") and message in problem
+
+
+def test_a_run_rewritten_while_it_is_copied_is_no_part_of_a_snapshot(tmp_path, monkeypatch):
+    build, runs = tmp_path / "results/runs", [Q1_RUN.format(1), Q1_RUN.format(2)]
+    for run in runs:
+        write_one_run(build, run, 0.8)
+    assert sorted(snapshots.copy_runs(tmp_path / "whole", runs, build)) == sorted(runs)
+
+    copy = snapshots.shutil.copyfile
+
+    def copy_beside_a_writer(source, target):  # another job writes the run between its two files
+        copy(source, target)
+        if Path(source) == build / runs[1] / "summary.json":
+            write_one_run(build, runs[1], 0.9, curve=(0.5, 0.7))
+    monkeypatch.setattr(snapshots.shutil, "copyfile", copy_beside_a_writer)
+    with pytest.raises(snapshots.SnapshotError, match=f"^{build / runs[1]}: rewritten while the snapshot copied it"):
+        snapshots.copy_runs(tmp_path / "mixed", runs, build)
 
 
 # ---------------------------------------------------------------- through the workflow
@@ -119,7 +143,7 @@ def test_a_snapshot_trains_nothing_and_is_taken_once(workspace):
     workspace.run(STUDY, "snapshot", "--config", "snapshot_name=first")
     snapshot = workspace.work / "results/snapshots/first"
     manifest = json.loads((snapshot / "manifest.json").read_text())
-    assert manifest["dataset"] == "digits" and manifest["config"]["seeds"] == [1, 2]
+    assert manifest["dataset"] == "digits" and manifest["settings"]["seed"] == [1, 2]
     assert sorted(manifest["runs"]) == sorted(run.format(s) for run in (Q1_RUN, Q2_RUN) for s in (1, 2))
     assert (snapshot / "runs" / Q2_RUN.format(2) / "metrics.csv").read_bytes() == (
         workspace.work / "results/runs" / Q2_RUN.format(2) / "metrics.csv").read_bytes()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JOB_DETAILS, REPO, SOURCE, TINY, output_of, run_snakemake, tiny
+from conftest import JOB_DETAILS, REPO, SOURCE, TINY, output_of, run_snakemake, tiny, write_run
 from homework1 import imports, snapshots, specs
 
 SCRIPTS = REPO / "scripts"
@@ -75,9 +75,7 @@ def planned_inputs(tmp_path_factory) -> dict[str, set[str]]:
     work = tmp_path_factory.mktemp("plan")
     run = "digits/q1/perceptron/default/seed1"
     baseline = work / "baseline"
-    for name in snapshots.RUN_FILES:
-        (baseline / "runs" / run).mkdir(parents=True, exist_ok=True)
-        (baseline / "runs" / run / name).touch()
+    write_run(baseline / "runs" / run, [{"epoch": 1}])
     (baseline / snapshots.MANIFEST).write_text(json.dumps(
         {"snapshot_version": snapshots.SNAPSHOT_VERSION, "dataset": "digits", "runs": [run]}))
     result = run_snakemake(work, tiny(baseline=str(baseline)), "--dry-run", "--forceall", "all", "snapshot",

@@ -9,9 +9,10 @@ from conftest import summary_row
 from homework1 import report, tables
 
 
-def report_row(*run, commit="abc123", dirty=False, host="node1", **fields):
-    """A run summary's row on digits, with where its code came from."""
-    return summary_row(*run, dataset="digits", git_commit=commit, git_dirty=dirty, host=host, **fields)
+def report_row(*run, commit="abc123", dirty=False, host="node1", hand_edited=False, **fields):
+    """A run summary's row on digits, with where its code came from and whether it was edited by hand."""
+    return summary_row(*run, dataset="digits", git_commit=commit, git_dirty=dirty, host=host, hand_edited=hand_edited,
+                       **fields)
 
 
 RUNS = {"q1": {"perceptron": ["default"]}, "q2": {"ffn_batch": ["batch_size~64", "batch_size~512"]}}
@@ -95,6 +96,14 @@ def test_the_code_the_runs_came_from_is_named(tmp_path, inputs):
     text = written(tmp_path, inputs)
     assert ("Code: commit `abc123` (1 run); commit `abc123` with uncommitted changes (1 run); "
             "no git commit (not run from a git checkout) (2 runs); on node1, node2.") in text
+
+
+def test_runs_edited_by_hand_are_counted_and_named(tmp_path, inputs):
+    assert "Every run's files are as their training jobs wrote them (their checksums agree)." in written(tmp_path,
+                                                                                                         inputs)
+    inputs["summary"].loc[1, "hand_edited"] = True
+    assert ("**Hand-edited: 1 run** (q1/perceptron/default seed 2): files changed since their training job wrote "
+            "them (the checksums it recorded differ); kept") in written(tmp_path, inputs)
 
 
 def test_another_data_set_than_the_homeworks_is_said_to_be_incomparable(tmp_path, inputs):

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from conftest import REPO, flag, summary_row
+from conftest import REPO, flag, summary_row, write_run
 from homework1 import claims, configuration, reproduction, runtime, tables
 from homework1.study import expand_runs
 
@@ -166,16 +166,14 @@ def test_a_configuration_without_the_metric_has_no_value():
 # ---------------------------------------------------------------- final_weight_norms
 
 def test_final_weight_norms_take_the_last_epoch_and_skip_runs_without_a_norm(tmp_path):
-    def write(experiment, frame):
-        path = tmp_path / "results/runs/digits/q1" / experiment / "default/seed7/metrics.csv"
-        path.parent.mkdir(parents=True)
-        frame.to_csv(path, index=False)
-        return path
+    def write(experiment, train_acc, weight_norm):
+        folder = tmp_path / "results/runs/digits/q1" / experiment / "default/seed7"
+        write_run(folder, [{"epoch": epoch, "train_acc": acc, "weight_norm": norm}
+                           for epoch, (acc, norm) in enumerate(zip(train_acc, weight_norm), start=1)])
+        return folder / "metrics.csv"
 
-    logreg = write("logreg", pd.DataFrame({"epoch": [1, 2, 3], "train_acc": [0.1, 0.2, 0.3],
-                                           "weight_norm": [1.0, 2.0, 3.5]}))
-    mlp = write("mlp", pd.DataFrame({"epoch": [1, 2], "train_acc": [0.1, 0.2],
-                                     "weight_norm": [float("nan")] * 2}))
+    logreg = write("logreg", [0.1, 0.2, 0.3], [1.0, 2.0, 3.5])
+    mlp = write("mlp", [0.1, 0.2], [float("nan")] * 2)
     norms = reproduction.final_weight_norms([logreg, mlp])
     assert norms.to_dict("records") == [{"dataset": "digits", "question": "q1", "experiment": "logreg",
                                          "variant": "default", "seed": 7, "final_weight_norm": 3.5}]

@@ -15,7 +15,6 @@ to show what the pairing buys.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import pandas as pd
 from scipy import stats
 
 from homework1 import paired
+from homework1.run_checks import SUMMARY_FILE, Run, edit_line, read_run
 from homework1.snapshots import METRICS
 from homework1.study import run_identity
 
@@ -41,29 +41,35 @@ RUNS_SHOWN = ["question", "experiment", "variant", "seed", "test_acc_before", "t
 
 # ---------------------------------------------------------------- comparing
 
-def _same_numbers(before: dict, after: dict, before_dir: Path, after_dir: Path) -> bool:
-    """Bit for bit the same summary numbers (of the summaries ``before``, ``after``) and per-epoch
-    metrics (times left out)."""
-    if any(before.get(metric) != after.get(metric) for metric in METRICS):
+def _same_numbers(before: Run, after: Run) -> bool:
+    """Bit for bit the same summary numbers and per-epoch metrics (times left out)."""
+    if any(before.summary.get(metric) != after.summary.get(metric) for metric in METRICS):
         return False
-    curves = [pd.read_csv(d / "metrics.csv").drop(columns=list(TIMING), errors="ignore")
-              for d in (before_dir, after_dir)]
-    return curves[0].equals(curves[1])
+    return [_without_timing(row) for row in before.metrics] == [_without_timing(row) for row in after.metrics]
 
 
-def compare_runs(before_root, before_runs: list[str], after_root, after_runs: list[str]) -> pd.DataFrame:
+def _without_timing(epoch: dict) -> dict:
+    return {column: value for column, value in epoch.items() if column not in TIMING}
+
+
+def compare_runs(before_root, before_runs: list[str], after_root, after_runs: list[str],
+                 warn=lambda line: None) -> pd.DataFrame:
     """One row per run of either side, paired by dataset/question/experiment/variant/seed: each
     metric before, after and their difference; ``side`` (both, only before, only after) and
-    ``identical``."""
+    ``identical``. Every run is read checked (homework1.run_checks: a damaged one raises DamagedRun
+    naming its file); ``warn`` gets one line per file changed since its job wrote it."""
     before_set, after_set = set(before_runs), set(after_runs)
     rows = []
     for run in list(dict.fromkeys([*after_runs, *before_runs])):
         identity = run_identity(f"{run}/summary.json")
         row = dict(identity)
         sides = {"before": (before_root, run in before_set), "after": (after_root, run in after_set)}
-        summaries = {side: json.loads((Path(root) / run / "summary.json").read_text()) if present else {}
-                     for side, (root, present) in sides.items()}
-        for side, summary in summaries.items():
+        read = {side: read_run(Path(root) / run / SUMMARY_FILE) for side, (root, present) in sides.items()
+                if present}
+        for edited in (path for side in read.values() for path in side.edited):
+            warn(edit_line(edited))
+        for side in sides:
+            summary = read[side].summary if side in read else {}
             row[f"commit_{side}"] = summary.get("git_commit")
             for metric in METRICS:
                 value = summary.get(metric)
@@ -72,8 +78,7 @@ def compare_runs(before_root, before_runs: list[str], after_root, after_runs: li
             row[f"{metric}_diff"] = row[f"{metric}_after"] - row[f"{metric}_before"]
         both = run in before_set and run in after_set
         row["side"] = "both" if both else (ONLY_BEFORE if run in before_set else ONLY_AFTER)
-        row["identical"] = both and _same_numbers(summaries["before"], summaries["after"],
-                                                  Path(before_root) / run, Path(after_root) / run)
+        row["identical"] = both and _same_numbers(read["before"], read["after"])
         rows.append(row)
     return pd.DataFrame(rows)
 

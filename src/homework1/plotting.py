@@ -10,6 +10,8 @@ matplotlib.use("Agg")  # figures are files: no screen needed, also on a cluster 
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from homework1.run_checks import SUMMARY_FILE, beside, read_run  # noqa: E402
+from homework1.runs import METRIC_COLUMNS  # noqa: E402
 from homework1.study import run_identity  # noqa: E402
 
 STYLE = {
@@ -35,17 +37,14 @@ LABELS = {
 
 
 def read_metrics(paths) -> pd.DataFrame:
-    """Per-epoch metrics of several runs, with their identity parsed from the path.
+    """Per-epoch metrics of several runs, with their identity parsed from the path, each checked with
+    the summary beside it (homework1.run_checks: a damaged run raises DamagedRun, naming the file).
 
     The path is ``results/runs/{dataset}/{question}/{experiment}/{variant}/seed{seed}/metrics.csv``.
     """
-    frames = [_numbers(pd.read_csv(path)).assign(**run_identity(path)) for path in paths]
+    frames = [pd.DataFrame(read_run(beside(path, SUMMARY_FILE), path).metrics, columns=METRIC_COLUMNS,
+                           dtype=float).astype({"epoch": int}).assign(**run_identity(path)) for path in paths]
     return pd.concat(frames, ignore_index=True)
-
-
-def _numbers(metrics: pd.DataFrame) -> pd.DataFrame:
-    """A diverged run's file holds its header only, read as text columns: numbers, like every other."""
-    return metrics.astype(float) if metrics.empty else metrics
 
 
 def plot_over_seeds(ax, runs: pd.DataFrame, column: str, label: str | None = None, **style) -> None:

@@ -84,6 +84,17 @@ def code_origin(summary: pd.DataFrame) -> str:
     return f"Code: {'; '.join(origins)}; on {hosts or 'an unknown host'}.\n"
 
 
+def hand_edited_line(summary: pd.DataFrame) -> str:
+    """How many runs hold a file changed since their job wrote it (homework1.run_checks), and which."""
+    edited = summary[summary["hand_edited"].fillna(False).astype(bool)]
+    if edited.empty:
+        return "Every run's files are as their training jobs wrote them (their checksums agree).\n"
+    names = ", ".join(f"{run.question}/{run.experiment}/{run.variant} seed {run.seed}" for run in edited.itertuples())
+    return (f"**Hand-edited: {len(edited)} run{'s' * (len(edited) > 1)}** ({names}): files changed since their "
+            f"training job wrote them (the checksums it recorded differ); kept, so not every number shown for "
+            f"them is what training gave.\n")
+
+
 class Report:
     """The report's lines, with links relative to the folder it is written to."""
 
@@ -231,7 +242,7 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
     report.add("# Homework 1, reproduced\n",
                f"Data set: **{description}**; seeds {seeds}. "
                "Tables are in `results/tables/` (CSV and Markdown); every figure also exists as PDF.\n",
-               code_origin(summary))
+               code_origin(summary), hand_edited_line(summary))
     if dataset != HOMEWORK_DATASET:
         report.add("> These runs did not use the homework's data set, so their accuracies are not "
                    "comparable with the report's; the reproduction table still lists them side by side.\n")

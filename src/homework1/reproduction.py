@@ -8,8 +8,8 @@ import math
 
 import pandas as pd
 
-from homework1.study import run_identity
-from homework1.study import HOMEWORK_DATASET, SYNTHETIC_DATASET
+from homework1.run_checks import SUMMARY_FILE, beside, read_run
+from homework1.study import HOMEWORK_DATASET, SYNTHETIC_DATASET, run_identity
 from homework1.tables import SEED_STATISTICS
 
 REPORT_COLUMNS = ["report_id", "question", "experiment", "variant", "metric",
@@ -47,17 +47,16 @@ def final_weight_norms(metrics_paths) -> pd.DataFrame:
     """The last epoch's weight_norm of every run that records one.
 
     Paths follow results/runs/{dataset}/{question}/{experiment}/{variant}/seed{seed}/metrics.csv;
-    runs without a weight norm (the MLP, the torch models) are skipped.
+    runs without a weight norm (the MLP, the torch models) are skipped. Each is checked with the
+    summary beside it (homework1.run_checks).
     """
     rows = []
     for path in metrics_paths:
-        metrics = pd.read_csv(path)
-        if "weight_norm" not in metrics.columns or metrics.empty:
+        epochs = read_run(beside(path, SUMMARY_FILE), path).metrics
+        last = epochs[-1]["weight_norm"] if epochs else None
+        if last is None:
             continue
-        last = metrics.sort_values("epoch").iloc[-1]["weight_norm"]
-        if pd.isna(last):
-            continue
-        rows.append({**run_identity(path), "final_weight_norm": float(last)})
+        rows.append({**run_identity(path), "final_weight_norm": last})
     columns = ["dataset", "question", "experiment", "variant", "seed", "final_weight_norm"]
     return pd.DataFrame(rows, columns=columns)
 

@@ -3,12 +3,17 @@
 Every trainer (numpy Q1, torch Q2) returns a :class:`TrainResult`; the training
 job turns it into a per-epoch metrics CSV and a JSON summary, both written
 atomically so that a failed or interrupted job leaves no partial file behind.
-No pandas here: a training job should not pay for importing it.
+The summary records the sha256 of the metrics file and of its own content
+(``CHECKSUMS``), so that whoever reads them back can tell a file changed since
+(``homework1.run_checks``). No pandas here: a training job should not pay for
+importing it.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
 import math
 import platform
@@ -28,6 +33,9 @@ METRIC_COLUMNS = [
 ]
 STATUS_OK = "ok"
 STATUS_DIVERGED = "diverged"
+# What a summary records of the files as its job wrote them: the metrics file's sha256, and the sha256
+# of the summary's own content without this field (summary_checksum).
+METRICS_CHECKSUM, SUMMARY_CHECKSUM = "metrics_sha256", "summary_sha256"
 
 
 @dataclass
@@ -116,17 +124,26 @@ def _cell(value) -> str:
     return str(value)
 
 
-def write_metrics(history: list[dict], path) -> None:
-    """One row per epoch, the columns of METRIC_COLUMNS (floats at full precision)."""
-    def write(tmp):
-        with open(tmp, "w", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(METRIC_COLUMNS)
-            writer.writerows([_cell(row.get(column)) for column in METRIC_COLUMNS] for row in history)
-    atomic_write(path, write)
+def metrics_text(history: list[dict]) -> str:
+    """The metrics CSV: one row per epoch, the columns of METRIC_COLUMNS (floats at full precision)."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(METRIC_COLUMNS)
+    writer.writerows([_cell(row.get(column)) for column in METRIC_COLUMNS] for row in history)
+    return text.getvalue()
+
+
+def summary_checksum(summary: dict) -> str:
+    """The sha256 of a summary's content without its own checksum: its JSON with sorted keys, compact."""
+    content = {key: value for key, value in summary.items() if key != SUMMARY_CHECKSUM}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def write_run_outputs(result: TrainResult, summary: dict, metrics_path, summary_path) -> None:
-    write_metrics(result.history, metrics_path)
+    """The metrics, then the summary with both files' checksums (written last: a run is whole once it is)."""
+    metrics = metrics_text(result.history).encode()
+    atomic_write(metrics_path, lambda tmp: Path(tmp).write_bytes(metrics))
+    summary = summary | {METRICS_CHECKSUM: hashlib.sha256(metrics).hexdigest()}
+    summary[SUMMARY_CHECKSUM] = summary_checksum(summary)
     atomic_write(summary_path,
                  lambda tmp: Path(tmp).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n"))

@@ -1,10 +1,14 @@
 """Snapshots of a build: its runs kept, to compare a later build with (``homework1.changes``).
 
 A snapshot (``results/snapshots/<name>/``) holds every run's ``summary.json`` and
-``metrics.csv`` under ``runs/`` (the runs' own paths), the summary table under
-``tables/``, and ``manifest.json``, written last: its layout version, name, data
+``metrics.csv`` under ``runs/`` (the runs' own paths), the summary table of those
+runs under ``tables/``, and ``manifest.json``, written last: its layout version, name, data
 set, the commit(s) of the runs and whether any came from an edited checkout,
-the checkout's commit when it was taken, the date, the runs and the config.
+the checkout's commit when it was taken, the date, the runs, the settings they
+were trained with (read from their own summaries, never from the config of the
+day) and those changed by hand since their jobs wrote them. Every run is
+checked before it is copied and again once copied (``homework1.run_checks``),
+so a snapshot holds whole runs whose summaries and metrics belong together.
 
 Only the standard library: the workflow reads baselines while it reads its
 configuration.
@@ -20,10 +24,15 @@ import shutil
 from pathlib import Path
 
 from homework1.files import FileProblem, atomic_write
+from homework1.run_checks import METRICS_FILE, SUMMARY_FILE, DamagedRun, Run, damage, edit_line, read_run
 
-SNAPSHOT_VERSION = 1  # of the layout; a snapshot of another version is refused, never half-read
+# Of the layout; a snapshot of another version is refused, never half-read. 2: runs carry their checksums,
+# the manifest their own settings.
+SNAPSHOT_VERSION = 2
 MANIFEST = "manifest.json"
-RUN_FILES = ("summary.json", "metrics.csv")
+RUN_FILES = (SUMMARY_FILE, METRICS_FILE)
+# The settings of the runs a manifest records (each the sorted values its runs' summaries hold).
+RUN_SETTINGS = ("dataset", "dataset_sha256", "seed", "implementation", "training_step", "device")
 SUMMARY_TABLE = "tables/summary.csv"
 # The summary numbers compared per run; test accuracy decides the verdict.
 METRICS = ("test_acc", "best_val_acc", "final_val_acc", "final_train_loss")
@@ -62,35 +71,58 @@ def files_fingerprint(paths) -> str:
 
 # ---------------------------------------------------------------- taking a snapshot
 
-def take_snapshot(out_dir, runs: list[str], runs_root, summary_table, name: str, config: dict,
-                  checkout: dict) -> dict:
-    """Copy every run's files and the summary table into ``out_dir`` (a new folder), then write
-    the manifest last: a folder without one is an unfinished snapshot."""
+def copy_runs(out_dir, runs: list[str], runs_root, warn=lambda line: None) -> dict[str, Run]:
+    """Copy every run's files into ``out_dir``/runs/, each read checked before it is copied (a damaged one
+    raises DamagedRun, naming the build's file) and again as copied, so that the snapshot holds whole runs
+    whose summaries and metrics belong together; ``warn`` gets one line per file changed by hand since its
+    job wrote it (copied, and listed in the manifest). Returns each run as copied."""
     out_dir = Path(out_dir)
     sources = run_files(runs_root, runs)
     if missing := missing_files(sources):
         raise SnapshotError(f"a snapshot takes a built study, but {len(missing)} run file(s) are missing "
                             f"(first: {missing[0]}); run snakemake first")
+    checked = {run: read_run(Path(runs_root) / run / SUMMARY_FILE) for run in runs}
     for source, target in zip(sources, run_files(out_dir / "runs", runs)):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-    summaries = [json.loads(path.read_text()) for path in sources if path.name == "summary.json"]
-    (out_dir / SUMMARY_TABLE).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(summary_table, out_dir / SUMMARY_TABLE)
-    commits = sorted({summary.get("git_commit") or "unknown" for summary in summaries})
+    copied = {}
+    for run in runs:
+        try:
+            copied[run] = read_run(out_dir / "runs" / run / SUMMARY_FILE)
+        except DamagedRun:
+            copied[run] = None
+        if not _same_run(copied[run], checked[run]):  # a summary and metrics of two writers
+            raise SnapshotError(f"{Path(runs_root) / run}: rewritten while the snapshot copied it; take the "
+                                f"snapshot when no other Snakemake writes runs here")
+        for path in copied[run].edited:
+            warn(edit_line(Path(runs_root) / Path(path).relative_to(out_dir / "runs")))
+    return copied
+
+
+def _same_run(copied: Run | None, checked: Run) -> bool:
+    return copied is not None and (copied.summary, copied.metrics, len(copied.edited)) == (
+        checked.summary, checked.metrics, len(checked.edited))
+
+
+def write_manifest(out_dir, name: str, copied: dict[str, Run], checkout: dict) -> dict:
+    """The manifest, written last (a folder without one is an unfinished snapshot): what the runs are, from
+    their own summaries, never from the config of the day."""
+    summaries = [run.summary for run in copied.values()]
+    settings = {key: sorted({summary.get(key) for summary in summaries}, key=str) for key in RUN_SETTINGS}
     manifest = {
         "snapshot_version": SNAPSHOT_VERSION,
         "name": name,
-        "dataset": config["dataset"],
-        "run_commits": commits,
+        "dataset": settings["dataset"][0] if len(settings["dataset"]) == 1 else None,
+        "run_commits": sorted({summary.get("git_commit") or "unknown" for summary in summaries}),
         "runs_from_edited_checkout": any(bool(summary.get("git_dirty")) for summary in summaries),
         "taken_at_commit": checkout.get("git_commit"),
         "taken_with_edits": checkout.get("git_dirty"),
         "taken": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "runs": runs,
-        "config": config,
+        "runs": list(copied),
+        "settings": settings,
+        "hand_edited_runs": [run for run, read in copied.items() if read.edited],
     }
-    atomic_write(out_dir / MANIFEST, lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2) + "\n"))
+    atomic_write(Path(out_dir) / MANIFEST, lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2) + "\n"))
     return manifest
 
 
@@ -142,4 +174,7 @@ def baseline_problem(baseline, dataset: str) -> str | None:
         return f"baseline {baseline}: holds no run"
     if missing := missing_files(run_files(Path(baseline) / "runs", manifest["runs"])):
         return f"baseline {baseline}: {len(missing)} of its run files are missing (first: {missing[0]})"
+    for run in manifest["runs"]:
+        if problem := damage(Path(baseline) / "runs" / run / SUMMARY_FILE):
+            return f"baseline {baseline}: {problem}"
     return None

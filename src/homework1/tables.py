@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
+
+from homework1.run_checks import edit_line, read_run
 
 # Columns that identify a run, first in every table, in this order.
 ID_COLUMNS = ["question", "experiment", "variant", "model", "seed", "dataset"]
@@ -16,20 +17,27 @@ RESULT_COLUMNS = [
     "best_val_acc", "best_epoch", "final_train_loss", "final_val_loss",
     "wall_time_s", "device", "implementation", "training_step", "graph_check",
 ]
-# Where a run came from: its data, its code (runs.code_provenance) and its machine.
-ORIGIN_COLUMNS = ["dataset_sha256", "git_commit", "git_dirty", "host"]
+# Where a run came from: its data, its code (runs.code_provenance) and its machine; and whether a file of
+# it was changed since its job wrote it (homework1.run_checks: kept, and counted).
+ORIGIN_COLUMNS = ["dataset_sha256", "git_commit", "git_dirty", "host", "hand_edited"]
 # What by_config averages over seeds.
 SEED_STATISTICS = ["final_train_acc", "final_train_acc_running", "final_val_acc", "test_acc", "best_val_acc",
                    "wall_time_s"]
 
 
-def read_summaries(paths) -> pd.DataFrame:
+def read_summaries(paths, warn=lambda line: None) -> pd.DataFrame:
     """One row per run: identity, every hyper-parameter (one column each), results,
-    then where the run came from (data set checksum, code commit, host)."""
+    then where the run came from (data set checksum, code commit, host) and whether it was edited
+    by hand. Each run is read with its metrics beside it and checked (homework1.run_checks: a damaged
+    one raises DamagedRun); ``warn`` gets one line per file changed since its job wrote it."""
     rows = []
     for path in paths:
-        summary = json.loads(Path(path).read_text())
+        run = read_run(path)
+        for edited in run.edited:
+            warn(edit_line(edited))
+        summary = run.summary
         row = {key: summary.get(key) for key in ID_COLUMNS + RESULT_COLUMNS + ORIGIN_COLUMNS}
+        row["hand_edited"] = bool(run.edited)
         row.update(summary["hparams"])
         row["synthetic_data"] = summary.get("synthetic_data", False)
         rows.append(row)

@@ -14,17 +14,17 @@ localrules:
 rule snapshot:
     input:
         code=code_of("take_snapshot.py"),
+        # nothing: stops before any job while another Snakemake writes runs of this study
+        nothing=lambda w: runs_not_being_written(),
     output:
         directory(f"{SNAPSHOTS}/{SNAPSHOT_NAME}"),
     params:
         name=SNAPSHOT_NAME,
         runs=lambda w: study_runs(),
         runs_dir=RUNS_DIR,
-        summary_table=rules.summary_tables.output.summary,
         # no input but the code, so that taking a snapshot never trains: the files are read as they
         # are, and taken again only when one of them was rewritten since
-        fingerprint=lambda w: snapshots.files_fingerprint(built_run_files() + [rules.summary_tables.output.summary]),
-        config={key: value for key, value in config.items() if key not in ("snapshot_name", "baseline")},
+        fingerprint=lambda w: snapshots.files_fingerprint(built_run_files()),
         checkout=CHECKOUT,
     log:
         f"logs/snapshots/{SNAPSHOT_NAME}.log",

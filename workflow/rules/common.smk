@@ -16,9 +16,16 @@ os.environ[stopping.WORKFLOW_PROCESS] = stopping.process_identity(os.getpid())  
 sys.executable = environment.shell_safe(sys.executable)  # Snakemake writes it into each job's command unquoted
 
 from collections import Counter
+from contextlib import contextmanager
 from functools import cache
 
-from homework1 import claims, configuration, imports, interrupts, preemption, snapshots, sources, specs, terminal
+from snakemake.benchmark import BenchmarkRecord
+from snakemake.io import IOFile
+
+from homework1 import (
+    claims, configuration, imports, interrupts, locks, preemption, run_checks, snapshots, sources, specs, terminal,
+)
+from homework1.files import atomic_write, sha256_file
 from homework1.runs import code_provenance
 from homework1.study import HOMEWORK_DATASET, QUESTIONS, SYNTHETIC_DATASET, expand_runs, may_use_cuda, run_path
 
@@ -139,6 +146,172 @@ def configured_runs(questions=QUESTIONS):
     ]
 
 
+# ---------------------------------------------------------------- what earlier runs left (run_checks, locks)
+
+# Runs whose outputs were checked while Snakemake planned; of those a stopped Snakemake left marked
+# incomplete, which were kept and which are trained again (the line of a refused lock names them); and
+# the lines saying so, held back while a lock is left that may stop this run in one line of its own.
+TRAINING_RULES = ("train_q1", "train_q2")
+CHECKED_RUNS = set()
+LEFT_INCOMPLETE = {"whole and kept": [], "to train again": []}
+HELD_BACK = []
+
+
+def planning_to_run():
+    """Whether this is the Snakemake that runs (or dry-runs) the workflow: not the Snakemake of a job on a
+    cluster node, nor --report, --touch or --unlock."""
+    return workflow.is_main_process and workflow.executor_plugin is not None and not workflow.touch
+
+
+def lock_dir():
+    """Where Snakemake keeps this working directory's lock (and homework1.locks its holder)."""
+    return Path(workflow.persistence.path) / "locks"
+
+
+def say_while_planning(line):
+    """A line about the runs found while planning: said now, or, while a lock is left here, once this
+    Snakemake holds it (if it is refused, its one line says what became of them)."""
+    if workflow.dryrun or not locks.lock_files(lock_dir()):
+        terminal.say(line)
+    else:
+        HELD_BACK.append(line)
+
+
+def left_incomplete():
+    """What the runs a stopped Snakemake left incomplete became, in words (empty: there were none)."""
+    became = [f"{len(runs)} {what} ({', '.join(runs[:3])}{', ...' if len(runs) > 3 else ''})"
+              for what, runs in LEFT_INCOMPLETE.items() if runs]
+    return f"of the runs it left incomplete, {' and '.join(became)}" if became else ""
+
+
+def name_the_lock_holder():
+    """Snakemake refuses a locked directory in a block that names no process. Instead, one line: who holds
+    the lock (still running: wait; killed: --unlock, and what it left incomplete); and, once this
+    Snakemake holds it, this process recorded as its holder (homework1.locks). Wraps Snakemake's lock."""
+    persistence = workflow.persistence
+    if getattr(persistence.lock, "names_its_holder", False) or workflow.dryrun or not workflow.execution_settings.lock:
+        return
+    snakemake_lock = persistence.lock
+
+    @contextmanager
+    def lock_naming_its_holder():
+        if persistence.locked:
+            settle_left_incomplete(refused=True)
+            terminal.say(f"ERROR: {locks.refusal(lock_dir(), incomplete=left_incomplete())}")
+            raise SystemExit(1)
+        with snakemake_lock():
+            holder = locks.record_owner(lock_dir())
+            settle_left_incomplete(refused=False)
+            for line in HELD_BACK:
+                terminal.say(line)
+            try:
+                yield
+            finally:
+                holder.unlink(missing_ok=True)
+
+    lock_naming_its_holder.names_its_holder = True
+    persistence.lock = lock_naming_its_holder
+
+
+@cache
+def installed_sha256(dataset):
+    path = rules.install_dataset.output[0].format(dataset=dataset)
+    return sha256_file(path) if os.path.exists(path) else None
+
+
+def configured_settings(question, wildcards):
+    """What a run's summary must record to be this run as configured now: every setting that reaches its
+    job and names what it computes."""
+    hparams = dict(run_hparams(question)(wildcards))
+    return {"model": hparams.pop("model"), "hparams": hparams, "seed": int(wildcards.seed),
+            "dataset": wildcards.dataset, "dataset_sha256": installed_sha256(wildcards.dataset),
+            "implementation": config["implementation"]}
+
+
+def check_run_outputs(question, wildcards):
+    """A run's existing outputs, checked while Snakemake plans it (homework1.run_checks), before it looks
+    for incomplete ones. Damaged ones are trained again, in one line each (Snakemake's own way to rerun a
+    job: its forced files). Those a stopped Snakemake left marked incomplete are kept where they are whole,
+    agree with their checksums and were made by the settings configured now, and trained again where not;
+    either way their mark is cleared through Snakemake's persistence (as its --cleanup-metadata does; the
+    mark is read with _filter_incomplete_keys, its one synchronous way). Runs are left alone unless the
+    lock is free or held only by Snakemakes that have ended (homework1.locks)."""
+    run = run_path(dataset=wildcards.dataset, question=question, experiment=wildcards.experiment,
+                   variant=wildcards.variant, seed=wildcards.seed)
+    if run in CHECKED_RUNS or not planning_to_run():
+        return
+    CHECKED_RUNS.add(run)
+    name_the_lock_holder()
+    if not locks.held_by_the_dead(lock_dir()):
+        return
+    files = [f"{RUNS_DIR}/{run}/{name}" for name in snapshots.RUN_FILES]
+    marked = workflow.persistence._filter_incomplete_keys(files)
+    if not marked and not any(os.path.exists(path) for path in files):
+        return
+    try:
+        outputs = run_checks.read_run(*files)
+        problem = None
+        if marked:
+            problem = ("its files differ from the checksums its job recorded" if outputs.edited
+                       else run_checks.settings_differ(outputs.summary, configured_settings(question, wildcards)))
+    except run_checks.DamagedRun as err:
+        problem = str(err)
+    if marked:
+        LEFT_INCOMPLETE["to train again" if problem else "whole and kept"].append(run)
+        unmeasured = not problem and not os.path.exists(run_benchmark(run))
+        say_while_planning(f"{run}: left incomplete by a Snakemake that was stopped; " + (
+            f"trained again: {problem}" if problem else "its files are whole and record the settings configured "
+            "now: kept"
+            + (" (its time and memory were not measured: NA in the runtime table)" if unmeasured else "")
+            + (" (this dry run changes nothing: Snakemake lists it as incomplete)" if workflow.dryrun else "")))
+        if not workflow.dryrun:
+            # the mark, and the record of an earlier build (Snakemake would compare the settings with it)
+            for path in files:
+                workflow.persistence.cleanup_metadata(IOFile(path))
+            if unmeasured:  # else Snakemake would retrain it for its missing benchmark file
+                write_unmeasured_benchmark(run_benchmark(run))
+    elif problem:
+        say_while_planning(f"{problem}; the run is trained again")
+    if problem:
+        workflow.dag.forcefiles.update(files)
+
+
+def settle_left_incomplete(refused):
+    """Once Snakemake has planned and met its lock: each run left incomplete that is kept gets the record
+    Snakemake writes when it sees a job end (persistence.finished: its code, inputs and their checksums,
+    params; without it a later change of the run's settings would go unnoticed); each to train again,
+    where this Snakemake stops at a refused lock, gets its incomplete mark back (persistence.started),
+    so that the next run finds it as this one did."""
+    jobs = {str(job.output.summary): job for job in workflow.dag.jobs if job.rule.name in TRAINING_RULES}
+    for run in LEFT_INCOMPLETE["whole and kept"]:
+        if job := jobs.get(f"{RUNS_DIR}/{run}/{run_checks.SUMMARY_FILE}"):
+            workflow.async_run(workflow.persistence.finished(job))
+    for run in LEFT_INCOMPLETE["to train again"] if refused else []:
+        if job := jobs.get(f"{RUNS_DIR}/{run}/{run_checks.SUMMARY_FILE}"):
+            workflow.persistence.started(job)
+
+
+def write_unmeasured_benchmark(path):
+    """A job's benchmark file that says nobody measured it: NA in every column, as Snakemake writes
+    where it has no data (the job finished after its Snakemake was gone)."""
+    header = BenchmarkRecord.get_header()
+    text = "\t".join(header) + "\n" + "\t".join(["NA"] * len(header)) + "\n"
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def installed_dataset(question):
+    """Input function of a training run: the installed data set, through checkpoint install_dataset.
+    Snakemake reruns every job after one that runs; a checkpoint's are planned again once it has run,
+    so a data set installed again with the same content (Snakemake compares its checksum) reruns
+    nothing. Input functions run while Snakemake plans: the run's outputs are checked first."""
+
+    def lookup(wildcards):
+        check_run_outputs(question, wildcards)
+        return checkpoints.install_dataset.get(dataset=wildcards.dataset).output[0]
+
+    return lookup
+
+
 # ---------------------------------------------------------------- settling the claims (settle.smk)
 
 CLAIMS = claims.read_claims(REPORT_COMPARISONS)
@@ -196,14 +369,29 @@ def run_outputs(kind, questions=QUESTIONS):
     return [f"{RUNS_DIR}/{run}/{kind}" for run in configured_runs(questions)]
 
 
+def run_benchmark(run):
+    """The benchmark file Snakemake writes for a training job (the rules' benchmark:)."""
+    return f"benchmarks/runs/{run}.tsv"
+
+
 def run_benchmarks(wildcards=None):
-    """Benchmark files of every training job (Snakemake writes them beside each job)."""
-    return [f"benchmarks/runs/{run}.tsv" for run in study_runs()]
+    """Benchmark files of every training job."""
+    return [run_benchmark(run) for run in study_runs()]
 
 
 def run_summaries(wildcards=None):
     """The summary of every training job."""
     return [f"{RUNS_DIR}/{run}/summary.json" for run in study_runs()]
+
+
+def study_metrics(wildcards=None):
+    """The metrics of every training job."""
+    return [f"{RUNS_DIR}/{run}/metrics.csv" for run in study_runs()]
+
+
+def summaries_beside(metrics):
+    """The summaries of the runs whose metrics files are given (a reader checks each pair together)."""
+    return [str(run_checks.beside(path, run_checks.SUMMARY_FILE)) for path in metrics]
 
 
 def run_metrics(dataset, question, experiment, variant=None):
@@ -349,6 +537,19 @@ def figure_targets(ext=("png", "pdf")):
 def built_run_files(wildcards=None):
     """Every file of every run of the study, where a build leaves it."""
     return [str(path) for path in snapshots.run_files(RUNS_DIR, study_runs())]
+
+
+def runs_not_being_written():
+    """Nothing, once no other Snakemake holds a lock on files of this study's runs (Snakemake's own lock
+    would not stop a snapshot: it writes other files; while it plans, every lock is another's). Else one
+    line naming the holder, and a stop: a snapshot taken beside a rebuild would mix runs of both."""
+    if planning_to_run():
+        name_the_lock_holder()
+        if written := sorted(locks.locked_outputs(lock_dir()) & set(built_run_files())):
+            writes = f"{len(written)} file(s) of this study's runs (first: {written[0]})"
+            terminal.say(f"ERROR: no snapshot taken: {locks.refusal(lock_dir(), writes=writes)}")
+            raise SystemExit(1)
+    return []
 
 
 def changes_targets():

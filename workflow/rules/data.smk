@@ -7,6 +7,10 @@
 # read. Snakemake deletes a job's output before the job runs; a source that fails
 # therefore costs only its own build, never the data set the runs were trained on,
 # and switching back to the earlier source finds everything up to date.
+#
+# The copy is a checkpoint: the runs are planned again once it has run, so a data set
+# installed again with the same content (deleted, or rebuilt from the same source)
+# retrains nothing (common.smk: installed_dataset).
 
 
 localrules:
@@ -33,7 +37,7 @@ rule dataset:
         "../../scripts/prepare_dataset.py"
 
 
-rule install_dataset:
+checkpoint install_dataset:
     input:
         dataset_build,
     output:

@@ -1,5 +1,6 @@
 # Figures drawn from the per-epoch metrics, each as PNG (screens, reports) and PDF (print).
-# One script per kind of figure, so editing one redraws only its figures.
+# One script per kind of figure, so editing one redraws only its figures. Each run's metrics
+# are read with the summary beside it, checked (homework1.run_checks).
 # Seconds of work each: on a cluster they run on the submitting host, not as jobs.
 
 
@@ -13,6 +14,7 @@ localrules:
 rule run_curves:
     input:
         metrics=lambda w: run_metrics(w.dataset, w.question, w.experiment, w.variant),
+        summaries=lambda w: summaries_beside(run_metrics(w.dataset, w.question, w.experiment, w.variant)),
         code=code_of("plot_run_curves.py"),
     output:
         png=report(
@@ -36,6 +38,7 @@ rule run_curves:
 rule sweep_overlay:
     input:
         metrics=lambda w: run_metrics(w.dataset, w.question, w.experiment),
+        summaries=lambda w: summaries_beside(run_metrics(w.dataset, w.question, w.experiment)),
         code=code_of("plot_sweep_overlay.py"),
     output:
         png=report(
@@ -59,6 +62,7 @@ rule sweep_overlay:
 rule question_figure:
     input:
         metrics=figure_metrics,
+        summaries=lambda w: summaries_beside(figure_metrics(w)),
         code=code_of("plot_question_figure.py"),
     output:
         png=report(

@@ -7,7 +7,7 @@ RUN_Q1 = run_path(question="q1")
 
 rule train_q1:
     input:
-        data=rules.install_dataset.output[0],
+        data=installed_dataset("q1"),
         code=training_code("q1"),
     output:
         metrics=f"{RUNS_DIR}/{RUN_Q1}/metrics.csv",
@@ -20,7 +20,7 @@ rule train_q1:
     log:
         f"logs/runs/{RUN_Q1}.log",
     benchmark:
-        f"benchmarks/runs/{RUN_Q1}.tsv"
+        run_benchmark(RUN_Q1)
     threads: 1  # per-example SGD: more BLAS threads only add overhead
     resources:
         **attempt_resources(runtime=120, mem_mb=4000),

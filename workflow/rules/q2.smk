@@ -7,7 +7,7 @@ RUN_Q2 = run_path(question="q2")
 
 rule train_q2:
     input:
-        data=rules.install_dataset.output[0],
+        data=installed_dataset("q2"),
         code=training_code("q2"),
     output:
         metrics=f"{RUNS_DIR}/{RUN_Q2}/metrics.csv",
@@ -26,7 +26,7 @@ rule train_q2:
     log:
         f"logs/runs/{RUN_Q2}.log",
     benchmark:
-        f"benchmarks/runs/{RUN_Q2}.tsv"
+        run_benchmark(RUN_Q2)
     threads: config["torch_threads"]
     resources:
         **attempt_resources(runtime=240, mem_mb=8000),

@@ -12,6 +12,7 @@ checkpoint settle_look:
     input:
         # every run so far: each look decides the looks before it again, from the runs alone
         summaries=lambda w: [f"{RUNS_DIR}/{run}/summary.json" for run in runs_so_far(int(w.look))],
+        metrics=lambda w: [f"{RUNS_DIR}/{run}/metrics.csv" for run in runs_so_far(int(w.look))],
         code=code_of("settle_look.py"),
     output:
         decisions="results/settle/{dataset}/look{look}.csv",

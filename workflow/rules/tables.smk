@@ -12,6 +12,8 @@ localrules:
 rule summary_tables:
     input:
         summaries=run_summaries,
+        # each summary is read with the metrics beside it, checked (homework1.run_checks)
+        metrics=study_metrics,
         code=code_of("summary_tables.py"),
     output:
         summary=report(
