@@ -244,16 +244,20 @@ def ignoring_sigint():
 
 def test_a_preempted_job_that_cannot_be_requeued_stops_the_workflow_at_once_with_nothing_left_queued(workspace):
     # three runs: two train side by side (each asks for 8000 MB of the node's 21694), the third waits
-    long = {"model": "ffn", "epochs": 600, "batch_size": 64, "hidden_size": 16}
+    long = {"model": "ffn", "epochs": 5000, "batch_size": 64, "hidden_size": 16}
     config = tiny(q1={}, checkpoint_every=5, slurm_watch_every=1, q2={"long": long, "long_b": long, "long_c": long})
     workspace.run(config, "resources/datasets/digits.npz")  # here: only the runs go to the cluster
-    checkpoint = workspace.work / "results/checkpoints/digits/q2/long/default/seed1.pt"
     # Snakemake with SIGINT ignored, as a script's background job starts it (Python keeps it ignored): the
     # workflow used to stop itself with a SIGINT to its own process, which did nothing there
     process = submission(workspace, config, "--slurm-no-requeue",
                          *(f"results/runs/digits/q2/{name}/default/seed1/summary.json" for name in config["q2"]),
                          preexec_fn=ignoring_sigint)
-    running_with_checkpoint(process, checkpoint, "long")
+    deadline = time.monotonic() + 240
+    while not list(workspace.work.glob("results/checkpoints/digits/q2/*/default/seed1.pt")) and \
+            process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    waiting = subprocess.run(["squeue", "-h", "--states=PENDING", "-o", "%Z"], capture_output=True, text=True).stdout
+    assert str(workspace.work) in waiting.split(), "no run of the study was waiting at the first checkpoint"
     preempting_job()
     # the workflow stops by itself within seconds
     returncode, output = finished(process, timeout=60)
@@ -262,7 +266,7 @@ def test_a_preempted_job_that_cannot_be_requeued_stops_the_workflow_at_once_with
     assert re.search(r"ERROR: SLURM job (\d+) was preempted and cancelled by the cluster, and could not be "
                      r"requeued \(scontrol requeue \1: .+\)", output), output
     assert output.count("ERROR: SLURM job") == 1, output  # one stop, said once
-    # the run still queued or running then was cancelled: none is left
+    # the run still waiting then was cancelled (with a running one whose preemption was not over yet): none is left
     assert re.search(r"Cancelled the [12] SLURM job\(s\) of this run still queued or running", output), output
     assert left_in_queue(run_id(output)) == [], output
     assert not list(workspace.work.glob("results/runs/digits/q2/*/default/seed1/summary.json"))
