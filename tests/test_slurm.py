@@ -31,9 +31,10 @@ def cluster_answers() -> bool:
 pytestmark = pytest.mark.skipif(not cluster_answers(), reason="no SLURM cluster answers sinfo")
 
 
-def submission(workspace: Workspace, config: dict, *args: str) -> subprocess.Popen:
+def submission(workspace: Workspace, config: dict, *args: str, preexec_fn=None) -> subprocess.Popen:
     """The workflow of ``workspace`` sent to the cluster through the repository's SLURM profile
-    (its status command too); its output is read as it comes."""
+    (its status command too); its output is read as it comes. ``preexec_fn`` runs in the new
+    process before Snakemake starts."""
     command = snakemake_command(
         workspace.work, config, "--workflow-profile", str(workspace.repo / "workflow/profiles/slurm"),
         "--slurm-init-seconds-before-status-checks", "2", "--slurm-no-account", "--jobs", "4", *args,
@@ -41,7 +42,8 @@ def submission(workspace: Workspace, config: dict, *args: str) -> subprocess.Pop
     )
     # jobs start `python -m snakemake` on the node: it must find this environment's
     environment = workflow_environment(PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment,
+                            preexec_fn=preexec_fn)
 
 
 def finished(process: subprocess.Popen, timeout: int = 300) -> tuple[int, str]:
@@ -206,29 +208,109 @@ def preempting_job() -> str:
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
-@pytest.mark.parametrize("requeue", ["allowed", "refused"])
-def test_a_job_preempted_and_cancelled_by_the_cluster_is_requeued_and_resumes_or_the_workflow_stops(workspace,
-                                                                                                  requeue):
+def test_a_job_preempted_and_cancelled_by_the_cluster_is_requeued_and_resumes(workspace):
     # the plugin takes a PREEMPTED job for a running one: without the workflow's requeue it waited for ever
-    config = tiny(q1={}, checkpoint_every=5, slurm_requeue_every=1,
+    config = tiny(q1={}, checkpoint_every=5, slurm_watch_every=1,
                   q2={"long": {"model": "ffn", "epochs": 600, "batch_size": 64, "hidden_size": 16}})
     run = workspace.work / "results/runs/digits/q2/long/default/seed1/summary.json"
     checkpoint = workspace.work / "results/checkpoints/digits/q2/long/default/seed1.pt"
-    refused = ["--slurm-no-requeue"] if requeue == "refused" else []
-    process = submission(workspace, config, str(run.relative_to(workspace.work)), *refused)
+    process = submission(workspace, config, str(run.relative_to(workspace.work)))
     job = running_with_checkpoint(process, checkpoint, "long")
     preempting_job()
     returncode, output = finished(process, timeout=240)
 
-    if requeue == "allowed":
-        assert returncode == 0, output
-        assert f"SLURM job {job} was preempted and cancelled by the cluster: requeued it" in output, output
-        summary = json.loads(run.read_text())
-        assert summary["status"] == "ok" and summary["resumed_from_epoch"] >= 5 and summary["epochs_completed"] == 600
-        attempts = (workspace.work / "logs/runs/digits/q2/long/default/seed1.attempts.log").read_text()
-        assert "resumed from checkpoint" in attempts
-    else:  # a job submitted with --no-requeue: the workflow says so and stops by itself, nothing left queued
-        assert returncode != 0
-        assert re.search(rf"ERROR: SLURM job {job} was preempted and cancelled by the cluster, and could not be "
-                         rf"requeued \(scontrol requeue {job}: .+\)", output), output
-        assert not run.exists() and slurm_job("long") is None
+    assert returncode == 0, output
+    assert f"SLURM job {job} was preempted and cancelled by the cluster: requeued it" in output, output
+    summary = json.loads(run.read_text())
+    assert summary["status"] == "ok" and summary["resumed_from_epoch"] >= 5 and summary["epochs_completed"] == 600
+    attempts = (workspace.work / "logs/runs/digits/q2/long/default/seed1.attempts.log").read_text()
+    assert "resumed from checkpoint" in attempts
+
+
+def run_id(output: str) -> str:
+    """The SLURM plugin's id of a run (every job of it has that name)."""
+    return re.search(r"SLURM run ID: (\S+)", output).group(1)
+
+
+def left_in_queue(run: str) -> list[str]:
+    """The run's jobs still pending or running."""
+    return subprocess.run(["squeue", "-h", "--name", run, "-o", "%i"], capture_output=True, text=True).stdout.split()
+
+
+def ignoring_sigint():
+    """Start a process with SIGINT ignored, as a script's background job (and CI's) starts it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_a_preempted_job_that_cannot_be_requeued_stops_the_workflow_at_once_with_nothing_left_queued(workspace):
+    # three runs: two train side by side (each asks for 8000 MB of the node's 21694), the third waits
+    long = {"model": "ffn", "epochs": 5000, "batch_size": 64, "hidden_size": 16}
+    config = tiny(q1={}, checkpoint_every=5, slurm_watch_every=1, q2={"long": long, "long_b": long, "long_c": long})
+    workspace.run(config, "resources/datasets/digits.npz")  # here: only the runs go to the cluster
+    # Snakemake with SIGINT ignored, as a script's background job starts it (Python keeps it ignored): the
+    # workflow used to stop itself with a SIGINT to its own process, which did nothing there
+    process = submission(workspace, config, "--slurm-no-requeue",
+                         *(f"results/runs/digits/q2/{name}/default/seed1/summary.json" for name in config["q2"]),
+                         preexec_fn=ignoring_sigint)
+    deadline = time.monotonic() + 240
+    while not list(workspace.work.glob("results/checkpoints/digits/q2/*/default/seed1.pt")) and \
+            process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    waiting = subprocess.run(["squeue", "-h", "--states=PENDING", "-o", "%Z"], capture_output=True, text=True).stdout
+    assert str(workspace.work) in waiting.split(), "no run of the study was waiting at the first checkpoint"
+    preempting_job()
+    # the workflow stops by itself within seconds
+    returncode, output = finished(process, timeout=60)
+
+    assert returncode != 0
+    assert re.search(r"ERROR: SLURM job (\d+) was preempted and cancelled by the cluster, and could not be "
+                     r"requeued \(scontrol requeue \1: .+\)", output), output
+    assert output.count("ERROR: SLURM job") == 1, output  # one stop, said once
+    # the run still waiting then was cancelled (with a running one whose preemption was not over yet): none is left
+    assert re.search(r"Cancelled the [12] SLURM job\(s\) of this run still queued or running", output), output
+    assert left_in_queue(run_id(output)) == [], output
+    assert not list(workspace.work.glob("results/runs/digits/q2/*/default/seed1/summary.json"))
+
+
+def test_a_job_group_larger_than_any_node_stops_before_any_submission_and_runs_with_a_nodes_cores(workspace):
+    config = tiny(q2={})  # four Question 1 runs of 4000 MB
+    runs = [f"results/runs/digits/q1/{name}/default/seed1/summary.json" for name in config["q1"]]
+    groups = ("--groups", "train_q1=q1_runs", "--group-components", "q1_runs=4")
+    # a group asks for its runs side by side up to --cores: here all four, on a node of 2 CPUs, which
+    # SLURM would keep pending for ever (PartitionConfig)
+    returncode, output = finished(submission(workspace, config, *groups, "--cores", "8", *runs), timeout=120)
+    assert returncode != 0
+    assert re.search(r"the SLURM job of group q1_runs \(4 jobs of train_q1\) asks for 4 CPUs and 16000 MB, more than "
+                     r"the largest node of partition main has \(\S+: 2 CPUs, \d+ MB\): SLURM would keep it pending "
+                     r"for ever\. .* \(--cores 2\); nothing was submitted", output), output
+    assert "has been submitted" not in output and not (workspace.work / "resources").exists()
+
+    # with a node's cores (README, "Job arrays"): one submission of 2 CPUs runs them two at a time
+    returncode, output = finished(submission(workspace, config, *groups, "--cores", "2", *runs))
+    assert returncode == 0, output
+    submitted = re.findall(r"has been submitted with SLURM jobid \d+ \(log: .*/slurm_logs/(\w+)/", output)
+    assert sorted(submitted) == ["group_q1_runs_train_q1", "rule_dataset"], output  # one group, the data set
+    assert all((workspace.work / run).exists() for run in runs)
+
+
+def test_a_retry_that_asks_for_more_than_any_node_has_stops_the_workflow_with_nothing_left_queued(workspace):
+    config = tiny(q1={}, checkpoint_every=5, slurm_watch_every=1,
+                  q2={"long": {"model": "ffn", "epochs": 600, "batch_size": 64, "hidden_size": 16}})
+    workspace.run(config, "resources/datasets/digits.npz")  # here: only the run goes to the cluster
+    run = workspace.work / "results/runs/digits/q2/long/default/seed1/summary.json"
+    checkpoint = workspace.work / "results/checkpoints/digits/q2/long/default/seed1.pt"
+    # the first attempt asks for the node's 2 CPUs (checked before submission: it fits), its retry for 4
+    process = submission(workspace, config, str(run.relative_to(workspace.work)),
+                         "--set-resources", "train_q2:cpus_per_task=2*attempt")
+    job = running_with_checkpoint(process, checkpoint, "long")
+    subprocess.run(["scancel", job], check=True)  # the plugin sees it failed, and submits the retry
+    returncode, output = finished(process, timeout=180)
+
+    assert returncode != 0
+    retry = re.search(r"ERROR: SLURM job (\d+) \(rule_train_q2_wildcards_digits_long_default_1\) asks for 4 CPUs and "
+                      r"16000 MB, more than the largest node of partition main has \(\S+: 2 CPUs, \d+ MB\): it can "
+                      r"never start \(SLURM keeps it pending: PartitionConfig\), so the workflow stops\.", output)
+    assert retry and retry.group(1) != job, output
+    assert output.count("ERROR: SLURM job") == 1, output
+    assert re.search(rf"Cancelled the 1 SLURM job\(s\) of this run still queued or running: {retry.group(1)}\.", output)
+    assert left_in_queue(run_id(output)) == [] and not run.exists()

@@ -23,7 +23,7 @@ from snakemake.benchmark import BenchmarkRecord
 from snakemake.io import IOFile
 
 from homework1 import (
-    claims, configuration, imports, interrupts, locks, preemption, run_checks, snapshots, sources, specs, terminal,
+    claims, configuration, imports, interrupts, locks, run_checks, slurm, snapshots, sources, specs, terminal,
 )
 from homework1.files import atomic_write, sha256_file
 from homework1.runs import code_provenance
@@ -33,6 +33,8 @@ if problem := environment.working_directory_problem(os.getcwd(), workflow.basedi
     configuration.stop_if("the workflow cannot run here", [problem])
 # Typed, validated against workflow/schemas/config.schema.yaml (defaults filled in), settled.
 configuration.prepare(config)
+
+SLURM_WATCH = None  # on a SLURM cluster, what looks after this run's jobs (homework1.slurm)
 
 
 onstart:
@@ -45,14 +47,26 @@ onstart:
     if workflow.local_exec:
         interrupts.stop_jobs_on_interrupt(resume="Run the same command again to resume.")
     else:
-        cluster_jobs = Counter(job.rule.name for job in workflow.dag.needrun_jobs() if not job.is_local)
+        cluster_jobs = [job for job in workflow.dag.needrun_jobs() if not job.is_local]
         array_rules = getattr(workflow.executor_settings, "array_jobs", None)
-        if problem := configuration.array_stall_problem(array_rules, cluster_jobs, workflow.resource_settings.nodes):
+        if problem := configuration.array_stall_problem(array_rules, Counter(job.rule.name for job in cluster_jobs),
+                                                        workflow.resource_settings.nodes):
             raise configuration.ConfigError(f"{problem}; nothing was submitted")
-        # the SLURM plugin names every job of this run by its run id (its status queries use it too)
-        slurm_run = getattr(getattr(workflow.scheduler, "_executor", None), "run_uuid", None)
-        if slurm_run:
-            preemption.requeue_preempted(slurm_run, config["slurm_requeue_every"])
+        # the SLURM plugin's executor names every job of this run by its run id
+        executor = workflow.scheduler.get_executor(cluster_jobs[0]) if cluster_jobs else None
+        if hasattr(executor, "run_uuid"):
+            # what is submitted: a job, or the group it belongs to
+            submissions = dict.fromkeys(workflow.dag.get_job_group(job) or job for job in cluster_jobs)
+            partitions = slurm.cluster_partitions()
+            if partitions and (problem := slurm.too_large_for_the_cluster(submissions, partitions)):
+                raise configuration.ConfigError(f"{problem}; nothing was submitted")
+            global SLURM_WATCH
+            SLURM_WATCH = slurm.watch(executor, workflow.scheduler, config["slurm_watch_every"])
+
+
+onerror:
+    if SLURM_WATCH:
+        SLURM_WATCH.end()
 
 
 shell.prefix(interrupts.SHELL_PREFIX)
