@@ -14,8 +14,8 @@ with job_log(snakemake.log[0]) as log:
                  summary=pd.read_csv(inputs.summary), by_config=pd.read_csv(inputs.by_config),
                  figures=params.figures, selections=params.selections, q3_checks=pd.read_csv(inputs.q3_checks),
                  q3_figures=inputs.q3_figures,
-                 tables={key: Path(inputs[f"{key}_md"]).read_text() for key in ("reproduction", "comparisons",
-                                                                                 "runtime")},
+                 tables={key: Path(inputs[f"{key}_md"]).read_text(encoding="utf-8")
+                         for key in ("reproduction", "comparisons", "runtime")},
                  claims=pd.read_csv(inputs.comparisons), settle=params.settle,
                  runs_at_last_look=params.runs_at_last_look,
                  since=params.baseline and {

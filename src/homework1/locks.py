@@ -43,7 +43,7 @@ class Owner:
 def process_start(pid: int) -> int | None:
     """When a process started, in clock ticks since boot (Linux's /proc); None where unknown."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
     except OSError:
         return None
     return int(stat.rsplit(")", 1)[1].split()[19])  # field 22; the command in (...) may hold spaces
@@ -72,7 +72,7 @@ def record_owner(lock_dir, owner: Owner | None = None) -> Path:
     """Record ``owner`` (this process by default) as a holder of the lock in ``lock_dir``."""
     owner = owner or this_process()
     path = Path(lock_dir) / f"{OWNER_PREFIX}{owner.host}.{owner.pid}.json"
-    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(asdict(owner)) + "\n"))
+    atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(asdict(owner)) + "\n", encoding="utf-8"))
     return path
 
 
@@ -81,7 +81,7 @@ def owners(lock_dir) -> list[Owner]:
     found = []
     for path in sorted(Path(lock_dir).glob(f"{OWNER_PREFIX}*.json")):
         try:
-            found.append(Owner(**json.loads(path.read_text())))
+            found.append(Owner(**json.loads(path.read_text(encoding="utf-8"))))
         except (OSError, ValueError, TypeError):
             continue
     return found
@@ -95,7 +95,7 @@ def lock_files(lock_dir) -> list[Path]:
 def locked_outputs(lock_dir) -> set[str]:
     """Every file that a Snakemake holding a lock in ``lock_dir`` is to write (one path a line)."""
     return {line.strip() for path in lock_files(lock_dir) if path.name.endswith(".output.lock")
-            for line in path.read_text().splitlines() if line.strip()}
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
 
 
 def live_owners(lock_dir) -> list[Owner]:

@@ -115,7 +115,7 @@ class Report:
         return Path(path).relative_to(self.path.parent).as_posix()
 
     def write(self) -> None:
-        self.path.write_text("\n".join(self.lines))
+        self.path.write_text("\n".join(self.lines), encoding="utf-8")
 
 
 def experiment_section(report: Report, question: str, experiment: str, variants: list[str], report_id: str,

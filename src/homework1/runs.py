@@ -145,5 +145,5 @@ def write_run_outputs(result: TrainResult, summary: dict, metrics_path, summary_
     atomic_write(metrics_path, lambda tmp: Path(tmp).write_bytes(metrics))
     summary = summary | {METRICS_CHECKSUM: hashlib.sha256(metrics).hexdigest()}
     summary[SUMMARY_CHECKSUM] = summary_checksum(summary)
-    atomic_write(summary_path,
-                 lambda tmp: Path(tmp).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n"))
+    text = json.dumps(summary, indent=2, sort_keys=True) + "\n"
+    atomic_write(summary_path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))

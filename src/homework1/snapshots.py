@@ -122,7 +122,8 @@ def write_manifest(out_dir, name: str, copied: dict[str, Run], checkout: dict) -
         "settings": settings,
         "hand_edited_runs": [run for run, read in copied.items() if read.edited],
     }
-    atomic_write(Path(out_dir) / MANIFEST, lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=2) + "\n"))
+    text = json.dumps(manifest, indent=2) + "\n"
+    atomic_write(Path(out_dir) / MANIFEST, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return manifest
 
 
@@ -148,7 +149,7 @@ def read_manifest(baseline) -> dict:
         raise SnapshotError(f"baseline {baseline}: {content} without {MANIFEST}, so not a snapshot of this "
                             f"workflow (or one whose taking did not finish)")
     try:
-        manifest = json.loads(manifest_path.read_text())
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise SnapshotError(f"baseline {baseline}: {MANIFEST} is unreadable ({err})") from err
     version = manifest.get("snapshot_version") if isinstance(manifest, dict) else None

@@ -67,4 +67,5 @@ def write_table(frame: pd.DataFrame, csv_path, markdown_path=None, markdown_colu
     Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(csv_path, index=False)
     if markdown_path is not None:
-        Path(markdown_path).write_text(to_markdown(frame if markdown_columns is None else frame[markdown_columns]))
+        Path(markdown_path).write_text(to_markdown(frame if markdown_columns is None else frame[markdown_columns]),
+                                       encoding="utf-8")

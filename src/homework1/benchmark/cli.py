@@ -112,7 +112,7 @@ def write_outputs(args, table: pd.DataFrame, rounds: int, device, study: str) ->
     (out / "benchmark.md").write_text(
         f"Whole epochs at the Intel shapes ({args.n_train} training examples, SYNTHETIC data), {args.threads} "
         f"thread(s), {'quick, ' if args.quick else ''}median of {rounds} round(s); Q2 on {device}.\n\n"
-        + to_markdown(table, floatfmt=".3g") + f"\nWhole study: {study}.\n")
+        + to_markdown(table, floatfmt=".3g") + f"\nWhole study: {study}.\n", encoding="utf-8")
     print(f"\nwrote {out / 'benchmark.csv'} and {out / 'benchmark.md'}")
 
 
