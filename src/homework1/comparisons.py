@@ -268,7 +268,7 @@ def settle_look(summary: pd.DataFrame, comparisons: list[dict], testable: list[b
                 notes.append(f"stopped after look {stop}: predictive power {power:.2f} < {plan.futility}")
             row["note"] = "; ".join(filter(None, notes))
         _interval(row, level)
-        row.pop("differences"), row.pop("step")
+        del row["differences"], row["step"]
         rows.append(row)
     columns = COLUMNS + SETTLE_COLUMNS + list(at_look)
     return _typed(pd.DataFrame(rows).reindex(columns=columns))
