@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from conftest import REPO, flag, summary_row
 from homework1 import claims, comparisons, figures, paired, selection
@@ -56,29 +57,40 @@ def test_the_sign_flip_p_value_counts_every_pattern_of_tied_grid_differences(pai
     assert paired.sign_flip_p_value(rows[3]) == pytest.approx(counted[3])
 
 
-def test_the_p_value_of_equal_differences_is_the_sign_flip_tests():
-    same = np.full(5, 1 / 360)  # nearly the same model: one example more on every seed
-    assert paired.t_p_value(same) == 0.0  # zero spread: the t-test calls it certain
-    assert paired.p_value(same) == 1 / 16 == paired.smallest_p_value(5)
+def test_the_p_value_is_the_t_tests_with_the_spread_floored_at_the_grid_step():
+    step = 1 / 360
+    same = np.full(5, step)  # nearly the same model: one example more on every seed
+    assert paired.t_p_value(same) == 0.0  # zero spread: the plain t-test calls it certain
+    # the spread floored at one example: t = step / (step / sqrt(5)) = 2.236 on 4 degrees of freedom
+    assert paired.p_value(same, step) == pytest.approx(2 * stats.t.sf(math.sqrt(5), 4))
+    assert paired.p_value(same, step) == pytest.approx(0.0890, abs=1e-4)
     noisy = same + np.array([0, 5e-17, 0, -5e-17, 0])  # a spread of floating-point noise
-    assert paired.t_p_value(noisy) < 1e-40 and paired.p_value(noisy) == 1 / 16
-    assert paired.p_value(np.zeros(4)) == 1.0
-    d = np.array([0.010, 0.012, 0.011, 0.009, 0.010, 0.013])  # clearly positive: the sign-flip bound decides
-    assert paired.p_value(d) == max(paired.t_p_value(d), 2 / 64) == 2 / 64
+    assert paired.t_p_value(noisy) < 1e-40 and paired.p_value(noisy, step) == paired.p_value(same, step)
+    assert paired.p_value(noisy, 0.0) == 1.0  # on no grid, nothing to judge the spread by
+    assert paired.p_value(np.zeros(4), step) == 1.0
+    # one seed two examples above, three one above: spread 0.5 step, floored: t = 1.25 * 2 = 2.5 on 3
+    # degrees of freedom; a spread above the step is the t-test's own; many rows at once
+    below, above = np.array([2, 1, 1, 1]) / 360, np.array([3, 5, 4, 2, 3, 6]) / 360
+    assert paired.p_value(below, step) == pytest.approx(2 * stats.t.sf(2.5, 3))
+    assert paired.p_value(above, step) == paired.t_p_value(above)
+    np.testing.assert_allclose(paired.p_value(np.stack([same, same * 2]), step),
+                               [paired.p_value(same, step), paired.p_value(same * 2, step)])
+    assert paired.p_value(np.full(1000, 0.5), step) == np.finfo(float).tiny  # never 0
 
 
 def test_the_interval_is_the_shift_the_test_does_not_reject():
     step = 1 / 360
-    same = np.full(10, step)  # p = 2/1024: rejected at 0.005, not at 0.001
-    low, high = paired.interval(same, 0.005, step)
-    assert low == pytest.approx(step / 2) and high == pytest.approx(1.5 * step)  # never a single point
-    assert paired.interval(same, 0.001, step) == (-math.inf, math.inf)  # 10 pairs cannot reach 0.001
+    same = np.full(10, step)  # p = 2 P(t_9 > sqrt(10)) = 0.0115: rejected at 0.05, not at 0.01
+    half = stats.t.isf(0.025, 9) * step / math.sqrt(10)
+    assert paired.interval(same, 0.05, step) == pytest.approx((step - half, step + half))  # never a single point
+    assert paired.interval(same, 0.01, step)[0] < 0
     rng = np.random.default_rng(1)
     for _ in range(40):  # excludes 0 exactly when the test rejects 0
-        d = rng.integers(-1, 3, rng.integers(6, 14)) / 360
-        level = rng.choice([0.05, 0.01])
+        d = rng.integers(-1, 3, rng.integers(3, 14)) / 360
+        level = rng.choice([0.05, 0.01, 0.001])
         low, high = paired.interval(d, level, step)
-        assert high > low and (low > 0 or high < 0) == (paired.p_value(d) <= level)
+        assert high > low and (low > 0 or high < 0) == (paired.p_value(d, step) <= level)
+    assert paired.interval(np.full(4, 0.1), 0.05, 0.0) == (-math.inf, math.inf)  # no grid and no spread
     assert paired.resolution([0.9, 0.91, 0.875]) == 1 / 200 and paired.resolution(np.arange(300, 330) / 360) == step
     assert paired.resolution(rng.normal(size=3)) == 0.0
 
@@ -92,8 +104,7 @@ def test_holm_adjusts_a_known_example():
 def test_seeds_needed_on_a_known_spread():
     # mean 0.0144, spread 0.02: t(0.975, 8) 0.02 / 3 = 0.0154 > 0.0144 but t(0.975, 9) 0.02 / sqrt(10) = 0.0143
     assert paired.seeds_needed(0.0144, 0.02) == 10
-    # no spread: the sign-flip test needs 2/2**n <= 0.05, six pairs
-    assert paired.seeds_needed(0.0, 0.02) is None and paired.seeds_needed(0.1, 0.0) == 6
+    assert paired.seeds_needed(0.0, 0.02) is None and paired.seeds_needed(0.1, 0.0) is None  # nothing to go by
     assert paired.seeds_needed(1e-6, 1.0) is None  # beyond any number of seeds worth running
 
 
@@ -126,7 +137,9 @@ def test_a_claim_the_rule_of_thumb_leaves_in_means_only_holds_when_paired():
     assert row.spread_verdict == "holds in means only"  # the means 0.0108 apart, each side's std 0.07
     assert row.verdict == "holds" and row.n_pairs == 6 and row.low > 0
     assert row.mean_difference == pytest.approx(0.065 / 6) and row.p_holm == pytest.approx(row.p)
-    assert row.p_sign_flip == row.p == 2 / 64  # every difference positive: only all + and all - are as far
+    # on a grid of 1/1000 (the values' finest), the spread 0.0015 is above it: the plain t-test's p
+    assert paired.resolution(better + worse) == 1 / 1000 and row.p == row.p_t < 1e-4
+    assert row.p_sign_flip == 2 / 64  # beside it, the exact test: every difference positive, never below 2 / 2**6
     assert pd.isna(row.seeds_needed)
 
 
@@ -168,11 +181,18 @@ def test_edge_cases_are_named():
     assert row.mean_difference == pytest.approx((0.1 - 0.5 + 0.1) / 3)
     identical = judged(sides([0.6, 0.7, 0.8] * 2, [0.6, 0.7, 0.8] * 2))
     assert identical.verdict == "identical on every seed" and identical.p == 1 and identical.low < 0 < identical.high
-    # the same difference on every seed: 3 pairs cannot decide (p >= 1/4), 6 decide, never with a zero-width interval
+    # one example of 10 more on every seed: the spread floored at that step, t = sqrt(n); 3 pairs do not
+    # decide (p = 0.23), 10 do (p = 0.012), never with a zero-width interval
     constant = judged(sides([0.6, 0.7, 0.8], [0.5, 0.6, 0.7]))
-    assert constant.verdict == "undecided" and pd.isna(constant.low) and "3 pairs cannot give" in constant.note
-    six = judged(sides([0.6, 0.7, 0.8, 0.6, 0.7, 0.8], [0.5, 0.6, 0.7, 0.5, 0.6, 0.7]))
-    assert six.verdict == "holds" and 0 < six.low < 0.1 < six.high
+    assert constant.verdict == "undecided" and constant.p == pytest.approx(2 * stats.t.sf(math.sqrt(3), 2))
+    assert constant.low < 0 < constant.high
+    ten = judged(sides([0.6, 0.7, 0.8, 0.9, 0.6] * 2, [0.5, 0.6, 0.7, 0.8, 0.5] * 2))
+    assert ten.verdict == "holds" and 0 < ten.low < 0.1 < ten.high
+    # a measurement on no grid, the same difference on every seed: no spread to judge it by
+    better = [0.6 + math.sqrt(k) / 100 for k in (2, 3, 5, 7)]
+    off_grid = judged(sides(better, [b - math.sqrt(11) / 100 for b in better]))
+    assert off_grid.verdict == "undecided" and off_grid.p == 1 and pd.isna(off_grid.low)
+    assert off_grid.note == "every difference the same, on no grid: no spread to judge it by"
     assert judged(sides([0.6], [0.5])).verdict == "one seed: no interval"
     assert judged(sides([0.6], [0.5], seeds=[1], worse_seeds=[2])).verdict == "no pairs"
     assert judged(sides([0.6, 0.7], [])).verdict == "not run"

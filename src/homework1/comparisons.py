@@ -2,24 +2,24 @@
 
 For each claim and data set, the per-seed difference better - worse over the
 seeds both sides ran (``homework1.paired``): its mean, a 95% t interval with a
-bootstrap interval beside it, the t-test's and the exact sign-flip test's
-p-values, and ``p``, the larger of the two, which is valid on accuracies as they
-are (whole examples out of the evaluation set: tied, often zero, at times all
-equal). A run that diverged counts as accuracy 0 (``DIVERGED_SCORE``: it ended
-without a usable model), so divergence counts against its configuration;
+bootstrap interval beside it, the plain t-test's and the exact sign-flip test's
+p-values, and ``p``, the t-test's with the spread floored at the accuracies'
+grid step (``paired.p_value``), which is valid on accuracies as they are (whole
+examples out of the evaluation set: tied, often zero, at times all equal). A
+run that diverged counts as accuracy 0 (``DIVERGED_SCORE``: it ended without a
+usable model), so divergence counts against its configuration;
 ``diverged_better`` and ``diverged_worse`` count such runs among the pairs.
 
 With a fixed set of seeds (``seed_comparisons``), the claims of one data set are
 tested together: Holm's adjustment of ``p`` (``p_holm``), and the interval
-``low``-``high`` is the shift the valid test does not reject at the level the
+``low``-``high`` is the shift that test does not reject at the level the
 adjustment leaves the claim (``paired.interval``), so it excludes 0 exactly
 when p_holm <= 0.05:
 
-- "holds": it lies above 0; "reversed": below 0; "undecided": it spans 0 (or
-  no p-value of that many pairs could reach the level: no interval, and a note
-  says so), and ``seeds_needed`` says how many seeds would decide it if the
-  observed mean difference were the truth and the spread stayed as observed,
-  with a warning when that is beyond any budget;
+- "holds": it lies above 0; "reversed": below 0; "undecided": it spans 0, and
+  ``seeds_needed`` says how many seeds would decide it if the observed mean
+  difference were the truth and the spread stayed as observed, with a warning
+  when that is beyond any budget;
 - "one seed: no interval", "identical on every seed" (every difference 0: p = 1),
   "no pairs" (no seed both sides ran), "not run".
 
@@ -103,10 +103,10 @@ def _unpaired(better: pd.Series, worse: pd.Series) -> dict:
             "holds_beyond_spread": beyond, "spread_verdict": _spread_verdict(better, worse, difference, beyond)}
 
 
-def _paired(better: pd.Series, worse: pd.Series) -> dict:
+def _paired(better: pd.Series, worse: pd.Series, step: float) -> dict:
     """The paired analysis of one claim before the adjustment for the others, on the seeds both
-    sides ran (a diverged run, NaN, counts as ``DIVERGED_SCORE``); ``differences`` are kept for
-    the interval."""
+    sides ran (a diverged run, NaN, counts as ``DIVERGED_SCORE``), measured on a grid of ``step``
+    (``paired.resolution``); ``differences`` are kept for the interval."""
     common = better.index.intersection(worse.index)
     d = (better[common].fillna(DIVERGED_SCORE) - worse[common].fillna(DIVERGED_SCORE)).to_numpy()
     row = {"note": "", "n_pairs": len(d), "diverged_better": int(better[common].isna().sum()),
@@ -122,32 +122,25 @@ def _paired(better: pd.Series, worse: pd.Series) -> dict:
     t_low, t_high = paired.t_interval(d, CONFIDENCE)
     boot_low, boot_high = paired.bootstrap_interval(d, CONFIDENCE)
     row |= {"t_low": t_low, "t_high": t_high, "bootstrap_low": boot_low, "bootstrap_high": boot_high,
-            "p_t": paired.t_p_value(d), "p_sign_flip": paired.sign_flip_p_value(d), "differences": d}
-    row["p"] = max(row["p_t"], row["p_sign_flip"])  # paired.p_value, from the two already at hand
+            "p_t": paired.t_p_value(d), "p_sign_flip": paired.sign_flip_p_value(d),
+            "p": paired.p_value(d, step), "differences": d, "step": step}
     if not d.any():
         row |= {"verdict": "identical on every seed"}
+    elif paired.floored_spread(d, step) == 0:
+        row["note"] = "every difference the same, on no grid: no spread to judge it by"
     return row
 
 
-def _out_of_reach(pairs: int, level: float) -> str:
-    return (f"no decision possible: {pairs} pairs cannot give a p-value below {paired.smallest_p_value(pairs):.2g}, "
-            f"more than its level {level:.2g}")
-
-
-def _interval(row: dict, level: float, step: float) -> None:
+def _interval(row: dict, level: float) -> None:
     """``low``/``high``: the shift of the row's differences that its test does not reject at ``level``
-    (NaN, and a note, where no p-value of that many pairs could reach it); in place."""
-    low, high = paired.interval(row["differences"], level, step)
-    if math.isinf(low):
-        row["low"] = row["high"] = math.nan
-        row["note"] = "; ".join(filter(None, [row["note"], _out_of_reach(row["n_pairs"], level)]))
-    else:
-        row["low"], row["high"] = low, high
+    (NaN where the test has no spread to go by); in place."""
+    low, high = paired.interval(row["differences"], level, row["step"])
+    row["low"], row["high"] = (math.nan, math.nan) if math.isinf(low) else (low, high)
 
 
-def _adjust(rows: list[dict], steps: list[float]) -> None:
-    """Holm's adjustment across one data set's claims, the adjusted interval (``steps``: each claim's
-    measurement grid, ``paired.resolution``), the verdict and the seeds needed (in place)."""
+def _adjust(rows: list[dict]) -> None:
+    """Holm's adjustment across one data set's claims, the adjusted interval, the verdict and the
+    seeds needed (in place)."""
     p_holm = paired.holm([row.get("p", math.nan) for row in rows])
     for i, row in enumerate(rows):
         if "p" not in row:
@@ -155,8 +148,8 @@ def _adjust(rows: list[dict], steps: list[float]) -> None:
         row["p_holm"] = p_holm[i]
         # the level that makes "the interval excludes 0" the same as "p_holm <= 0.05"
         level = (1 - CONFIDENCE) * row["p"] / p_holm[i]
-        _interval(row, level, steps[i])
-        d = row.pop("differences")
+        _interval(row, level)
+        d, step = row.pop("differences"), row.pop("step")
         if "verdict" in row:
             continue  # identical on every seed
         if row["low"] > 0:
@@ -165,9 +158,9 @@ def _adjust(rows: list[dict], steps: list[float]) -> None:
             row["verdict"] = "reversed"
         else:
             row["verdict"] = "undecided"
-            needed = paired.seeds_needed(d.mean(), d.std(ddof=1), 1 - level)
+            needed = paired.seeds_needed(d.mean(), float(paired.floored_spread(d, step)), 1 - level)
             row["seeds_needed"] = needed if needed is not None else pd.NA
-            if needed is None or needed > SEEDS_BUDGET:
+            if paired.floored_spread(d, step) > 0 and (needed is None or needed > SEEDS_BUDGET):
                 row["note"] = "; ".join(filter(None, [row["note"], (
                     f"more than {SEEDS_BUDGET} seeds would be needed: too small a difference to matter beside "
                     f"the spread between seeds")]))
@@ -191,13 +184,12 @@ def seed_comparisons(summary: pd.DataFrame, comparisons: list[dict]) -> pd.DataF
     datasets = sorted(summary["dataset"].dropna().unique()) if len(summary) else []
     rows = []
     for dataset in datasets or [None]:
-        claims = []
+        claims, in_dataset = [], summary[summary["dataset"] == dataset] if dataset else summary
         for comparison in comparisons:
             sides = _claim_sides(summary, comparison, dataset) if dataset else [pd.Series(dtype=float)] * 2
             claims.append({key: comparison.get(key, "") for key in COMPARISON_COLUMNS} | {"dataset": dataset}
-                          | _paired(*sides) | _unpaired(*sides))
-        in_dataset = summary[summary["dataset"] == dataset] if dataset else summary
-        _adjust(claims, [_step(in_dataset, comparison["metric"]) for comparison in comparisons])
+                          | _paired(*sides, _step(in_dataset, comparison["metric"])) | _unpaired(*sides))
+        _adjust(claims)
         rows += claims
     return _typed(pd.DataFrame(rows).reindex(columns=COLUMNS))
 
@@ -230,14 +222,14 @@ def settle_look(summary: pd.DataFrame, comparisons: list[dict], testable: list[b
     p = np.full((look, len(family)), np.nan)
     for i, comparison in enumerate(family):
         better, worse = _claim_sides(summary, comparison, dataset)
-        ran = set(better.index) & set(worse.index)
+        ran, step = set(better.index) & set(worse.index), _step(summary, comparison["metric"])
         by_look = []
         for k, chosen in enumerate(seeds_by_look):
             if not set(chosen) <= ran:
                 by_look.append(None)
                 continue
             sides = [side[side.index.isin(chosen)] for side in (better, worse)]
-            by_look.append(_paired(*sides) | _unpaired(*sides))
+            by_look.append(_paired(*sides, step) | _unpaired(*sides))
             p[k, i] = by_look[-1].get("p", math.nan)
         analyses.append(by_look)
     settled = sequential.settle(p, plan)
@@ -269,18 +261,14 @@ def settle_look(summary: pd.DataFrame, comparisons: list[dict], testable: list[b
             row["verdict"] = "holds" if row["mean_difference"] > 0 else "reversed"
         else:
             row["verdict"] = STOPPED if settled.stopped_at[i] else OPEN
-            notes = [identical or ""]
+            notes = [row["note"], identical or ""]
             if settled.stopped_at[i]:
                 stop = int(settled.stopped_at[i])
                 power = sequential.predictive_power(p[stop - 1, i], plan.fraction(stop), plan.last_boundary())
                 notes.append(f"stopped after look {stop}: predictive power {power:.2f} < {plan.futility}")
-            if level == 0:
-                notes.append(f"look {numbers_from} could decide nothing at its level: its share of alpha went to "
-                             f"the next look")
             row["note"] = "; ".join(filter(None, notes))
-        if level > 0:
-            _interval(row, level, _step(summary, comparison["metric"]))
-        row.pop("differences")
+        _interval(row, level)
+        del row["differences"], row["step"]
         rows.append(row)
     columns = COLUMNS + SETTLE_COLUMNS + list(at_look)
     return _typed(pd.DataFrame(rows).reindex(columns=columns))

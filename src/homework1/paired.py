@@ -8,23 +8,34 @@ the mean difference is known.
 Accuracies are whole numbers of examples out of the evaluation set (multiples
 of 1/360 on digits), so two configurations that train nearly the same model
 give differences like +1/360, 0, +1/360: tied, often zero, at times all equal.
-Student's t-test is not valid there (all equal and non-zero: a spread of 0 and
-p = 0). The p-value the decisions use, ``p_value``, is the larger of the t-test's
-and the exact sign-flip permutation test's, valid when either is: the
-sign-flip test (Fisher 1935; Good 2005, *Permutation, Parametric and Bootstrap
-Tests of Hypotheses*) is exact for any symmetric distribution of the
-differences, ties and zeros included, whatever their values; n pairs cannot
-give it less than ``smallest_p_value(n)`` (1/16 at 5 pairs, 1/512 at 10).
+There Student's t-test fails: its spread s is far below the differences' true
+spread, or 0 (all equal and non-zero: p = 0). The p-value decisions use,
+``p_value``, is Student's paired t-test with the spread taken as at least the
+grid step h (``resolution``): t = mean / (max(s, h) / sqrt(n)) on n - 1 degrees
+of freedom. Two accuracies on N examples that differ at all differ by at least
+h = 1/N, so a difference whose true spread is below h is mostly 0 and ±h, and
+the floor is then at least that spread: the test is conservative there (at
+most as often significant as a test that knew the spread). Where the spread is
+a few steps or more the floor rarely binds and the test is Student's, as on
+continuous measurements. A floor under the spread keeps tiny spreads from
+making tiny p-values, as the fudge factor s0 of Tusher, Tibshirani and Chu
+(2001, SAM) does; the error it leaves is checked by simulation
+(tests/test_settle.py). It assumes, as the t-test does, differences spread
+around their mean, not on a few values far apart on the grid (always exactly
+±2 examples, never 0 or ±1, would break it, as it breaks the t-test). Unlike
+the exact sign-flip test (``sign_flip_p_value``, reported beside it: exact
+under symmetry alone, but never below 2/2^n with n pairs, 1/16 at 5), it can
+decide a large difference on a few seeds.
 
 - ``t_interval``: Student's t interval of the mean paired difference;
 - ``bootstrap_interval``: the percentile bootstrap interval, a check on it that
   assumes no normality;
-- ``t_p_value``, ``sign_flip_p_value``, ``p_value``: the two tests of "no
-  difference" and the valid combination; all three take one claim's
+- ``t_p_value`` (the plain t-test), ``p_value`` (the floored one decisions
+  use), ``sign_flip_p_value``: tests of "no difference"; all take one claim's
   differences or many at once (the last axis: pairs);
-- ``interval``: the confidence interval of the shift that the combined test
-  does not reject (the test inverted), which excludes 0 exactly when the test
-  rejects 0, and is never a single point;
+- ``interval``: the confidence interval of the mean difference that ``p_value``
+  inverts, which excludes 0 exactly when the test rejects 0, and is never a
+  single point;
 - ``holm``: Holm's step-down adjustment of several p-values tested at once;
 - ``seeds_needed``: how many seeds would decide a claim, if the observed mean
   difference were the truth and the spread stayed as observed;
@@ -43,8 +54,9 @@ from scipy import stats
 EXACT_UP_TO = 24  # pairs: every one of the 2**n sign patterns counted (2**12 sums a side, met in the middle)
 RESAMPLES = 10_000  # bootstrap and, beyond EXACT_UP_TO pairs, random sign patterns
 SEED = 0  # of every resampling: the same numbers each time the tables are made
-# A sign pattern whose sum is within this share of the differences' total size of the observed sum reaches
-# it: sums of values on a grid (1/360) that are equal in exact arithmetic differ in floating point.
+# Values on a grid (1/360) that are equal in exact arithmetic differ in floating point: a sign pattern whose
+# sum is within this share of the differences' total size of the observed sum reaches it, and a spread within
+# this share of the largest difference is none.
 TIE = 1e-9
 CHUNK = 2 ** 22  # sums held in memory at once by the exact sign-flip test
 FINEST_RESOLUTION = 100_000  # evaluation sets larger than this are taken for continuous measurements
@@ -61,13 +73,37 @@ def t_interval(differences: np.ndarray, confidence: float = 0.95) -> tuple[float
 def t_p_value(differences):
     """Two-sided p-value of the paired t-test of a mean difference of 0, of each row of
     ``differences`` (pairs on the last axis, at least two): 1 when every difference is 0, and 0
-    when they are all the same non-zero number, which is why it is not the p-value decisions use."""
+    when they are all the same non-zero number, which is why decisions use ``p_value``."""
     d = np.asarray(differences, dtype=float)
+    return _t_p_value(d, d.std(axis=-1, ddof=1))
+
+
+def _t_p_value(d: np.ndarray, spread: np.ndarray):
+    """The t-test's two-sided p-value of each row of ``d`` with the standard deviation ``spread``."""
     n = d.shape[-1]
-    mean, spread = d.mean(axis=-1), d.std(axis=-1, ddof=1)
+    mean = d.mean(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = 2 * stats.t.sf(np.abs(mean / (spread / math.sqrt(n))), n - 1)
     return np.where(spread == 0, np.where(mean == 0, 1.0, 0.0), p)[()]
+
+
+def floored_spread(differences, step: float):
+    """The standard deviation of each row of ``differences`` (pairs on the last axis), taken as at
+    least ``step``; 0 where it is rounding only (every difference the same) and ``step`` is 0."""
+    d = np.asarray(differences, dtype=float)
+    spread = d.std(axis=-1, ddof=1)
+    rounding = TIE * np.abs(d).max(axis=-1)
+    return np.maximum(np.where(spread <= rounding, 0.0, spread), step)
+
+
+def p_value(differences, step: float):
+    """The p-value of "no difference" that decisions use, of each row of ``differences``: the paired
+    t-test with the spread floored at ``step``, the grid the accuracies lie on (``resolution``; 0:
+    none). With no grid and no spread (every difference the same), nothing says how far the mean
+    could move: 1. Never 0: one too small for a float is the smallest positive float."""
+    d = np.asarray(differences, dtype=float)
+    spread = floored_spread(d, step)
+    return np.where(spread == 0, 1.0, np.maximum(_t_p_value(d, spread), np.finfo(float).tiny))[()]
 
 
 def _sign_patterns(n: int) -> np.ndarray:
@@ -115,17 +151,6 @@ def sign_flip_p_value(differences, exact_up_to: int = EXACT_UP_TO, resamples: in
     return p.reshape(d.shape[:-1])[()]
 
 
-def p_value(differences):
-    """The p-value of "no difference" that decisions use, of each row of ``differences``: the larger
-    of the t-test's and the sign-flip test's, valid whenever either is."""
-    return np.maximum(t_p_value(differences), sign_flip_p_value(differences))
-
-
-def smallest_p_value(pairs: int) -> float:
-    """The smallest ``p_value`` that ``pairs`` differences can give: every difference the same sign."""
-    return 2.0 / 2 ** pairs if pairs <= EXACT_UP_TO else 1.0 / (RESAMPLES + 1)
-
-
 def resolution(values) -> float:
     """The step of the grid that every one of ``values`` lies on: 1/N for the smallest N (up to
     ``FINEST_RESOLUTION``) that makes each a whole number of N-ths (an accuracy on N examples, or
@@ -144,30 +169,17 @@ def resolution(values) -> float:
 
 
 def interval(differences: np.ndarray, level: float, step: float = 0.0) -> tuple[float, float]:
-    """The confidence interval, at confidence 1 - ``level``, of the shift of ``differences``: every
-    shift c for which ``p_value`` of differences - c is above ``level`` (the t-test's interval and
-    the sign-flip test's, joined), so it excludes 0 exactly when p_value(differences) <= level.
-    Differences are measured on a grid of ``step`` (``resolution``): one within half a step of c is
-    a tie at c, so the interval is never a single point. (-inf, inf) where no p-value of this many
-    pairs can reach ``level``."""
+    """The confidence interval, at confidence 1 - ``level``, of the mean of ``differences`` (measured
+    on a grid of ``step``, ``resolution``) that ``p_value`` inverts: every shift c for which
+    ``p_value`` of differences - c is above ``level``, the mean -+ t(1 - level/2, n - 1) times the
+    floored spread over sqrt(n). So it excludes 0 exactly when p_value(differences) <= level, and is
+    never a single point: (-inf, inf) where the floored spread is 0 (p_value 1) or the level 0."""
     d = np.asarray(differences, dtype=float)
-    if level <= 0 or smallest_p_value(d.size) > level:
+    spread = float(floored_spread(d, step))
+    if level <= 0 or spread == 0:
         return -math.inf, math.inf
-    mean = d.mean()
-    half = stats.t.isf(level / 2, d.size - 1) * d.std(ddof=1) / math.sqrt(d.size)
-
-    def accepted(shift: float) -> bool:
-        shifted = d - shift
-        return sign_flip_p_value(np.where(np.abs(shifted) < step / 2, 0.0, shifted)) > level
-
-    ends = []
-    for direction in (-1, 1):  # from the mean, where nothing is rejected, out past every difference
-        inside, outside = mean, mean + direction * (np.abs(d - mean).max() + step + 1e-12)
-        for _ in range(50):
-            middle = (inside + outside) / 2
-            inside, outside = (middle, outside) if accepted(middle) else (inside, middle)
-        ends.append(outside)
-    return float(min(ends[0], mean - half)), float(max(ends[1], mean + half))
+    half = stats.t.isf(level / 2, d.size - 1) * spread / math.sqrt(d.size)
+    return float(d.mean() - half), float(d.mean() + half)
 
 
 def bootstrap_interval(differences: np.ndarray, confidence: float = 0.95, resamples: int = RESAMPLES,
@@ -197,15 +209,15 @@ def holm(p_values) -> np.ndarray:
 
 def seeds_needed(mean: float, spread: float, confidence: float = 0.95, most: int = 10_000) -> int | None:
     """The fewest pairs that could decide a mean difference ``mean`` with paired spread ``spread``
-    (standard deviation) at confidence ``confidence``: its t interval would exclude 0, and
-    ``smallest_p_value`` of that many pairs is within the level. None when no number up to
-    ``most`` would (the mean is 0, or too small beside the spread)."""
-    if mean == 0:
+    (standard deviation, floored as ``p_value`` floors it) at confidence ``confidence``: its
+    interval would exclude 0. None when no number up to ``most`` would (the mean or the spread is
+    0, or the mean too small beside the spread)."""
+    if mean == 0 or spread == 0:
         return None
     level = 1 - confidence
     n = 2
     while n <= most:
-        if smallest_p_value(n) <= level and stats.t.isf(level / 2, n - 1) * spread / math.sqrt(n) < abs(mean):
+        if stats.t.isf(level / 2, n - 1) * spread / math.sqrt(n) < abs(mean):
             return n
         n = n + 1 if n < 1000 else int(n * 1.01) + 1
     return None

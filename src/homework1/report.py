@@ -27,11 +27,11 @@ RUNNING_ACCURACY_NOTE = (
 CLAIMS_NOTE = (
     "Each claim is judged on the per-seed difference better − worse (*n_pairs* seeds both sides ran; a run that "
     "diverged counts as accuracy 0, and *diverged_better*/*diverged_worse* count them). Its p-value *p* is the "
-    "larger of the paired t-test's and the exact sign-flip test's, valid on accuracies that are whole examples "
-    "out of the test set: **holds** when the interval of the shift that test does not reject, Holm-adjusted over "
-    "the data set's claims, lies above 0, **reversed** below 0, **undecided** when it spans 0 (or when so few "
-    "seeds cannot reach the level: the note says so); *seeds_needed* is how many seeds would decide an undecided "
-    "claim if its observed mean difference were the truth.\n")
+    "paired t-test's with the spread between seeds taken as at least one example of the test set, valid on "
+    "accuracies that are whole examples out of it: **holds** when the interval of the shift that test does not "
+    "reject, Holm-adjusted over the data set's claims, lies above 0, **reversed** below 0, **undecided** when it "
+    "spans 0; *seeds_needed* is how many seeds would decide an undecided claim if its observed mean difference "
+    "were the truth.\n")
 QUESTIONS = [("q1", "Question 1 — numpy, per-example SGD"), ("q2", "Question 2 — PyTorch, mini-batch SGD")]
 Q3_INTRODUCTION = (
     "The network h = g(Wx + b), y = vᵀh + v0 with g(z) = z(1 − z) is checked claim by claim: "

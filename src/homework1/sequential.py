@@ -4,16 +4,18 @@ The looks are cumulative seeds per configuration, planned before the first one (
 each look a claim's evidence is its ``paired.p_value`` on that look's seeds.
 
 - **Spending α over the looks.** A claim tested at level γ is decided at the first look k whose
-  p-value is at most that look's share of γ: the increment of the Lan-DeMets (1983) spending
-  function of O'Brien-Fleming type, α(t) = 2 - 2Φ(z_{1-γ/2} / √t) at the information fraction
-  t = seeds / last look's seeds, which spends almost nothing early and keeps most of γ for the
-  last look (``spending="equal"``: γ/K at each of K looks). The shares add up to γ, so by the
-  union bound the chance of any false call over the looks is at most γ with no model of how the
-  statistics move from look to look: it holds for Student's t at few seeds, for the sign-flip
-  test and for discrete accuracies alike, where boundaries from the looks' joint normal law
-  (Jennison and Turnbull 2000) are only approximate. A look whose share no p-value of its seeds
-  can reach (``paired.smallest_p_value``: 1/16 at 5 pairs) passes the share on to the next look,
-  which the plan knows before any data.
+  p-value is at most that look's share of γ: the increment of a spending function α(t) at the
+  information fraction t = seeds / last look's seeds (Lan and DeMets 1983). The shares add up to
+  γ, so by the union bound the chance of any false call over the looks is at most γ with no model
+  of how the statistics move from look to look: it holds for Student's t at few seeds and for
+  discrete accuracies alike, where boundaries from the looks' joint normal law (Jennison and
+  Turnbull 2000) are only approximate. The union bound makes the classical functions stingy
+  early; the default, the power family γ t^ρ of Kim and DeMets (1987) with ρ = 3 (``RHO``; the
+  member Jennison and Turnbull pair with O'Brien-Fleming's boundaries), spends γ/64 by a quarter of
+  the seeds and γ/8 by half, where the Lan-DeMets O'Brien-Fleming type spends 0.2% of γ = 0.05 by a
+  quarter, and less the smaller γ (0.0007% of 0.05/8): enough to decide a large difference on the
+  first seeds, while the last look keeps 7/8 of γ for small ones (``SPENDING``: also the Lan-DeMets
+  O'Brien-Fleming and Pocock types, and the equal split).
 - **Across claims.** Holm's step-down (Holm 1979) in its group-sequential form (Maurer and Bretz
   2013): with r claims not yet decided, a claim is decided once its p-value at this or an
   earlier look is within that look's share of α/r; repeat with the smaller r until no claim
@@ -35,25 +37,29 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import stats
 
-from homework1 import paired
+# The spending functions, α(t) of the information fraction t at level γ: each spends γ by t = 1.
+RHO = 3  # the power family's exponent: γ/64 spent by a quarter of the last look's seeds, γ/8 by half
+SPENDING = {
+    "kim-demets": lambda t, level: level * t ** RHO,
+    "obrien-fleming": lambda t, level: 2 * stats.norm.sf(stats.norm.isf(level / 2) / np.sqrt(t)),
+    "pocock": lambda t, level: level * np.log(1 + (math.e - 1) * t),
+    "equal": lambda t, level: level * np.arange(1, t.size + 1) / t.size,  # level / looks at each look
+}
 
 
 @dataclass(frozen=True)
 class Plan:
     """The looks (cumulative seeds, increasing), α, the predictive power below which a claim stops
-    (0: never), the spending function, and the smallest p-value n pairs can give (of the p-value
-    the decisions use)."""
+    (0: never), and the spending function (a name in ``SPENDING``)."""
 
     looks: tuple[int, ...]
     alpha: float
     futility: float = 0.0
-    spending: str = "obrien-fleming"
-    smallest_p: Callable[[int], float] = paired.smallest_p_value
+    spending: str = "kim-demets"
 
     @classmethod
     def of(cls, settle: dict) -> Plan:
@@ -61,24 +67,11 @@ class Plan:
         return cls(tuple(settle["looks"]), settle["alpha"], settle["futility"], settle["spending"])
 
     def shares(self, level: float) -> np.ndarray:
-        """Each look's share of ``level``: the spending function's increments, a look that no p-value
-        of its seeds can decide passing its share on to the next."""
-        looks = len(self.looks)
-        if self.spending == "obrien-fleming":
-            fractions = np.asarray(self.looks, dtype=float) / self.looks[-1]
-            spent = 2 * stats.norm.sf(stats.norm.isf(level / 2) / np.sqrt(fractions))
-            planned = np.diff(np.concatenate([[0.0], spent[:-1], [level]]))
-        elif self.spending == "equal":
-            planned = np.full(looks, level / looks)
-        else:
-            raise ValueError(f"spending {self.spending!r}: not a spending function (obrien-fleming, equal)")
-        shares, carried = np.zeros(looks), 0.0
-        for look, (seeds, share) in enumerate(zip(self.looks, planned)):
-            if look < looks - 1 and self.smallest_p(seeds) > share + carried:
-                carried += share
-            else:
-                shares[look], carried = share + carried, 0.0
-        return shares
+        """Each look's share of ``level``: the spending function's increments."""
+        if self.spending not in SPENDING:
+            raise ValueError(f"spending {self.spending!r}: not a spending function ({', '.join(SPENDING)})")
+        spent = SPENDING[self.spending](np.asarray(self.looks, dtype=float) / self.looks[-1], level)
+        return np.diff(np.concatenate([[0.0], spent[:-1], [level]]))
 
     def thresholds(self, claims: int) -> np.ndarray:
         """(claims, looks): row r - 1 holds each look's share of α / r."""
@@ -105,7 +98,7 @@ def decide(p_by_look: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, n
     looks, claims = p.shape[-2], p.shape[-1]
     limits = thresholds[:, :looks, None]  # (levels, looks, 1) against p (..., 1, looks, claims)
     with np.errstate(invalid="ignore"):
-        crossing = (limits > 0) & (p[..., None, :, :] <= limits)  # (..., levels, looks, claims)
+        crossing = p[..., None, :, :] <= limits  # (..., levels, looks, claims)
     crossed = crossing.any(axis=-2)  # (..., levels, claims)
     decided = np.zeros(p.shape[:-2] + (claims,), dtype=bool)
     held_to = np.zeros(decided.shape, dtype=int)
@@ -135,7 +128,7 @@ class Settled:
     """Where every claim stands after the looks so far (each array (..., claims)): the look that
     decided it and the one it stopped at for futility (1-based, 0: none); the look whose numbers
     its row shows (the one whose p-value decided it, else the last that measured it; 0: none);
-    the level its p-value there is held to (0: that look could decide nothing); its predictive
+    the level its p-value there is held to (0: not measured); its predictive
     power after the latest look (NaN where not measured there, decided, or at the last look);
     whether it trains the next look's seeds."""
 
