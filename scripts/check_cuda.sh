@@ -31,7 +31,7 @@ TAIL_LINES=8 step bench_cuda 80 "$python" scripts/benchmark.py --families q2 --d
 step synthetic_intel_q2 100 "$python" -m snakemake --cores "${CORES:-$(nproc)}" --until train_q2 \
     --config dataset=synthetic_intel device=auto
 # every Q2 run: where it ran, with which step, and how long its training loop took
-step q2_runs 30 "$python" -c 'from pathlib import Path; from homework1.tables import read_summaries, to_markdown
+step q2_runs 30 "$python" -c 'from pathlib import Path; from homework1.analysis.tables import read_summaries, to_markdown
 runs = read_summaries(sorted(Path("results/runs").glob("*/q2/*/*/seed*/summary.json")))
 print(to_markdown(runs[["dataset", "experiment", "variant", "seed", "device", "training_step", "graph_check",
                         "wall_time_s"]]))

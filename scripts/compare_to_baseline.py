@@ -1,10 +1,10 @@
-"""This build against a snapshot, run by run (rule `compare_to_baseline`): see homework1.changes."""
+"""This build against a snapshot, run by run (rule `compare_to_baseline`): see homework1.analysis.changes."""
 
 from pathlib import Path
 
-from homework1 import changes
-from homework1.joblog import job_log
-from homework1.tables import write_table
+from homework1.analysis import changes
+from homework1.job.joblog import job_log
+from homework1.analysis.tables import write_table
 
 with job_log(snakemake.log[0]) as log:
     p, out = snakemake.params, snakemake.output

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from homework1 import changes, figures
-from homework1.joblog import job_log
-from homework1.plotting import read_metrics
+from homework1.analysis import changes
+from homework1.present import figures
+from homework1.job.joblog import job_log
+from homework1.present.plotting import read_metrics
 
 with job_log(snakemake.log[0]) as log:
     out = Path(snakemake.output[0])

@@ -1,9 +1,9 @@
-"""The report's claims at a glance (rule `comparisons_figure`): see homework1.figures.forest."""
+"""The report's claims at a glance (rule `comparisons_figure`): see homework1.present.figures.forest."""
 
 import pandas as pd
 
-from homework1 import figures
-from homework1.joblog import job_log
+from homework1.present import figures
+from homework1.job.joblog import job_log
 
 with job_log(snakemake.log[0]) as log:
     claims = pd.read_csv(snakemake.input.comparisons)

@@ -1,9 +1,9 @@
 """A question's figure over every run of the models whose spec names it (rule `question_figure`):
-homework1.figures.<figure>, listed in homework1.specs.FIGURES."""
+homework1.present.figures.<figure>, listed in homework1.plan.specs.FIGURES."""
 
-from homework1 import figures
-from homework1.joblog import job_log
-from homework1.plotting import read_metrics
+from homework1.present import figures
+from homework1.job.joblog import job_log
+from homework1.present.plotting import read_metrics
 
 with job_log(snakemake.log[0]) as log:
     figure = snakemake.wildcards.figure

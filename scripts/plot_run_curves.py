@@ -1,8 +1,8 @@
-"""Curves of one configuration (rule `run_curves`): see homework1.figures.run_curves."""
+"""Curves of one configuration (rule `run_curves`): see homework1.present.figures.run_curves."""
 
-from homework1 import figures
-from homework1.joblog import job_log
-from homework1.plotting import read_metrics
+from homework1.present import figures
+from homework1.job.joblog import job_log
+from homework1.present.plotting import read_metrics
 
 with job_log(snakemake.log[0]) as log:
     w = snakemake.wildcards

@@ -1,8 +1,8 @@
-"""Every variant of one sweep on the same axes (rule `sweep_overlay`): see homework1.figures."""
+"""Every variant of one sweep on the same axes (rule `sweep_overlay`): see homework1.present.figures."""
 
-from homework1 import figures
-from homework1.joblog import job_log
-from homework1.plotting import read_metrics
+from homework1.present import figures
+from homework1.job.joblog import job_log
+from homework1.present.plotting import read_metrics
 
 with job_log(snakemake.log[0]) as log:
     runs = read_metrics(snakemake.input.metrics)

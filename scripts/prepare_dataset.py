@@ -2,7 +2,7 @@
 
 import importlib
 
-from homework1.joblog import job_log
+from homework1.job.joblog import job_log
 
 with job_log(snakemake.log[0]) as log:
     dataset = snakemake.wildcards.dataset

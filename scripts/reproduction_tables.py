@@ -2,9 +2,10 @@
 
 import pandas as pd
 
-from homework1 import claims, comparisons, reproduction
-from homework1.joblog import job_log
-from homework1.tables import write_table
+from homework1.plan import claims
+from homework1.analysis import comparisons, reproduction
+from homework1.job.joblog import job_log
+from homework1.analysis.tables import write_table
 
 with job_log(snakemake.log[0]) as log:
     table = reproduction.reproduction_table(

@@ -1,8 +1,8 @@
 """Wall time and peak memory of every job, from Snakemake's benchmark files (rule `runtime_table`)."""
 
-from homework1.joblog import job_log
-from homework1.runtime import runtime_table
-from homework1.tables import write_table
+from homework1.job.joblog import job_log
+from homework1.analysis.runtime import runtime_table
+from homework1.analysis.tables import write_table
 
 with job_log(snakemake.log[0]) as log:
     table = runtime_table(snakemake.input.benchmarks)

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from homework1.joblog import job_log
-from homework1.selection import select_best
-from homework1.tables import write_table
+from homework1.job.joblog import job_log
+from homework1.analysis.selection import select_best
+from homework1.analysis.tables import write_table
 
 with job_log(snakemake.log[0]) as log:
     table = select_best(pd.read_csv(snakemake.input.summary), snakemake.wildcards.question,

@@ -1,9 +1,9 @@
-"""One look of settling the report's claims (checkpoint `settle_look`): homework1.comparisons.settle_look."""
+"""One look of settling the report's claims (checkpoint `settle_look`): homework1.analysis.comparisons.settle_look."""
 
-from homework1 import comparisons, sequential
-from homework1.files import atomic_write
-from homework1.joblog import job_log
-from homework1.tables import read_summaries
+from homework1.analysis import comparisons, sequential
+from homework1.core.files import atomic_write
+from homework1.job.joblog import job_log
+from homework1.analysis.tables import read_summaries
 
 with job_log(snakemake.log[0]) as log:
     params = snakemake.params

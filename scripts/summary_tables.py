@@ -1,7 +1,7 @@
 """Gather every run's summary into results/tables (rule `summary_tables`)."""
 
-from homework1.joblog import job_log
-from homework1.tables import by_config, read_summaries, write_table
+from homework1.job.joblog import job_log
+from homework1.analysis.tables import by_config, read_summaries, write_table
 
 with job_log(snakemake.log[0]) as log:
     summary = read_summaries(snakemake.input.summaries, warn=lambda line: log(line, terminal=True))

@@ -1,11 +1,11 @@
-"""Copy the build's runs into a snapshot (rule `snapshot`): see homework1.snapshots."""
+"""Copy the build's runs into a snapshot (rule `snapshot`): see homework1.analysis.snapshots."""
 
 from pathlib import Path
 
-from homework1.joblog import job_log
-from homework1.run_checks import SUMMARY_FILE
-from homework1.snapshots import SUMMARY_TABLE, copy_runs, write_manifest
-from homework1.tables import read_summaries, write_table
+from homework1.job.joblog import job_log
+from homework1.core.run_checks import SUMMARY_FILE
+from homework1.analysis.snapshots import SUMMARY_TABLE, copy_runs, write_manifest
+from homework1.analysis.tables import read_summaries, write_table
 
 with job_log(snakemake.log[0]) as log:
     p, out = snakemake.params, Path(snakemake.output[0])

@@ -3,7 +3,7 @@
 import numpy as np
 
 from homework1 import q2
-from homework1.jobs import run_training_job
+from homework1.job.jobs import run_training_job
 
 run_training_job(
     snakemake, "q2", q2.train, features_dtype=np.float32,

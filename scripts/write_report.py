@@ -1,11 +1,11 @@
-"""results/report.md (rule `report_md`): see homework1.report."""
+"""results/report.md (rule `report_md`): see homework1.present.report."""
 
 from pathlib import Path
 
 import pandas as pd
 
-from homework1.joblog import job_log
-from homework1.report import write_report
+from homework1.job.joblog import job_log
+from homework1.present.report import write_report
 
 with job_log(snakemake.log[0]) as log:
     inputs, params = snakemake.input, snakemake.params

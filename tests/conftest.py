@@ -23,8 +23,8 @@ import torch
 import yaml
 from PIL import Image
 
-from homework1.configuration import choices
-from homework1.data import flatten_features, write_npz
+from homework1.config.configuration import choices
+from homework1.core.data import flatten_features, write_npz
 from homework1.sources import INTEL_CLASSES, INTEL_IMAGE_SHAPE, INTEL_SPLITS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -94,7 +94,7 @@ def quiet(_line):
 @pytest.fixture(scope="session")
 def digits_npz(tmp_path_factory) -> Path:
     """The workflow's default data set, built with its default settings."""
-    from homework1.configuration import load
+    from homework1.config.configuration import load
     from homework1.sources import digits
 
     path = tmp_path_factory.mktemp("digits") / "digits.npz"
@@ -112,7 +112,7 @@ def run_path(run: str, kind: str = "summary.json") -> str:
 def summary_row(question, experiment, variant, seed, dataset="intel_landscapes", **fields) -> dict:
     """One row of a run summary, as tables.read_summaries gives it: every statistic over seeds
     NaN unless given in ``fields`` (which may set any other column too)."""
-    from homework1.tables import SEED_STATISTICS
+    from homework1.analysis.tables import SEED_STATISTICS
 
     row = {"question": question, "experiment": experiment, "variant": variant, "model": "m", "seed": seed,
            "dataset": dataset, "status": "ok"}
@@ -126,9 +126,9 @@ def flag(value):
 
 def write_run(folder: Path, history: list[dict], status: str = "ok", epochs: int | None = None, **fields) -> Path:
     """A run's metrics.csv and summary.json in ``folder``, written as a training job writes them
-    (homework1.runs, with their checksums): ``history`` one dict per epoch; the settings ask for
+    (homework1.core.runs, with their checksums): ``history`` one dict per epoch; the settings ask for
     ``epochs`` (all of ``history`` by default); ``fields`` any other summary entries. Returns the summary."""
-    from homework1.runs import TrainResult, write_run_outputs
+    from homework1.core.runs import TrainResult, write_run_outputs
 
     summary = {"status": status, "epochs_completed": len(history),
                "hparams": {"epochs": len(history) if epochs is None else epochs}} | fields
@@ -301,7 +301,7 @@ class _Edited:
 COMPILE_KERNELS = """
 import numpy as np
 from homework1 import q1
-from homework1.data import flatten_features
+from homework1.core.data import flatten_features
 from homework1.sources import INTEL_CLASSES
 images = np.random.default_rng(0).integers(0, 256, size=(6, 2, 2, 1), dtype=np.uint8)
 for model, hparams in (("perceptron", {}), ("logreg", dict(learning_rate=0.1, l2_penalty=0.0, l1_penalty=0.0)),

@@ -19,9 +19,11 @@ from PIL import Image
 
 from conftest import (REPO, SOURCE, TINY, image_arrays, nothing_to_do, output_of, png_pixel, tiny, write_archive,
                       write_homework_shaped_archive, write_homework_shaped_npz, write_run)
-from homework1 import configuration, figures, sources
-from homework1.plotting import read_metrics
-from homework1.data import MAX_DATASET_BYTES, DataError, read_npz, validate_arrays
+from homework1.config import configuration
+from homework1.present import figures
+from homework1 import sources
+from homework1.present.plotting import read_metrics
+from homework1.core.data import MAX_DATASET_BYTES, DataError, read_npz, validate_arrays
 from homework1.sources import ARCHIVE_TOLERANCE, INTEL_SPLITS, digits, intel_landscapes
 from homework1.sources.intel_landscapes import MAX_COMPRESSION_RATIO, MAX_IMAGE_FILE_BYTES
 
@@ -36,7 +38,7 @@ def in_limited_memory(code: str) -> str:
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
-    program = ("from homework1.data import DataError\ntry:\n" + textwrap.indent(textwrap.dedent(code), "    ")
+    program = ("from homework1.core.data import DataError\ntry:\n" + textwrap.indent(textwrap.dedent(code), "    ")
                + "\nexcept DataError as err:\n    print(err)\n")
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120,
                           preexec_fn=limit,
@@ -56,7 +58,7 @@ def zeros_member(archive: zipfile.ZipFile, name: str, n_bytes: int, header: byte
 
 HUGE_LABEL = """
 import numpy as np
-from homework1.data import validate_arrays
+from homework1.core.data import validate_arrays
 arrays = {f"{split}_images": np.zeros((5, 2, 2, 1), np.uint8) for split in ("train", "val", "test")}
 arrays |= {f"{split}_labels": np.zeros((5, 1), np.int64) for split in ("train", "val", "test")}
 arrays["train_labels"][0, 0] = 10**8
@@ -186,7 +188,7 @@ def test_a_data_set_larger_than_its_memory_limit_is_refused_from_its_headers(tmp
                 with npz.open(f"{name}.npy", "w") as member:
                     np.lib.format.write_array(member, array)
     printed = in_limited_memory(f"""
-        from homework1.data import read_npz
+        from homework1.core.data import read_npz
         read_npz({str(path)!r})
     """)
     assert printed.startswith(f"{path}: its arrays would take 2.0 GiB once loaded (array 'train_images' of shape "
@@ -225,7 +227,7 @@ def test_a_bad_source_never_costs_the_good_data(workspace, tmp_path):
     assert failed.returncode != 0
     assert (f"intel_landscapes: {small}: not the homework's data: 57/7/18 train/val/test images (expected "
             f"12630/1404/3000 within 1%)") in output_of(failed)
-    # every job's shell keeps bash's strict mode and ignores a terminal's SIGINT and SIGHUP (homework1.interrupts)
+    # every job's shell keeps bash's strict mode and ignores a terminal's SIGINT and SIGHUP (homework1.job.interrupts)
     assert "Command 'set -euo pipefail; trap '' INT HUP; " in output_of(failed)
     # the digits given as the homework's file: refused before any job
     digits_file = tmp_path / "digits.npz"

@@ -6,7 +6,9 @@ import pytest
 import torch
 
 from conftest import SHIPPED_RUNS, image_splits, quiet, torch_splits
-from homework1 import configuration, course, q1, q2
+from homework1.config import configuration
+from homework1.benchmark import course
+from homework1 import q1, q2
 from homework1.benchmark import THREAD_VARIABLES, pin_threads
 from homework1.benchmark.epochs import linear_widths, q1_flops, q2_flops, q2_products, time_q1, time_q2
 from homework1.benchmark.estimate import family_name, longest_first_makespan, speed_family, study_runs

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import TINY, nothing_to_do, output_of, planned_jobs, tiny, write_run
-from homework1 import changes, snapshots
+from homework1.analysis import changes, snapshots
 
 # One Question 1 and one Question 2 configuration, two seeds: what a change must tell apart.
 STUDY = tiny(seeds=[1, 2], q1={"logreg": TINY["q1"]["logreg"]},
@@ -194,7 +194,7 @@ def test_a_change_to_one_models_code_changes_exactly_its_runs(own_workspace):
     assert "compare_to_baseline" in plan and set(plan) <= {"compare_to_baseline", "changes_figures", "report_md", "all"}
 
     # the figure's style edited: redrawn, nothing retrained
-    plotting = own_workspace.repo / "src/homework1/figures.py"
+    plotting = own_workspace.repo / "src/homework1/present/figures.py"
     plotting.write_text(plotting.read_text() + "\n# a style edit\n")
     plan = planned_jobs(own_workspace.run(with_baseline, "--dry-run"))
     assert plan.get("changes_figures") == 1 and not {"train_q1", "train_q2", "compare_to_baseline"} & set(plan)

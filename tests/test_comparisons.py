@@ -8,7 +8,9 @@ import pytest
 from scipy import stats
 
 from conftest import REPO, flag, summary_row
-from homework1 import claims, comparisons, figures, paired, selection
+from homework1.plan import claims
+from homework1.analysis import comparisons, paired, selection
+from homework1.present import figures
 
 COMPARISONS = claims.read_claims(REPO / "config" / "report_comparisons.csv")
 

@@ -1,6 +1,6 @@
 """The configuration before any job runs: values typed by the schema, settings that must agree.
 
-Unit tests of homework1.configuration and homework1.sources' checks, then the
+Unit tests of homework1.config.configuration and homework1.sources' checks, then the
 real Snakemake reading the real workflow with such settings.
 """
 
@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 from conftest import JOB_DETAILS, REPO, SOURCE, TINY, output_of, planned_jobs, tiny
-from homework1 import configfiles, configuration, sources
+from homework1.config import configfiles, configuration
+from homework1 import sources
 
 SCHEMA = configuration.config_schema()
 
@@ -131,7 +132,7 @@ def test_a_usable_intel_landscapes_source_passes(tmp_path):
 
 DEVICE_CHECK = """
 import sys
-from homework1.configuration import device_problem
+from homework1.config.configuration import device_problem
 problem = device_problem({device!r})
 print("torch" in sys.modules, problem)
 """

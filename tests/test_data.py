@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from homework1.data import DataError, flatten_features, load_splits, read_npz, write_npz
+from homework1.core.data import DataError, flatten_features, load_splits, read_npz, write_npz
 from conftest import image_arrays
 
 

@@ -1,5 +1,5 @@
 """What the workflow needs of the machine: UTF-8 whatever the locale, an interpreter path with a
-space, and a working directory outside the checkout (homework1.environment)."""
+space, and a working directory outside the checkout (homework1.core.environment)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TINY, output_of, snakemake_command, workflow_environment
-from homework1 import environment
+from homework1.core import environment
 
 DATASET = "resources/datasets/digits.npz"  # one quick job
 

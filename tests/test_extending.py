@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from conftest import REPO, TINY, output_of, planned_jobs, tiny, workflow_environment
-from homework1 import configuration, specs
+from homework1.config import configuration
+from homework1.plan import specs
 
 SCHEMA = Path("workflow/schemas/config.schema.yaml")
 
@@ -136,11 +137,11 @@ def test_a_module_without_its_schema_block_stops_the_workflow_naming_it(own_work
 def test_a_spec_the_workflow_cannot_read_is_named(tmp_path):
     module = tmp_path / "q2" / "models" / "odd.py"
     module.parent.mkdir(parents=True)
-    module.write_text("from homework1.specs import ModelSpec\nHP = ['epochs']\n"
+    module.write_text("from homework1.plan.specs import ModelSpec\nHP = ['epochs']\n"
                       "SPEC = ModelSpec(question='q2', name='odd', hparams=HP)\n")
     with pytest.raises(specs.SpecError, match="odd.py: ModelSpec's hparams must be a literal"):
         specs.read_spec(module)
-    module.write_text("from homework1.specs import ModelSpec\nSPEC = ModelSpec(question='q2', name='even', "
+    module.write_text("from homework1.plan.specs import ModelSpec\nSPEC = ModelSpec(question='q2', name='even', "
                       "hparams=['epochs', 'batch_size', 'learning_rate'])\n")
     with pytest.raises(specs.SpecError, match="declares q2 model 'even'; .* named after the module"):
         specs.read_spec(module)

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import TINY, Workspace, output_of, run_path, snakemake_command, tiny, workflow_environment
 from homework1 import q2
-from homework1.data import load_splits
+from homework1.core.data import load_splits
 
 
 def test_killed_torch_job_resumes_from_its_checkpoint(workspace):

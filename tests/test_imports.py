@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import JOB_DETAILS, REPO, SOURCE, TINY, output_of, run_snakemake, tiny, write_run
-from homework1 import imports, snapshots, specs
+from homework1.plan import imports, specs
+from homework1.analysis import snapshots
 
 SCRIPTS = REPO / "scripts"
 
@@ -24,6 +25,42 @@ SCRIPTS = REPO / "scripts"
 
 def test_the_package_imports_in_one_direction():
     assert imports.cycles(imports.import_graph()) == []
+
+
+# Which layer (a folder of the package) may import which: lower layers never import higher ones.
+MODELS = {"sources", "q1", "q2", "q3"}
+MAY_IMPORT = {
+    "plan": set(),  # what a study is: standard library only
+    "core": set(),  # files, data, runs and their checks
+    "sources": {"core"},
+    **{question: {"core", "plan"} for question in ("q1", "q2", "q3")},
+    "config": {"core", "plan"} | MODELS,
+    "job": {"core", "plan"},
+    "analysis": {"core", "plan"},
+    "present": {"core", "plan", "analysis", "q3"},
+    "benchmark": {"core", "plan", "config", "analysis"} | MODELS,
+}
+
+
+def test_every_layer_imports_only_the_layers_below_it():
+    graph = imports.import_graph()
+    assert {imports.layer_of(module) for module in graph} - {""} == set(MAY_IMPORT)
+    assert imports.layer_breaches(graph, MAY_IMPORT) == []
+
+
+def test_a_lower_layer_importing_a_higher_one_is_found(tmp_path):
+    package = tmp_path / "homework1"
+    for layer in ("core", "analysis"):
+        (package / layer).mkdir(parents=True)
+        (package / layer / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "analysis" / "tables.py").write_text("from homework1.core import files\n")
+    (package / "core" / "files.py").write_text("X = 1\n")
+    allowed = {"core": set(), "analysis": {"core"}}
+    assert imports.layer_breaches(imports.import_graph(tmp_path), allowed) == []
+    (package / "core" / "files.py").write_text("def f():\n    from homework1.analysis.tables import g\n")
+    assert imports.layer_breaches(imports.import_graph(tmp_path), allowed) == [
+        ("homework1.core.files", "homework1.analysis.tables")]
 
 
 def test_a_circle_is_found(tmp_path):
@@ -110,11 +147,11 @@ def test_code_inputs_are_the_modules_the_entry_script_runs(planned_inputs, rule)
 def test_training_jobs_run_only_their_questions_code(planned_inputs):
     def names(rule):
         return {Path(path).relative_to(SOURCE / "homework1").as_posix() for path in planned_inputs[rule]}
-    assert {"q1/kernels.py", "q1/train.py", "jobs.py", "data.py"} <= names("train_q1")
+    assert {"q1/kernels.py", "q1/train.py", "job/jobs.py", "core/data.py"} <= names("train_q1")
     assert not any(name.startswith(("q2/", "q3/")) for name in names("train_q1"))
     assert {"q2/graph.py", "q2/fused.py", "q2/reference.py", "q2/train.py"} <= names("train_q2")
     assert not any(name.startswith(("q1/", "q3/")) for name in names("train_q2"))
-    assert "joblog.py" not in names("train_q1") | names("train_q2")  # it formats log lines only
+    assert "job/joblog.py" not in names("train_q1") | names("train_q2")  # it formats log lines only
 
 
 def test_a_log_only_module_is_left_out_but_what_it_imports_is_followed(tmp_path):
@@ -199,7 +236,8 @@ def test_reading_the_workflow_loads_no_pandas_numpy_or_job_modules():
 import sys
 import jsonschema, snakemake.utils, yte  # Snakemake's own, which it has loaded when it reads the workflow
 before = set(sys.modules)
-from homework1 import configuration, imports, study
+from homework1.config import configuration
+from homework1.plan import imports, study
 config = configuration.load()
 study.expand_runs(config)
 imports.closure({str(SCRIPTS / "train_q2.py")!r})
@@ -210,5 +248,6 @@ print(" ".join(sorted(set(sys.modules) - before)))
     heavy = {name for name in loaded if name.split(".")[0] in ("pandas", "numpy", "torch", "matplotlib", "numba")}
     assert heavy == set()
     ours = {name for name in loaded if name.startswith("homework1")}
-    assert ours == {"homework1", "homework1.configuration", "homework1.imports", "homework1.study", "homework1.specs",
-                    "homework1.sources", "homework1.q3"}
+    assert ours == {"homework1", "homework1.config", "homework1.config.configuration", "homework1.plan",
+                    "homework1.plan.imports", "homework1.plan.study", "homework1.plan.specs", "homework1.sources",
+                    "homework1.q3"}

@@ -14,12 +14,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from homework1.data import DataError
-from homework1.files import atomic_write
-from homework1.jobs import run_training_job
-from homework1.joblog import attempts_log, job_log
-from homework1.runs import code_provenance
-from homework1.stopping import STOPPED_EXIT_STATUS, StopRequested, StopSignals
+from homework1.core.data import DataError
+from homework1.core.files import atomic_write
+from homework1.job.jobs import run_training_job
+from homework1.job.joblog import attempts_log, job_log
+from homework1.core.runs import code_provenance
+from homework1.core.stopping import STOPPED_EXIT_STATUS, StopRequested, StopSignals
 
 from conftest import REPO, workflow_environment
 
@@ -184,8 +184,8 @@ def test_a_run_out_of_memory_says_so_naming_its_sizes(tmp_path, capfd, digits_np
 LATE_SIGNAL_JOB = """
 import logging, os, signal, sys
 from types import SimpleNamespace
-from homework1.jobs import run_training_job
-from homework1.stopping import StopRequested
+from homework1.job.jobs import run_training_job
+from homework1.core.stopping import StopRequested
 
 class LateSignal(logging.Filter):
     def filter(self, record):
@@ -236,7 +236,7 @@ WAITING_JOB = """
 import sys, time
 from pathlib import Path
 from types import SimpleNamespace
-from homework1.jobs import run_training_job
+from homework1.job.jobs import run_training_job
 
 def train(model, splits, stop, **options):
     while not Path(sys.argv[3]).exists():
@@ -282,7 +282,7 @@ def test_a_second_trainer_of_a_run_stops_at_once_naming_the_first(tmp_path, digi
 
 
 def test_a_job_stops_at_the_end_of_an_epoch_once_its_snakemake_has_ended():
-    from homework1.stopping import WORKFLOW_PROCESS, WorkflowWatch, process_identity
+    from homework1.core.stopping import WORKFLOW_PROCESS, WorkflowWatch, process_identity
 
     parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:

@@ -11,14 +11,14 @@ import torch
 import torch.nn.functional as F
 
 from conftest import IMPLEMENTATIONS, image_arrays, quiet
-from homework1 import course
-from homework1.data import load_splits, write_npz
+from homework1.benchmark import course
+from homework1.core.data import load_splits, write_npz
 from homework1.q1 import fit, train, uses_bias, weights_are_finite
 from homework1.q1.models.logreg import LogisticRegression
 from homework1.q1.models.mlp import MLP
-from homework1.specs import model_spec
-from homework1.runs import METRIC_COLUMNS, STATUS_DIVERGED, STATUS_OK
-from homework1.stopping import StopRequested
+from homework1.plan.specs import model_spec
+from homework1.core.runs import METRIC_COLUMNS, STATUS_DIVERGED, STATUS_OK
+from homework1.core.stopping import StopRequested
 
 N_CLASSES = 3
 IMAGE_SHAPE = (2, 2, 3)  # 12 features

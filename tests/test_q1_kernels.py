@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import SOURCE, image_splits, quiet
-from homework1.data import flatten_features
+from homework1.core.data import flatten_features
 from homework1.q1 import fit, kernels, uses_bias
 from homework1.q1.models.logreg import LogisticRegression
 from homework1.q1.models.mlp import MLP
@@ -156,7 +156,7 @@ def test_linear_accuracy_matches_the_models_own():
 ], ids=["logreg", "logreg_l2", "logreg_l1", "mlp"])
 def test_the_default_data_set_gives_the_same_accuracies_and_weights(digits_npz, model_name, settings):
     """The homework's settings on the workflow's default data set, a few epochs."""
-    from homework1.data import load_splits
+    from homework1.core.data import load_splits
 
     splits = load_splits(digits_npz, add_bias=uses_bias(model_name))
     runs = both_implementations(model_name, splits, epochs=4, **settings)

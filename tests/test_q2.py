@@ -12,8 +12,8 @@ from torch import nn
 
 from conftest import IMPLEMENTATIONS, N_CLASSES, N_FEATURES, needs_cuda, quiet, torch_splits
 from homework1 import q2
-from homework1.runs import STATUS_DIVERGED, STATUS_OK
-from homework1.stopping import StopRequested
+from homework1.core.runs import STATUS_DIVERGED, STATUS_OK
+from homework1.core.stopping import StopRequested
 
 make_splits = torch_splits
 

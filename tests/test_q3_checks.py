@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from homework1 import configuration
+from homework1.config import configuration
 from homework1.q3 import checks, figures
 
 SMALL = {"identity_dims": [1, 3], "identity_units": [2, 10], "construction_dims": [1, 3],

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from conftest import summary_row
-from homework1 import report, tables
+from homework1.present import report
+from homework1.analysis import tables
 
 
 def report_row(*run, commit="abc123", dirty=False, host="node1", hand_edited=False, **fields):

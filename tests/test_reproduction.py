@@ -4,8 +4,10 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, flag, summary_row, write_run
-from homework1 import claims, configuration, reproduction, runtime, tables
-from homework1.study import expand_runs
+from homework1.plan import claims
+from homework1.config import configuration
+from homework1.analysis import reproduction, runtime, tables
+from homework1.plan.study import expand_runs
 
 REPORT_NUMBERS = REPO / "config" / "report_numbers.csv"
 COMPARISONS = claims.read_claims(REPO / "config" / "report_comparisons.csv")

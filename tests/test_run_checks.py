@@ -1,5 +1,5 @@
-"""A run's files read back and checked (homework1.run_checks), and who holds a working directory's lock
-(homework1.locks): the checks as plain functions, on files a training job's writer wrote."""
+"""A run's files read back and checked (homework1.core.run_checks), and who holds a working directory's lock
+(homework1.job.locks): the checks as plain functions, on files a training job's writer wrote."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import sys
 import pytest
 
 from conftest import write_run
-from homework1 import locks, run_checks
-from homework1.plotting import read_metrics
-from homework1.runs import SUMMARY_CHECKSUM, summary_checksum
-from homework1.tables import read_summaries
+from homework1.job import locks
+from homework1.core import run_checks
+from homework1.present.plotting import read_metrics
+from homework1.core.runs import SUMMARY_CHECKSUM, summary_checksum
+from homework1.analysis.tables import read_summaries
 
 RUN = "results/runs/digits/q2/ffn/default/seed1"
 

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import TINY, nothing_to_do, output_of, planned_jobs, run_path, snakemake_command, tiny, \
     workflow_environment
-from homework1 import run_checks
+from homework1.core import run_checks
 
 FFN = {"model": "ffn", "batch_size": 64, "hidden_size": 16}
 # Two Question 1 runs and two Question 2 runs.

@@ -2,7 +2,7 @@
 
 import pytest
 
-from homework1.study import run_identity
+from homework1.plan.study import run_identity
 
 EXPECTED = {"dataset": "digits", "question": "q2", "experiment": "logreg_lr",
             "variant": "learning_rate~0.001", "seed": 42}

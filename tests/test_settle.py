@@ -14,8 +14,10 @@ import pytest
 from scipy import stats
 
 from conftest import REPO, TINY, nothing_to_do, planned_jobs, summary_row, tiny
-from homework1 import claims, comparisons, configuration, paired, sequential
-from homework1.study import expand_runs
+from homework1.plan import claims
+from homework1.analysis import comparisons, paired, sequential
+from homework1.config import configuration
+from homework1.plan.study import expand_runs
 
 ALPHA = 0.05
 LOOK_PLANS = [(5, 10, 20), (3, 5)]  # the README's example, and a short one

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from homework1.slurm import (
+from homework1.job.slurm import (
     Node,
     Partitions,
     QueuedJob,

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from conftest import TEST_COUNT, TRAIN_COUNTS, quiet, write_archive, write_homework_shaped_npz, zip_folder
-from homework1.configuration import load
-from homework1.data import DataError, load_splits, read_npz, write_npz
-from homework1.files import sha256_file
+from homework1.config.configuration import load
+from homework1.core.data import DataError, load_splits, read_npz, write_npz
+from homework1.core.files import sha256_file
 from homework1.sources import digits, synthetic_intel
 from homework1.sources.intel_landscapes import _val_counts, build, build_from_archive, download
 

@@ -6,7 +6,7 @@ import logging
 import pytest
 from snakemake.logging import ColorizingTextHandler
 
-from homework1.terminal import WholeLines, say, write_whole_lines
+from homework1.core.terminal import WholeLines, say, write_whole_lines
 
 
 class Writes(io.RawIOBase):

@@ -19,7 +19,7 @@ from conftest import (
     JOB_DETAILS, REPO, SHIPPED_RUNS, TINY, Workspace, image_arrays, nothing_to_do, output_of, planned_jobs, run_path,
     run_snakemake, tiny,
 )
-from homework1.study import may_use_cuda
+from homework1.plan.study import may_use_cuda
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +153,7 @@ def jobs_planned_after_editing(workspace: Workspace, relative_path: str) -> dict
 @pytest.mark.parametrize("path, reruns", [  # which modules each rule runs: tests/test_imports.py
     ("src/homework1/q1/kernels.py", {"train_q1": 4}),
     ("src/homework1/q2/graph.py", {"train_q2": 4}),
-    ("src/homework1/joblog.py", {}),  # it formats log lines only: nothing reruns for it
+    ("src/homework1/job/joblog.py", {}),  # it formats log lines only: nothing reruns for it
 ])
 def test_editing_a_module_reruns_exactly_the_training_jobs_that_run_it(built, path, reruns):
     jobs = jobs_planned_after_editing(built, path)
@@ -170,7 +170,7 @@ def test_editing_a_plotting_script_redraws_figures_only(built):
 
 
 def test_editing_the_shared_figure_style_redraws_figures_without_rerunning_the_q3_checks(built):
-    jobs = jobs_planned_after_editing(built, "src/homework1/plotting.py")
+    jobs = jobs_planned_after_editing(built, "src/homework1/present/plotting.py")
     assert jobs.get("q3_figures") == 1 and jobs.get("run_curves") == 8
     assert not {"train_q1", "train_q2", "q3_checks", "summary_tables"} & set(jobs)
 

@@ -1,7 +1,7 @@
 # What a change did. `snakemake snapshot` copies the runs of the build as they are
 # into results/snapshots/<name>/ (it trains nothing); with `baseline` set, the study
 # compares itself with that snapshot, run by run and paired by seed
-# (homework1.changes), and draws each configuration that changed.
+# (homework1.analysis.changes), and draws each configuration that changed.
 # Seconds of work each: on a cluster they run on the submitting host, not as jobs.
 
 

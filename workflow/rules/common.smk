@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 SOURCE_DIR = Path(workflow.basedir) / "src"
-# The one way the package is imported: from this checkout's src/, here and in every job (homework1.environment).
+# The one way the package is imported: from this checkout's src/, here and in every job (homework1.core.environment).
 sys.path.insert(0, str(SOURCE_DIR))
 
-from homework1 import environment, stopping
+from homework1.core import environment, stopping
 
 os.environ.update(environment.job_environment(SOURCE_DIR, os.environ.get("PYTHONPATH", "")))
 os.environ[stopping.WORKFLOW_PROCESS] = stopping.process_identity(os.getpid())  # a job stops once it has ended
@@ -22,19 +22,22 @@ from functools import cache
 from snakemake.benchmark import BenchmarkRecord
 from snakemake.io import IOFile
 
-from homework1 import (
-    claims, configuration, imports, interrupts, locks, run_checks, slurm, snapshots, sources, specs, terminal,
-)
-from homework1.files import atomic_write, sha256_file
-from homework1.runs import code_provenance
-from homework1.study import HOMEWORK_DATASET, QUESTIONS, SYNTHETIC_DATASET, expand_runs, may_use_cuda, run_path
+from homework1.plan import claims, imports, specs
+from homework1.config import configuration
+from homework1.job import interrupts, locks, slurm
+from homework1.core import run_checks, terminal
+from homework1.analysis import snapshots
+from homework1 import sources
+from homework1.core.files import atomic_write, sha256_file
+from homework1.core.runs import code_provenance
+from homework1.plan.study import HOMEWORK_DATASET, QUESTIONS, SYNTHETIC_DATASET, expand_runs, may_use_cuda, run_path
 
 if problem := environment.working_directory_problem(os.getcwd(), workflow.basedir):
     configuration.stop_if("the workflow cannot run here", [problem])
 # Typed, validated against workflow/schemas/config.schema.yaml (defaults filled in), settled.
 configuration.prepare(config)
 
-SLURM_WATCH = None  # on a SLURM cluster, what looks after this run's jobs (homework1.slurm)
+SLURM_WATCH = None  # on a SLURM cluster, what looks after this run's jobs (homework1.job.slurm)
 
 
 onstart:
@@ -110,7 +113,7 @@ wildcard_constraints:
 @cache
 def code_of(script, *modules):
     """A rule's code inputs: the package modules its entry script (and the named ``modules``)
-    import, directly or through others, read from the source (homework1.imports). An edit
+    import, directly or through others, read from the source (homework1.plan.imports). An edit
     to one reruns exactly the jobs that run it; Snakemake itself tracks the script."""
     path = Path(workflow.basedir) / "scripts" / script
     return [str(file) for file in imports.closure(path, modules, SOURCE_DIR)]
@@ -178,7 +181,7 @@ def planning_to_run():
 
 
 def lock_dir():
-    """Where Snakemake keeps this working directory's lock (and homework1.locks its holder)."""
+    """Where Snakemake keeps this working directory's lock (and homework1.job.locks its holder)."""
     return Path(workflow.persistence.path) / "locks"
 
 
@@ -201,7 +204,7 @@ def left_incomplete():
 def name_the_lock_holder():
     """Snakemake refuses a locked directory in a block that names no process. Instead, one line: who holds
     the lock (still running: wait; killed: --unlock, and what it left incomplete); and, once this
-    Snakemake holds it, this process recorded as its holder (homework1.locks). Wraps Snakemake's lock."""
+    Snakemake holds it, this process recorded as its holder (homework1.job.locks). Wraps Snakemake's lock."""
     persistence = workflow.persistence
     if getattr(persistence.lock, "names_its_holder", False) or workflow.dryrun or not workflow.execution_settings.lock:
         return
@@ -243,13 +246,13 @@ def configured_settings(question, wildcards):
 
 
 def check_run_outputs(question, wildcards):
-    """A run's existing outputs, checked while Snakemake plans it (homework1.run_checks), before it looks
+    """A run's existing outputs, checked while Snakemake plans it (homework1.core.run_checks), before it looks
     for incomplete ones. Damaged ones are trained again, in one line each (Snakemake's own way to rerun a
     job: its forced files). Those a stopped Snakemake left marked incomplete are kept where they are whole,
     agree with their checksums and were made by the settings configured now, and trained again where not;
     either way their mark is cleared through Snakemake's persistence (as its --cleanup-metadata does; the
     mark is read with _filter_incomplete_keys, its one synchronous way). Runs are left alone unless the
-    lock is free or held only by Snakemakes that have ended (homework1.locks)."""
+    lock is free or held only by Snakemakes that have ended (homework1.job.locks)."""
     run = run_path(dataset=wildcards.dataset, question=question, experiment=wildcards.experiment,
                    variant=wildcards.variant, seed=wildcards.seed)
     if run in CHECKED_RUNS or not planning_to_run():
@@ -429,7 +432,7 @@ def figure_experiments(question, figure):
 
 
 def figure_metrics(wildcards):
-    """Input function: metrics of every run drawn in a question's figure (homework1.specs.FIGURES)."""
+    """Input function: metrics of every run drawn in a question's figure (homework1.plan.specs.FIGURES)."""
     return [
         path
         for experiment in figure_experiments(wildcards.question, wildcards.figure)
@@ -524,7 +527,7 @@ def selection_tables(ext):
 
 
 def question_figures():
-    """The questions' figures (homework1.specs.FIGURES) that a configured model's runs are drawn in."""
+    """The questions' figures (homework1.plan.specs.FIGURES) that a configured model's runs are drawn in."""
     return [
         f"{figure.question}/{name}"
         for name, figure in specs.FIGURES.items()

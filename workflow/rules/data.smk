@@ -1,5 +1,5 @@
 # Every data set is written once under resources/datasets/ in the course's npz
-# layout, validated on the way (homework1.data.write_npz), by its own module of
+# layout, validated on the way (homework1.core.data.write_npz), by its own module of
 # homework1.sources.
 #
 # Each source (the data set's config block) is built to a file of its own under

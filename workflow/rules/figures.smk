@@ -1,6 +1,6 @@
 # Figures drawn from the per-epoch metrics, each as PNG (screens, reports) and PDF (print).
 # One script per kind of figure, so editing one redraws only its figures. Each run's metrics
-# are read with the summary beside it, checked (homework1.run_checks).
+# are read with the summary beside it, checked (homework1.core.run_checks).
 # Seconds of work each: on a cluster they run on the submitting host, not as jobs.
 
 

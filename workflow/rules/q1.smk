@@ -1,7 +1,7 @@
 # Question 1: perceptron, logistic regression (L2 / L1) and an MLP in numpy.
 
 
-# The paths of one run (homework1.study.RUN_PATH), the question filled in.
+# The paths of one run (homework1.plan.study.RUN_PATH), the question filled in.
 RUN_Q1 = run_path(question="q1")
 
 

@@ -1,7 +1,7 @@
 # Question 2: logistic regression and feed-forward nets in PyTorch, mini-batch SGD.
 
 
-# The paths of one run (homework1.study.RUN_PATH), the question filled in.
+# The paths of one run (homework1.plan.study.RUN_PATH), the question filled in.
 RUN_Q2 = run_path(question="q2")
 
 

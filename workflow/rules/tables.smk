@@ -12,7 +12,7 @@ localrules:
 rule summary_tables:
     input:
         summaries=run_summaries,
-        # each summary is read with the metrics beside it, checked (homework1.run_checks)
+        # each summary is read with the metrics beside it, checked (homework1.core.run_checks)
         metrics=study_metrics,
         code=code_of("summary_tables.py"),
     output:

@@ -10,7 +10,7 @@ WHOLE EPOCH, as a run does it, every side in one process with the same threads
 (one by default, as the workflow's jobs run), in rounds of one epoch of each
 side (so that the machine's drifts hit them alike; the median is reported):
 
-- course: the course's starter-code loops (``homework1.course``). Q1: re-order
+- course: the course's starter-code loops (``homework1.benchmark.course``). Q1: re-order
   the training arrays (X = X[perm]), a Python loop over the examples, train and
   validation accuracy. Q2: a Dataset + DataLoader(shuffle=True) training loop
   with loss.item() per batch, then validation loss and accuracy.

@@ -13,16 +13,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from homework1 import configuration, q2
+from homework1.config import configuration
+from homework1 import q2
 from homework1.benchmark import threads_option
 from homework1.benchmark.epochs import float64_matmul_rate, time_q1, time_q2, timed
 from homework1.benchmark.estimate import (
     family_name, job_start_seconds, longest_first_makespan, side_by_side_slowdown, study_runs,
 )
-from homework1.data import load_splits
+from homework1.core.data import load_splits
 from homework1.sources import INTEL_SPLITS, synthetic_intel
-from homework1.specs import model_spec
-from homework1.tables import to_markdown
+from homework1.plan.specs import model_spec
+from homework1.analysis.tables import to_markdown
 
 
 def parse_args(argv=None) -> argparse.Namespace:

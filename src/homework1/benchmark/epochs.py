@@ -10,9 +10,10 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from homework1 import course, q1, q2
-from homework1.seeding import seed_everything
-from homework1.specs import model_spec
+from homework1.benchmark import course
+from homework1 import q1, q2
+from homework1.core.seeding import seed_everything
+from homework1.plan.specs import model_spec
 
 SEED = 42
 

@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 
-from homework1.specs import model_spec
-from homework1.study import expand_runs
+from homework1.plan.specs import model_spec
+from homework1.plan.study import expand_runs
 
 
 def speed_family(question: str, hparams: dict) -> tuple:

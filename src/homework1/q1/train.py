@@ -11,7 +11,7 @@ digit with that exact sequence:
    permutation is kept instead of a re-ordered copy: the same visiting order);
 4. test accuracy once, at the end.
 
-Each model is a module of ``homework1.q1.models`` with its spec (``homework1.specs``).
+Each model is a module of ``homework1.q1.models`` with its spec (``homework1.plan.specs``).
 ``implementation="reference"`` trains with its plain numpy class; ``"fast"`` runs
 the same epochs through the compiled kernels of ``homework1.q1.kernels`` (the
 same visiting order and float64 arithmetic, several times faster) where the
@@ -25,11 +25,11 @@ import time
 
 import numpy as np
 
-from homework1.runs import STATUS_DIVERGED, STATUS_OK, TrainResult
-from homework1.seeding import seed_everything
-from homework1.specs import REFERENCE_STEPS, load_model, model_spec
-from homework1.stopping import StopRequested
-from homework1.study import check_hparams
+from homework1.core.runs import STATUS_DIVERGED, STATUS_OK, TrainResult
+from homework1.core.seeding import seed_everything
+from homework1.plan.specs import REFERENCE_STEPS, load_model, model_spec
+from homework1.core.stopping import StopRequested
+from homework1.plan.study import check_hparams
 
 # Each implementation with the training step it asks for (the name a run's summary records).
 TRAINING_STEPS = {"fast": "numba kernels", "reference": REFERENCE_STEPS["q1"]}

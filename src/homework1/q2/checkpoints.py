@@ -19,7 +19,7 @@ from typing import Callable
 
 import torch
 
-from homework1.files import atomic_write
+from homework1.core.files import atomic_write
 
 # Written into every checkpoint; one of another format is not resumed.
 FORMAT = 3

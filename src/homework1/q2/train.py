@@ -37,11 +37,11 @@ from homework1.q2.graph import GraphedTrainStep
 from homework1.q2.graph_check import checked_graph_step
 from homework1.q2.reference import AutogradStep
 from homework1.q2.sgd import SGD
-from homework1.runs import STATUS_DIVERGED, STATUS_OK, TrainResult
-from homework1.seeding import seed_everything
-from homework1.specs import load_model, model_spec
-from homework1.stopping import StopRequested
-from homework1.study import check_hparams
+from homework1.core.runs import STATUS_DIVERGED, STATUS_OK, TrainResult
+from homework1.core.seeding import seed_everything
+from homework1.plan.specs import load_model, model_spec
+from homework1.core.stopping import StopRequested
+from homework1.plan.study import check_hparams
 
 # implementation -> the step it trains with on each kind of device (autograd where none is named)
 STEPS = {"fast": {"cpu": FusedSGD, "cuda": GraphedTrainStep}, "reference": {}}
@@ -264,7 +264,7 @@ def train(model_name: str, splits: dict, *, seed: int, device: str, implementati
     ``checkpoint.every`` epochs and a run finding it resumes (one it cannot resume
     is set aside); it is removed at the end unless ``checkpoint.keep``. When
     ``stop()`` names a signal after an epoch, the state is saved and
-    ``StopRequested`` raised (``homework1.stopping``).
+    ``StopRequested`` raised (``homework1.core.stopping``).
     """
     check_hparams("q2", model_name, hparams)
     epochs, batch_size = hparams["epochs"], hparams["batch_size"]

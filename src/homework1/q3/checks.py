@@ -4,7 +4,7 @@
 calls it through scripts/q3_checks.py); ``params`` is the config's ``q3:``
 section, every setting filled in (their defaults, and what each means, are in
 the workflow's config schema). The figures are drawn from these tables by
-``homework1.q3.figures``.
+``homework1.present.q3_figures``.
 
 Claims checked (one row each in the checks CSV: claim, setting, measured,
 tolerance, passed, note):

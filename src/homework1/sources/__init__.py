@@ -97,7 +97,7 @@ def intel_shapes_problem(shapes: dict[str, tuple], n_classes: int, tolerance: fl
 def intel_file_problem(path) -> str | None:
     """Why the file at ``path`` is not a valid copy of the homework's data (None if it is), from its
     headers and labels only: cheap enough to check before any job."""
-    from homework1.data import DataError, check_npz  # numpy: only when there is a file to check
+    from homework1.core.data import DataError, check_npz  # numpy: only when there is a file to check
 
     try:
         headers, n_classes = check_npz(path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from homework1.data import DataError, write_npz
+from homework1.core.data import DataError, write_npz
 from homework1.sources import digits_split_problem
 
 

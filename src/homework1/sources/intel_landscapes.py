@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from homework1.data import DataError, read_npz, write_npz
-from homework1.files import atomic_write, sha256_file, temporary_file_beside
+from homework1.core.data import DataError, read_npz, write_npz
+from homework1.core.files import atomic_write, sha256_file, temporary_file_beside
 from homework1.sources import (ARCHIVE_TOLERANCE, INTEL_CLASSES, INTEL_IMAGE_SIZE, intel_file_problem,
                                intel_landscapes_problem, intel_shapes_problem)
 

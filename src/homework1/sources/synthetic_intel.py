@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from homework1.data import DataError, write_npz
+from homework1.core.data import DataError, write_npz
 from homework1.sources import INTEL_CLASSES, INTEL_IMAGE_SIZE, INTEL_SPLITS
 
 DESCRIPTION = "synthetic stand-in: random pixels, for timing only"

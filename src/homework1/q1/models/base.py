@@ -3,7 +3,7 @@
 Each model is a module of this package named after it (``perceptron``, ``logreg``,
 ``mlp``), in plain numpy as a student writes it: the readable reference. No autograd:
 every gradient is written out by hand (the tests compare them with torch's). A
-module holds the model's ``SPEC`` (``homework1.specs``), its class and
+module holds the model's ``SPEC`` (``homework1.plan.specs``), its class and
 ``build(input_shape, n_classes, **architecture)``. The class has what
 ``homework1.q1.train`` calls:
 

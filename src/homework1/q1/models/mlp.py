@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from homework1.q1.models.base import examples, softmax_cross_entropy
-from homework1.specs import ModelSpec
+from homework1.plan.specs import ModelSpec
 
 SPEC = ModelSpec(
     question="q1", name="mlp",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from homework1.q1.models.base import LinearModel, examples
-from homework1.specs import ModelSpec
+from homework1.plan.specs import ModelSpec
 
 SPEC = ModelSpec(
     question="q1", name="perceptron",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from homework1.specs import ModelSpec
+from homework1.plan.specs import ModelSpec
 
 SPEC = ModelSpec(
     question="q2", name="ffn",

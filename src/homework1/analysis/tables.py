@@ -1,0 +1,71 @@
+"""Run summaries gathered into pandas tables, written as CSV and Markdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from homework1.core.run_checks import edit_line, read_run
+
+# Columns that identify a run, first in every table, in this order.
+ID_COLUMNS = ["question", "experiment", "variant", "model", "seed", "dataset"]
+# What names one configuration: everything that identifies a run but its seed.
+CONFIG_COLUMNS = [column for column in ID_COLUMNS if column != "seed"]
+RESULT_COLUMNS = [
+    "status", "epochs_completed", "final_train_acc", "final_train_acc_running", "final_val_acc", "test_acc",
+    "best_val_acc", "best_epoch", "final_train_loss", "final_val_loss",
+    "wall_time_s", "device", "implementation", "training_step", "graph_check",
+]
+# Where a run came from: its data, its code (runs.code_provenance) and its machine; and whether a file of
+# it was changed since its job wrote it (homework1.core.run_checks: kept, and counted).
+ORIGIN_COLUMNS = ["dataset_sha256", "git_commit", "git_dirty", "host", "hand_edited"]
+# What by_config averages over seeds.
+SEED_STATISTICS = ["final_train_acc", "final_train_acc_running", "final_val_acc", "test_acc", "best_val_acc",
+                   "wall_time_s"]
+
+
+def read_summaries(paths, warn=lambda line: None) -> pd.DataFrame:
+    """One row per run: identity, every hyper-parameter (one column each), results,
+    then where the run came from (data set checksum, code commit, host) and whether it was edited
+    by hand. Each run is read with its metrics beside it and checked (homework1.core.run_checks: a damaged
+    one raises DamagedRun); ``warn`` gets one line per file changed since its job wrote it."""
+    rows = []
+    for path in paths:
+        run = read_run(path)
+        for edited in run.edited:
+            warn(edit_line(edited))
+        summary = run.summary
+        row = {key: summary.get(key) for key in ID_COLUMNS + RESULT_COLUMNS + ORIGIN_COLUMNS}
+        row["hand_edited"] = bool(run.edited)
+        row.update(summary["hparams"])
+        row["synthetic_data"] = summary.get("synthetic_data", False)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    hparam_columns = [c for c in frame.columns if c not in ID_COLUMNS + RESULT_COLUMNS + ORIGIN_COLUMNS
+                      and c != "synthetic_data"]
+    columns = ID_COLUMNS + sorted(hparam_columns) + RESULT_COLUMNS + ["synthetic_data"] + ORIGIN_COLUMNS
+    return frame.reindex(columns=columns).sort_values(ID_COLUMNS[:3] + ["seed"], ignore_index=True)
+
+
+def by_config(summary: pd.DataFrame) -> pd.DataFrame:
+    """Mean, std and count over seeds of each accuracy and time, one row per configuration."""
+    grouped = summary.groupby(CONFIG_COLUMNS, sort=True)
+    stats = grouped[SEED_STATISTICS].agg(["mean", "std", "count"])
+    stats.columns = [f"{metric}_{stat}" for metric, stat in stats.columns]
+    stats["seeds"] = grouped["seed"].apply(lambda seeds: " ".join(str(s) for s in sorted(seeds)))
+    stats["diverged_runs"] = grouped["status"].apply(lambda status: int((status != "ok").sum()))
+    return stats.reset_index()
+
+
+def to_markdown(frame: pd.DataFrame, floatfmt: str = ".4f") -> str:
+    return frame.to_markdown(index=False, floatfmt=floatfmt) + "\n"
+
+
+def write_table(frame: pd.DataFrame, csv_path, markdown_path=None, markdown_columns=None) -> None:
+    """Every column to CSV; to Markdown, for people, every column or ``markdown_columns``."""
+    Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(csv_path, index=False)
+    if markdown_path is not None:
+        Path(markdown_path).write_text(to_markdown(frame if markdown_columns is None else frame[markdown_columns]),
+                                       encoding="utf-8")

@@ -1,0 +1,82 @@
+"""The shared look of every figure (``plt`` from here has it), and per-epoch curves averaged over seeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # figures are files: no screen needed, also on a cluster node
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from homework1.core.run_checks import SUMMARY_FILE, beside, read_run  # noqa: E402
+from homework1.core.runs import METRIC_COLUMNS  # noqa: E402
+from homework1.plan.study import run_identity  # noqa: E402
+
+STYLE = {
+    "figure.dpi": 110,
+    "savefig.dpi": 150,
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "legend.fontsize": 8,
+}
+plt.rcParams.update(STYLE)
+
+LABELS = {
+    "train_acc": "train accuracy", "val_acc": "validation accuracy",
+    "train_acc_running": "train accuracy on the batches as trained (dropout on)",
+    "train_loss": "train loss", "val_loss": "validation loss",
+    "weight_norm": "Frobenius norm of W", "zero_weight_fraction": "fraction of zero weights",
+}
+
+
+def read_metrics(paths) -> pd.DataFrame:
+    """Per-epoch metrics of several runs, with their identity parsed from the path, each checked with
+    the summary beside it (homework1.core.run_checks: a damaged run raises DamagedRun, naming the file).
+
+    The path is ``results/runs/{dataset}/{question}/{experiment}/{variant}/seed{seed}/metrics.csv``.
+    """
+    frames = [pd.DataFrame(read_run(beside(path, SUMMARY_FILE), path).metrics, columns=METRIC_COLUMNS,
+                           dtype=float).astype({"epoch": int}).assign(**run_identity(path)) for path in paths]
+    return pd.concat(frames, ignore_index=True)
+
+
+def plot_over_seeds(ax, runs: pd.DataFrame, column: str, label: str | None = None, **style) -> None:
+    """Mean over seeds per epoch; with several seeds, a band from the min to the max."""
+    per_epoch = runs.groupby("epoch")[column]
+    mean = per_epoch.mean()
+    if mean.isna().all():
+        return
+    line, = ax.plot(mean.index, mean.values, label=label or LABELS.get(column, column), **style)
+    if runs["seed"].nunique() > 1:
+        ax.fill_between(mean.index, per_epoch.min().values, per_epoch.max().values,
+                        color=line.get_color(), alpha=0.2, linewidth=0)
+
+
+def seeds_note(runs: pd.DataFrame) -> str:
+    seeds = sorted(runs["seed"].unique())
+    if not seeds:
+        return "no epoch finished (the run diverged)"
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    return f"mean of {len(seeds)} seeds, band: min-max"
+
+
+def title(runs: pd.DataFrame, what: str, dataset: str) -> str:
+    """``what``, and below it the data set (its description) and the seeds."""
+    return f"{what}\n{dataset}; {seeds_note(runs)}"
+
+
+def save(fig, *paths) -> None:
+    """Write one figure to every path (PNG for screens and the report, PDF for print)."""
+    fig.tight_layout()
+    for path in paths:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path)
+    plt.close(fig)
