@@ -30,7 +30,9 @@ from homework1.analysis import snapshots
 from homework1 import sources
 from homework1.core.files import atomic_write, sha256_file
 from homework1.core.runs import code_provenance
-from homework1.plan.study import HOMEWORK_DATASET, QUESTIONS, SYNTHETIC_DATASET, expand_runs, may_use_cuda, run_path
+from homework1.plan.study import (
+    HOMEWORK_DATASET, QUESTIONS, RUNS_DIR, SYNTHETIC_DATASET, expand_runs, may_use_cuda, run_path,
+)
 
 if problem := environment.working_directory_problem(os.getcwd(), workflow.basedir):
     configuration.stop_if("the workflow cannot run here", [problem])
@@ -82,7 +84,6 @@ REPORT_COMPARISONS = str(Path(workflow.basedir) / "config" / "report_comparisons
 
 DATASET = config["dataset"]
 SEEDS = config["seeds"]
-RUNS_DIR = "results/runs"  # where every run's metrics.csv and summary.json live (study.RUN_PATH below it)
 
 # What `snakemake snapshot` writes, and the snapshot this build is compared with (if any),
 # checked before any job runs.

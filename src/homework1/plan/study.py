@@ -22,8 +22,9 @@ HOMEWORK_DATASET = "intel_landscapes"
 SYNTHETIC_DATASET = "synthetic_intel"
 
 
-# Where a run's files live: below results/runs/ (its metrics.csv and summary.json), logs/runs/
+# Where a run's files live: below RUNS_DIR (its metrics.csv and summary.json), logs/runs/
 # and benchmarks/runs/ (with .log and .tsv appended), results/checkpoints/ (.pt).
+RUNS_DIR = "results/runs"
 RUN_PATH = "{dataset}/{question}/{experiment}/{variant}/seed{seed}"
 RUN_FIELDS = ("dataset", "question", "experiment", "variant", "seed")
 
