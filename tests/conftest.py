@@ -23,7 +23,7 @@ import torch
 import yaml
 from PIL import Image
 
-from homework1.config.configuration import choices
+from homework1.config.schema import choices
 from homework1.core.data import flatten_features, write_npz
 from homework1.sources import INTEL_CLASSES, INTEL_IMAGE_SHAPE, INTEL_SPLITS
 

@@ -17,10 +17,12 @@ import pytest
 import yaml
 
 from conftest import JOB_DETAILS, REPO, SOURCE, TINY, output_of, planned_jobs, tiny
-from homework1.config import configfiles, configuration
+from homework1.config import configfiles, configuration, schema
+from homework1.config.problems import device_problem, unused_hyper_parameters
+from homework1.job import launch
 from homework1 import sources
 
-SCHEMA = configuration.config_schema()
+SCHEMA = schema.config_schema()
 
 
 # ---------------------------------------------------------------- typed overrides
@@ -32,7 +34,7 @@ def test_nested_strings_become_numbers_lists_and_booleans_where_the_schema_wants
                             "learning_rate": "1e-5", "dropout": "0.25"}},
              "seeds": ["42", "7"], "keep_checkpoints": "true", "torch_threads": "2",
              "intel_landscapes": {"archive": "/data/a.zip", "seed": "7"}}
-    typed = configuration.coerce(given, SCHEMA)
+    typed = schema.coerce(given, SCHEMA)
     assert typed["q1"]["perceptron"] == {"model": "perceptron", "epochs": 3, "report_id": "1.1a"}
     assert typed["q2"]["ffn"]["batch_size"] == [64, 128]
     assert typed["q2"]["ffn"]["learning_rate"] == 1e-05 and typed["q2"]["ffn"]["dropout"] == 0.25
@@ -45,24 +47,24 @@ def test_nested_strings_become_numbers_lists_and_booleans_where_the_schema_wants
     ("model", "logreg"),
 ])
 def test_strings_where_a_string_is_allowed_stay_strings(key, value):
-    typed = configuration.coerce({"q2": {"x": {key: value}}}, SCHEMA)
+    typed = schema.coerce({"q2": {"x": {key: value}}}, SCHEMA)
     assert typed["q2"]["x"][key] == value
 
 
 def test_paths_and_checksums_stay_strings():
     checksum = "0" * 64  # YAML would read it as the number 0
     options = {"path": "123", "sha256": checksum, "url": "", "archive": "2024-01-01"}
-    assert configuration.coerce({"intel_landscapes": options}, SCHEMA)["intel_landscapes"] == options
+    assert schema.coerce({"intel_landscapes": options}, SCHEMA)["intel_landscapes"] == options
 
 
 @pytest.mark.parametrize("text", ["three", ".nan", "inf", "[1, 2"])
 def test_what_does_not_read_as_an_allowed_type_is_left_for_the_schema_to_name(text):
-    assert configuration.coerce({"torch_threads": text}, SCHEMA) == {"torch_threads": text}
+    assert schema.coerce({"torch_threads": text}, SCHEMA) == {"torch_threads": text}
 
 
 def test_typed_values_are_left_alone():
     config = yaml.safe_load(configuration.CONFIG_PATH.read_text())
-    assert configuration.coerce(copy.deepcopy(config), SCHEMA) == config
+    assert schema.coerce(copy.deepcopy(config), SCHEMA) == config
 
 
 # ---------------------------------------------------------------- settings that must agree
@@ -71,7 +73,7 @@ def test_hyper_parameters_a_model_ignores_are_named():
     as_given = {"q1": {"mlp": {"model": "mlp", "epochs": 2, "l2_penalty": 0.1, "report_id": "1.3a"},
                        "perceptron": {"model": "perceptron", "epochs": 2, "learning_rate": [0.1, 0.2]}},
                 "q2": {"lr": {"model": "logreg", "epochs": 2, "batch_size": 8, "dropout": 0.5}}}
-    problems = configuration.unused_hyper_parameters(as_given)
+    problems = unused_hyper_parameters(as_given)
     assert len(problems) == 3
     assert ("q1.mlp.l2_penalty: model mlp does not use l2_penalty (it uses epochs, learning_rate, hidden_size); "
             "remove it, or choose model logreg") in problems
@@ -132,7 +134,7 @@ def test_a_usable_intel_landscapes_source_passes(tmp_path):
 
 DEVICE_CHECK = """
 import sys
-from homework1.config.configuration import device_problem
+from homework1.config.problems import device_problem
 problem = device_problem({device!r})
 print("torch" in sys.modules, problem)
 """
@@ -150,7 +152,7 @@ def test_device_check_loads_torch_only_for_an_explicit_accelerator(device, loads
 
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
 def test_a_missing_cuda_device_is_named():
-    assert "device = 'cuda:0' cannot be used on this machine" in configuration.device_problem("cuda:0")
+    assert "device = 'cuda:0' cannot be used on this machine" in device_problem("cuda:0")
 
 
 # ---------------------------------------------------------------- one configuration for every entry point
@@ -176,24 +178,24 @@ def test_defaults_come_from_the_schema():
 
 
 def test_the_names_of_data_sets_and_implementations_are_the_schemas():
-    assert configuration.choices("dataset") == ["digits", "intel_landscapes", "synthetic_intel"]
-    assert configuration.choices("implementation") == ["fast", "reference"]
+    assert schema.choices("dataset") == ["digits", "intel_landscapes", "synthetic_intel"]
+    assert schema.choices("implementation") == ["fast", "reference"]
     from homework1 import q1, q2
 
-    assert set(q1.TRAINING_STEPS) == set(q2.STEPS) == set(configuration.choices("implementation"))
-    descriptions = configuration.dataset_descriptions()
+    assert set(q1.TRAINING_STEPS) == set(q2.STEPS) == set(schema.choices("implementation"))
+    descriptions = schema.dataset_descriptions()
     assert "SYNTHETIC" in descriptions["synthetic_intel"] and "homework" in descriptions["intel_landscapes"]
     # every data set has its source module, named after it
     import importlib
 
-    for name in configuration.choices("dataset"):
+    for name in schema.choices("dataset"):
         assert callable(importlib.import_module(f"homework1.sources.{name}").build)
 
 
 def test_non_finite_numbers_are_named():
     config = {"q2": {"x": {"learning_rate": [0.1, math.nan]}}, "seeds": [1]}
     with pytest.raises(configuration.ConfigError, match=r"q2\.x\.learning_rate = nan: numbers must be finite"):
-        configuration.settle(dict(config, q3={"gd_features": ["bmi"], "rank_deficient_samples": 1},
+        configuration.check_dependent_settings(dict(config, q3={"gd_features": ["bmi"], "rank_deficient_samples": 1},
                                   dataset="synthetic_intel", settle={"looks": [], "alpha": 0.05}), as_given={})
 
 
@@ -286,13 +288,13 @@ def test_the_defaults_config_readme_shows_are_the_schemas():
 
 def test_arrays_that_the_job_limit_would_stall_are_refused_and_the_rest_pass():
     study = {"dataset": 1, "q3_checks": 1, "train_q1": 12, "train_q2": 12}
-    problem = configuration.array_stall_problem("train_q1,train_q2", study, jobs=4)
+    problem = launch.array_stall_problem("train_q1,train_q2", study, jobs=4)
     assert problem.startswith("--jobs 4 is below the 26 cluster jobs of this study (12 of them train_q1)")
     assert "Set --jobs 26 or more" in problem and "--slurm-array-jobs ''" in problem
-    assert configuration.array_stall_problem("all", study, jobs=26) is None  # every job handed at once
-    assert configuration.array_stall_problem(None, study, jobs=4) is None  # no arrays: one sbatch per job
+    assert launch.array_stall_problem("all", study, jobs=26) is None  # every job handed at once
+    assert launch.array_stall_problem(None, study, jobs=4) is None  # no arrays: one sbatch per job
     single = {"train_q1": 1, "dataset": 1}
-    assert configuration.array_stall_problem("train_q1", single, jobs=1) is None  # an array of one is one job
+    assert launch.array_stall_problem("train_q1", single, jobs=1) is None  # an array of one is one job
 
 
 # ---------------------------------------------------------------- --configfile, before Snakemake reads it
@@ -329,3 +331,4 @@ def test_a_bad_configfile_is_named_in_one_line_before_snakemake_reads_it(tmp_pat
     lines = [line for line in output_of(result).splitlines() if not line.startswith("Using workflow specific")]
     assert lines == [f"ERROR: --configfile {path}: {configfiles.configfile_problem(str(path))}"]
     assert configfiles.configfile_problem(str(REPO / "tests" / "tiny_study.yaml")) is None
+

@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from conftest import REPO, TINY, output_of, planned_jobs, tiny, workflow_environment
-from homework1.config import configuration
+from homework1.config.problems import spec_problems
+from homework1.config.schema import config_schema
 from homework1.plan import specs
 
 SCHEMA = Path("workflow/schemas/config.schema.yaml")
@@ -96,8 +97,8 @@ def test_a_users_data_set_is_built_and_trained_on(own_workspace):
     planned = own_workspace.run(config, "--dry-run", "--config", command, "stripes={noise: 10}")
     assert planned_jobs(planned)["dataset"] == 1 and planned_jobs(planned)["train_q2"] == 1
     # tables and figures name it by its description
-    described = subprocess.run([sys.executable, "-c", "from homework1 import configuration; "
-                                "print(configuration.dataset_descriptions()['stripes'])"],
+    described = subprocess.run([sys.executable, "-c", "from homework1.config import schema; "
+                                "print(schema.dataset_descriptions()['stripes'])"],
                                env=workflow_environment(PYTHONPATH=str(own_workspace.repo / "src")),
                                capture_output=True, text=True, check=True)
     assert described.stdout.strip() == "stripes: 8x8 vertical or horizontal stripes"
@@ -106,20 +107,20 @@ def test_a_users_data_set_is_built_and_trained_on(own_workspace):
 # ---------------------------------------------------------------- the schema held to the specs
 
 def test_the_schema_and_the_specs_agree():
-    assert configuration.spec_problems() == []
+    assert spec_problems() == []
 
 
 def test_a_model_added_in_one_place_only_is_named():
-    schema = configuration.config_schema()
+    schema = config_schema()
     forgotten_module = merged(schema, {"$defs": {"q2_experiment": {"properties": {
         "model": {"enum": ["logreg", "ffn", "cnn"]}}}}})
-    assert configuration.spec_problems(forgotten_module) == [
+    assert spec_problems(forgotten_module) == [
         "q2 model cnn: in the model enum of the schema's $defs.q2_experiment, but src/homework1/q2/models/ has "
         "no cnn.py with a SPEC"]
 
     cnn = specs.ModelSpec(question="q2", name="cnn", hparams=["epochs", "batch_size", "learning_rate",
                                                                 "weight_decay", "momentum", "channels"])
-    problems = configuration.spec_problems(schema, specs.model_specs() | {("q2", "cnn"): cnn})
+    problems = spec_problems(schema, specs.model_specs() | {("q2", "cnn"): cnn})
     assert problems == [
         "q2 model cnn: src/homework1/q2/models/cnn.py declares it, but the model enum of the schema's "
         "$defs.q2_experiment lacks it",

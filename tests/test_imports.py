@@ -236,18 +236,21 @@ def test_reading_the_workflow_loads_no_pandas_numpy_or_job_modules():
 import sys
 import jsonschema, snakemake.utils, yte  # Snakemake's own, which it has loaded when it reads the workflow
 before = set(sys.modules)
-from homework1.config import configuration
-from homework1.plan import imports, study
+from homework1.config import configuration, schema
+from homework1.config.inputs import Inputs
+from homework1.plan import imports
 config = configuration.load()
-study.expand_runs(config)
+Inputs(config, []).figure_stems()
 imports.closure({str(SCRIPTS / "train_q2.py")!r})
-configuration.dataset_descriptions()
+schema.dataset_descriptions()
 print(" ".join(sorted(set(sys.modules) - before)))
 """
     loaded = loaded_by(code)
     heavy = {name for name in loaded if name.split(".")[0] in ("pandas", "numpy", "torch", "matplotlib", "numba")}
     assert heavy == set()
     ours = {name for name in loaded if name.startswith("homework1")}
-    assert ours == {"homework1", "homework1.config", "homework1.config.configuration", "homework1.plan",
-                    "homework1.plan.imports", "homework1.plan.study", "homework1.plan.specs", "homework1.sources",
-                    "homework1.q3"}
+    assert ours == {"homework1", "homework1.config", "homework1.config.configuration", "homework1.config.schema",
+                    "homework1.config.problems", "homework1.config.inputs", "homework1.core", "homework1.core.files",
+                    "homework1.core.run_checks", "homework1.core.runs", "homework1.plan", "homework1.plan.claims",
+                    "homework1.plan.imports", "homework1.plan.study", "homework1.plan.specs",
+                    "homework1.plan.targets", "homework1.sources", "homework1.q3"}

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from homework1.config import configuration
+from homework1.config import configuration, schema
 from homework1.q3 import checks, figures
 
 SMALL = {"identity_dims": [1, 3], "identity_units": [2, 10], "construction_dims": [1, 3],
@@ -58,7 +58,7 @@ def test_unknown_settings_are_refused_by_name():
 
 def test_every_setting_has_its_default_in_the_schema():
     settings = q3_settings()
-    properties = configuration.config_schema()["properties"]["q3"]["properties"]
+    properties = schema.config_schema()["properties"]["q3"]["properties"]
     assert set(settings) == set(properties)
     assert settings["gd_features"] == ["bmi", "bp", "s5", "s1"] and settings["rank_deficient_samples"] == 10
 

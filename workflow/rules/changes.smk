@@ -15,7 +15,7 @@ rule snapshot:
     input:
         code=code_of("take_snapshot.py"),
         # nothing: stops before any job while another Snakemake writes runs of this study
-        nothing=lambda w: runs_not_being_written(),
+        nothing=lambda w: LEFTOVERS.runs_not_being_written(built_run_files()),
     output:
         directory(f"{SNAPSHOTS}/{SNAPSHOT_NAME}"),
     params:
@@ -83,7 +83,7 @@ rule changes_figures:
         ),
     params:
         baseline=lambda w: str(BASELINE),
-        dataset=configuration.dataset_descriptions()[DATASET],
+        dataset=schema.dataset_descriptions()[DATASET],
     log:
         "logs/changes/changes_figures.log",
     conda:

@@ -24,13 +24,12 @@ import shutil
 from pathlib import Path
 
 from homework1.core.files import FileProblem, atomic_write
-from homework1.core.run_checks import METRICS_FILE, SUMMARY_FILE, DamagedRun, Run, damage, edit_line, read_run
+from homework1.core.run_checks import RUN_FILES, SUMMARY_FILE, DamagedRun, Run, damage, edit_line, read_run
 
 # Of the layout; a snapshot of another version is refused, never half-read. 2: runs carry their checksums,
 # the manifest their own settings.
 SNAPSHOT_VERSION = 2
 MANIFEST = "manifest.json"
-RUN_FILES = (SUMMARY_FILE, METRICS_FILE)
 # The settings of the runs a manifest records (each the sorted values its runs' summaries hold).
 RUN_SETTINGS = ("dataset", "dataset_sha256", "seed", "implementation", "training_step", "device")
 SUMMARY_TABLE = "tables/summary.csv"

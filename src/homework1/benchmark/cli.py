@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from homework1.config import configuration
+from homework1.config import configuration, schema
 from homework1 import q2
 from homework1.benchmark import threads_option
 from homework1.benchmark.epochs import float64_matmul_rate, time_q1, time_q2, timed
@@ -62,7 +62,7 @@ def time_family(family: tuple, hparams: dict, splits: dict, args, rounds: int, d
     """One family timed three ways, as a row of the benchmark's table (printed as well)."""
     question, model = family[:2]
     name = family_name(family)
-    implementations = configuration.choices("implementation")
+    implementations = schema.choices("implementation")
     if question == "q1":
         times, same, flops, status = time_q1(model, hparams, splits, rounds, implementations)
         floor, step, limit = None, "kernels" if status == "ok" else status, matmul64

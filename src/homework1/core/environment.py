@@ -1,21 +1,13 @@
-"""What the workflow needs of the machine it runs on, set or checked while Snakemake reads it.
-
-- Its jobs import the package from this checkout's ``src/`` (so that the files listed as a
-  rule's code inputs are exactly the code its jobs run, whatever else is installed) and read and
-  write text as UTF-8 whatever the locale.
-- Snakemake 9 runs a ``script:`` as ``{interpreter} {script}`` with the interpreter's path
-  unquoted, so a virtual environment under a path with a space failed every job (exit 127).
-- It runs from a folder outside its checkout, or from the checkout itself: from a folder inside
-  it, ``config/config.yaml`` is not found (and silently left out when a ``--configfile`` is given)
-  and the outputs would land in ``<that folder>/results/``.
-
-Standard library only: the workflow imports this first.
-"""
+"""What the workflow needs of the machine it runs on, set or checked while Snakemake reads it: its jobs
+import the package from this checkout's ``src/`` and read text as UTF-8; the interpreter's path is
+quoted (Snakemake writes it unquoted into each job's command); and it runs from the checkout or a folder
+outside it, never one inside (there config/config.yaml would not be read). Standard library only."""
 
 from __future__ import annotations
 
 import os
 import shlex
+import sys
 from pathlib import Path
 
 
@@ -30,6 +22,17 @@ def shell_safe(executable: str) -> str:
     """The interpreter's path as a shell reads it back: quoted where it holds a space or another
     character the shell splits on, else unchanged (as is one quoted already: no file has that name)."""
     return shlex.quote(executable) if os.path.exists(executable) else executable
+
+
+def set_up_workflow_process(source_dir) -> None:
+    """Snakemake's own process, as it reads the workflow: its jobs' variables (``job_environment``), its
+    identity (a job stops once it has ended: homework1.core.stopping) and its interpreter's path made
+    ``shell_safe`` (Snakemake writes it into each job's command unquoted)."""
+    from homework1.core import stopping
+
+    os.environ.update(job_environment(source_dir, os.environ.get("PYTHONPATH", "")))
+    os.environ[stopping.WORKFLOW_PROCESS] = stopping.process_identity(os.getpid())
+    sys.executable = shell_safe(sys.executable)
 
 
 def working_directory_problem(workdir, checkout) -> str | None:

@@ -29,6 +29,7 @@ from homework1.core.files import FileProblem
 from homework1.core.runs import METRIC_COLUMNS, METRICS_CHECKSUM, STATUS_OK, SUMMARY_CHECKSUM, summary_checksum
 
 SUMMARY_FILE, METRICS_FILE = "summary.json", "metrics.csv"
+RUN_FILES = (SUMMARY_FILE, METRICS_FILE)  # every file a run leaves in its folder
 # What a summary must hold for its run to be checked at all.
 REQUIRED = ("status", "epochs_completed", "hparams")
 

@@ -1,20 +1,13 @@
-"""The report's "A beats B" claims as the workflow plans them, before any job runs.
-
-A claim compares two configurations of one question (``experiment/variant`` each) on a
-metric. With ``settle`` on (``settle: {looks: [5, 10, 20]}``), the claims are decided
-over planned looks: look k pairs the first ``looks[k-1]`` seeds of ``look_seeds`` on
-both sides, and only the configurations of claims still open (neither decided nor
-stopped for futility) train the next look's seeds (``homework1.analysis.sequential`` says how a
-look decides).
-
-Standard library only: the workflow reads the claims and each look's decisions while it
-plans (``workflow/rules/settle.smk``).
-"""
+"""The report's "A beats B" claims as the workflow plans them, before any job runs: each compares two
+configurations (``experiment/variant``) of one question on a metric. With ``settle`` on, look k pairs
+the first ``looks[k-1]`` of ``look_seeds`` on both sides, and only the claims still open train the next
+look's seeds (``homework1.analysis.sequential`` decides). Standard library only."""
 
 from __future__ import annotations
 
 import csv
 
+REPORT_COMPARISONS = "config/report_comparisons.csv"  # the report's claims, below the workflow's checkout
 CLAIM_COLUMNS = ["report_id", "question", "metric", "better", "worse", "claim"]
 # Verdicts, as each look's table writes them (the `verdict` column): a decision, a claim still open (it
 # trains the next look's seeds), one stopped for futility, one whose configurations the study lacks.

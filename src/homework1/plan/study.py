@@ -1,7 +1,7 @@
 """What a study is made of: the runs a configuration asks for, and the data sets' roles.
 
-The workflow builds its jobs from ``expand_runs`` (workflow/rules/common.smk),
-and the benchmark estimates the whole study from it, so both see the same runs.
+The workflow and the benchmark both plan from ``expand_runs`` (homework1.plan.targets),
+so both see the same runs.
 Standard library only: the workflow imports this while it reads its configuration.
 """
 

@@ -1,22 +1,9 @@
-"""Where the data sets come from: one module per data set, each ending in one validated npz.
+"""Where the data sets come from: one module per data set (``digits``, ``intel_landscapes``,
+``synthetic_intel``), each writing one validated npz through ``build(out_path, **options, log=...)``.
 
-- ``digits``: scikit-learn's bundled 8x8 digits (no network), the default;
-- ``intel_landscapes``: the homework's file, from a local copy, a download
-  (URL + sha256) or the public Intel Image Classification archive;
-- ``synthetic_intel``: random pixels with exactly the Intel shapes, a stand-in
-  for timing only (its accuracies mean nothing).
-
-Each module's ``build(out_path, **options, log=...)`` writes its data set
-(the rule ``dataset`` calls the one its wildcard names); every write goes
-through ``data.write_npz`` or an atomic rename, so a failure never leaves a
-partial file behind.
-
-This module holds what is known of the data sets without loading any of them:
-the Intel shapes and the checks the workflow makes before any job runs. It
-imports nothing but the standard library, since the workflow imports it while
-it reads its configuration; only checking a local file loads numpy, to read
-the file's headers and labels.
-"""
+This module holds what is known of them without loading any: the Intel shapes, the order of the
+homework's sources, and the checks the workflow makes before any job. Standard library only (checking
+a local file loads numpy), since the workflow imports it while it reads its configuration."""
 
 from __future__ import annotations
 
@@ -34,6 +21,11 @@ INTEL_IMAGE_SHAPE = (INTEL_IMAGE_SIZE, INTEL_IMAGE_SIZE, 3)
 # each split (a copy with a few images more or fewer); the course's file, given as path or url,
 # must match them exactly.
 ARCHIVE_TOLERANCE = 0.01
+
+# Where the homework's data set may come from, in the order the first one set is used; those that are
+# local files (an input of its build: replacing one rebuilds the data).
+INTEL_SOURCES = ("path", "url", "archive")
+INTEL_LOCAL_SOURCES = ("path", "archive")
 
 DIGITS_IMAGES, DIGITS_CLASSES = 1797, 10  # scikit-learn's digits: 174-183 images per class
 
@@ -55,6 +47,18 @@ def _fraction_range(fewest: int, most: int, n: int) -> str:
     low = math.floor((fewest - 1) / n * 1e4 + 1) / 1e4
     high = math.floor(most / n * 1e4) / 1e4
     return f"from {low:.4f} to {high:.4f}"
+
+
+def intel_source(options: dict) -> str | None:
+    """The source the homework's data set is built from: the first of INTEL_SOURCES set in ``options``."""
+    return next((key for key in INTEL_SOURCES if options.get(key)), None)
+
+
+def intel_local_inputs(options: dict) -> list[str]:
+    """The user's own file the homework's data set is built from (its local copy or archive, where that
+    is the source used), given its config block ``options``: replacing it rebuilds the data."""
+    source = intel_source(options)
+    return [options[source]] if source in INTEL_LOCAL_SOURCES else []
 
 
 def digits_split_problem(test_fraction: float, val_fraction: float) -> str | None:
@@ -108,21 +112,19 @@ def intel_file_problem(path) -> str | None:
 
 
 def intel_landscapes_problem(path=None, url=None, sha256=None, archive=None) -> str | None:
-    """Why these settings cannot give the Intel landscapes file (None if they can).
-
-    The first source set is used, in the order path, url, archive; a local file
-    must exist and be the homework's data, an archive must exist, a url needs
-    its sha256.
-    """
-    if path:
+    """Why these settings cannot give the Intel landscapes file (None if they can): the source used
+    (``intel_source``) must be a local file that is the homework's data, a url with its sha256, or an
+    archive that exists."""
+    source = intel_source({"path": path, "url": url, "archive": archive})
+    if source == "path":
         return intel_file_problem(path) if Path(path).exists() else (
             f"intel_landscapes: path: {path} does not exist; set it to your copy of the course's "
             f"intel_landscapes.npz")
-    if url:
+    if source == "url":
         return None if sha256 else (
             "intel_landscapes: 'url:' is set but 'sha256:' is not; set sha256: in config/config.yaml "
             "to the file's SHA-256 (e.g. from sha256sum)")
-    if archive:
+    if source == "archive":
         return None if Path(archive).exists() else (
             f"intel_landscapes: archive: {archive} does not exist; set it to the Intel Image "
             f"Classification .zip or its extracted folder with seg_train/ and seg_test/")

@@ -25,8 +25,8 @@ import numpy as np
 
 from homework1.core.data import DataError, read_npz, write_npz
 from homework1.core.files import atomic_write, sha256_file, temporary_file_beside
-from homework1.sources import (ARCHIVE_TOLERANCE, INTEL_CLASSES, INTEL_IMAGE_SIZE, intel_file_problem,
-                               intel_landscapes_problem, intel_shapes_problem)
+from homework1.sources import (ARCHIVE_TOLERANCE, INTEL_CLASSES, INTEL_IMAGE_SIZE, INTEL_SOURCES, intel_file_problem,
+                               intel_landscapes_problem, intel_shapes_problem, intel_source)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 # Bounds on what one image of an archive may take, checked before it is inflated or decoded (the
@@ -291,18 +291,19 @@ def build(out_path, *, seed: int, path=None, url=None, sha256=None, archive=None
     problem = intel_landscapes_problem(path, url, sha256, archive)
     if problem:
         raise DataError(problem)
-    configured = [key for key, value in (("path", path), ("url", url), ("archive", archive))
-                  if value]
+    options = {"path": path, "url": url, "archive": archive}
+    configured = [key for key in INTEL_SOURCES if options[key]]
     if len(configured) > 1:
         log(f"intel_landscapes: several sources set ({', '.join(configured)}); "
             f"using '{configured[0]}'")
-    if path:
+    source = intel_source(options)
+    if source == "path":
         log(f"intel_landscapes: copying local file {path}")
         read_npz(path)  # stops on a corrupt or malformed file, naming it
         if out_path.exists() and os.path.samefile(path, out_path):
             return
         atomic_write(out_path, lambda tmp: shutil.copyfile(path, tmp))
-    elif url:
+    elif source == "url":
         log(f"intel_landscapes: downloading {url}")
         download(url, out_path, sha256=sha256, log=log, check=_check_homework_file)
     else:
