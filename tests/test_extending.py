@@ -143,7 +143,7 @@ def test_a_spec_the_workflow_cannot_read_is_named(tmp_path):
     with pytest.raises(specs.SpecError, match="odd.py: ModelSpec's hparams must be a literal"):
         specs.read_spec(module)
     module.write_text("from homework1.plan.specs import ModelSpec\nSPEC = ModelSpec(question='q2', name='even', "
-                      "hparams=['epochs', 'batch_size', 'learning_rate'])\n")
+                      "hparams=['epochs', 'batch_size', 'learning_rate', 'momentum', 'weight_decay'])\n")
     with pytest.raises(specs.SpecError, match="declares q2 model 'even'; .* named after the module"):
         specs.read_spec(module)
 

@@ -128,6 +128,24 @@ def test_the_homeworks_data_set_is_built_from_the_first_source_set(options, used
     assert sources.intel_local_inputs(options) == local
 
 
+# ---------------------------------------------------------------- a spec holds what its trainer reads
+
+def test_a_question_2_spec_without_what_its_trainer_reads_is_refused_as_the_config_is_read(tmp_path):
+    module = tmp_path / "q2" / "models" / "cnn.py"
+    module.parent.mkdir(parents=True)
+    module.write_text('SPEC = ModelSpec(question="q2", name="cnn", hparams=["epochs", "batch_size", '
+                      '"learning_rate", "channels"], architecture=["channels"])\n')
+    with pytest.raises(specs.SpecError, match=r"cnn.py: .*hparams must include momentum, weight_decay: the q2 "
+                                              r"trainer reads epochs, batch_size, learning_rate, momentum"):
+        specs.read_spec(module)
+
+
+@pytest.mark.parametrize("question", specs.QUESTIONS)
+def test_the_trainers_read_only_what_every_spec_must_list(question):
+    source = (SOURCE / "homework1" / question / "train.py").read_text(encoding="utf-8")
+    assert set(re.findall(r'hparams\["(\w+)"\]', source)) == set(specs.TRAINER_HPARAMS[question])
+
+
 # ---------------------------------------------------------------- the workflow's hooks
 
 def test_runs_left_incomplete_are_summed_up_in_one_line():

@@ -1,22 +1,7 @@
-"""Every model is declared once: a ``SPEC = ModelSpec(...)`` in its own module, beside its code.
-
-A question's models are the modules of its ``models`` package that declare a ``SPEC``
-(``homework1/q1/models/perceptron.py``, ``homework1/q2/models/ffn.py``, ...); the module
-is named after the model and holds its builder, ``build``. Everything else derives from
-the spec: the hyper-parameters a run passes (``study.MODEL_HPARAMS``), how the data
-reaches the model, the step that trains it, the metrics it records, the figures its runs
-are drawn in, the benchmark's families.
-
-Two readers, one declaration:
-
-- the workflow reads the specs while it reads its configuration, before any job, and
-  must not load numpy or torch for that: ``model_specs`` reads each module's source
-  with ``ast`` (so a spec's arguments are literals);
-- a job imports the model's module (``load_model``), spec and code together.
-
-A test holds the two to each other, and the config schema's model names and
-hyper-parameters to the specs. Standard library only.
-"""
+"""Every model is declared once: a ``SPEC = ModelSpec(...)`` in its own module of ``homework1/<question>/models/``,
+beside its ``build``; the hyper-parameters a run passes, its inputs, training steps, metrics, figures and
+benchmark family all derive from it. The workflow reads the specs with ``ast`` before any job (so their
+arguments are literals, and no numpy or torch is loaded); a job imports the module. Standard library only."""
 
 from __future__ import annotations
 
@@ -38,6 +23,9 @@ INPUTS = ("flat", "image")
 STEPS = {"q1": ("numba kernels", "numpy classes"), "q2": ("fused", "cuda_graph", "autograd")}
 # The reference step of each question: it trains every model.
 REFERENCE_STEPS = {"q1": "numpy classes", "q2": "autograd"}
+# The hyper-parameters each question's trainer reads of every model (q1/train.py, q2/train.py): every
+# spec of the question must list them.
+TRAINER_HPARAMS = {"q1": ("epochs",), "q2": ("epochs", "batch_size", "learning_rate", "momentum", "weight_decay")}
 # Per-epoch metrics a model may record beyond what its question records for every model
 # (computed by the question's trainer: ``q1.train.EPOCH_METRICS``).
 EXTRA_METRICS = ("weight_norm", "zero_weight_fraction")
@@ -76,10 +64,9 @@ class ModelSpec:
         if self.question not in QUESTIONS:
             return [f"question must be one of {', '.join(QUESTIONS)}"]
         problems = []
-        if "epochs" not in self.hparams:
-            problems.append("hparams must include epochs")
-        if self.question == "q2" and not {"batch_size", "learning_rate"} <= set(self.hparams):
-            problems.append("a Question 2 model's hparams include batch_size and learning_rate")
+        if missing := [name for name in TRAINER_HPARAMS[self.question] if name not in self.hparams]:
+            problems.append(f"hparams must include {', '.join(missing)}: the {self.question} trainer reads "
+                            f"{', '.join(TRAINER_HPARAMS[self.question])} of every model")
         if extra := sorted(set(self.architecture) - set(self.hparams)):
             problems.append(f"architecture {extra} not among its hparams")
         if self.inputs not in INPUTS:
