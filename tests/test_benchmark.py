@@ -25,6 +25,14 @@ def test_the_shipped_study_is_fifteen_runs_in_nine_families():
     assert len(study_runs(configuration.load(overrides={"seeds": [1, 2, 3]}))) == 3 * sum(SHIPPED_RUNS.values())
 
 
+def test_the_estimate_counts_the_runs_of_the_settle_looks():
+    # looks [2, 3] with seeds [42]: seeds 1 and 2 of each of the 12 configurations the claims compare, beside
+    # the 15 configured runs (as if no claim were decided at look 1: the most the looks can train)
+    runs = study_runs(configuration.load(overrides={"settle": {"looks": [2, 3]}}))
+    assert len(runs) == sum(SHIPPED_RUNS.values()) + 12 * 2
+    assert sum(1 for _, hparams, _ in runs if hparams["model"] == "perceptron") == 1  # claimed by none
+
+
 def test_the_benchmark_times_the_dropout_the_workflow_trains_with():
     # its settings come from the configuration, defaults included (the schema's: dropout 0.3)
     ffn = [hparams for family, hparams, _ in study_runs(configuration.load()) if family[1] == "ffn"]

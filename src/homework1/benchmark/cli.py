@@ -89,7 +89,7 @@ def time_family(family: tuple, hparams: dict, splits: dict, args, rounds: int, d
 
 def estimate_study(config: dict, args, table: pd.DataFrame, families: dict, device, start_seconds: float,
                    dataset_seconds: float, n_features: int) -> str:
-    """The whole study: every configured run's epochs at its family's measured epoch, scheduled."""
+    """The whole study: every run's epochs at its family's measured epoch, scheduled."""
     epoch_seconds = {family_name(family): seconds for family, seconds in zip(families, table["fast_s"])}
     slots = max(args.cores // config["torch_threads"], 1)
     slowdown = side_by_side_slowdown(slots, device, args.n_train, n_features)
@@ -100,7 +100,8 @@ def estimate_study(config: dict, args, table: pd.DataFrame, families: dict, devi
               "jobs side by side not measured: they share the GPU" if device.type != "cpu" else
               f"side by side not measured: this machine has fewer than {slots} CPUs")
     scale = "true scale" if args.n_train == INTEL_SPLITS["train"] else f"{args.n_train} training examples"
-    return (f"at {scale}, {len(jobs)} training jobs of the configured study ({', '.join(args.families)}) on "
+    looks = " (settle: every look's runs, none decided early)" if config["settle"]["looks"] else ""
+    return (f"at {scale}, {len(jobs)} training jobs of the configured study{looks} ({', '.join(args.families)}) on "
             f"{args.cores} cores ({beside}): {sum(jobs) / 60:.1f} min of CPU; data set {dataset_seconds:.0f} s "
             f"+ training {makespan / 60:.1f} min = about {(dataset_seconds + makespan) / 60:.1f} min "
             f"(tables, figures and the Q3 checks add about a minute)")

@@ -9,8 +9,11 @@ import subprocess
 import sys
 import time
 
+from homework1.config.schema import CHECKOUT
+from homework1.plan import claims
 from homework1.plan.specs import model_spec
-from homework1.plan.study import expand_runs
+from homework1.plan.study import run_identity
+from homework1.plan.targets import Study
 
 
 def speed_family(question: str, hparams: dict) -> tuple:
@@ -35,12 +38,15 @@ def family_name(family: tuple) -> str:
 
 
 def study_runs(config: dict) -> list[tuple]:
-    """[(family, hyper-parameters, epochs)] of every configured run, seeds included."""
+    """[(family, hyper-parameters, epochs)] of every run the study trains (homework1.plan.targets): the
+    configured ones, and with ``settle`` on every look's, as though no claim were decided before the last
+    look (the most the looks can train)."""
+    study = Study(config, claims.read_claims(CHECKOUT / claims.REPORT_COMPARISONS))
     runs = []
-    for question, experiments in expand_runs(config).items():
-        for variants in experiments.values():
-            for hparams in variants.values():
-                runs += [(speed_family(question, hparams), hparams, hparams["epochs"])] * len(config["seeds"])
+    for run in study.study_runs():
+        identity = run_identity(run)
+        hparams = study.hparams(identity["question"], identity["experiment"], identity["variant"])
+        runs.append((speed_family(identity["question"], hparams), hparams, hparams["epochs"]))
     return runs
 
 
