@@ -332,3 +332,31 @@ def test_a_bad_configfile_is_named_in_one_line_before_snakemake_reads_it(tmp_pat
     assert lines == [f"ERROR: --configfile {path}: {configfiles.configfile_problem(str(path))}"]
     assert configfiles.configfile_problem(str(REPO / "tests" / "tiny_study.yaml")) is None
 
+
+# ---------------------------------------------------------------- the schema, the one home of the defaults
+
+def schema_defaults(value, where="", block=None):
+    """(key, value, the schema's default) of every setting of ``value`` the schema gives a default."""
+    block = schema.resolve(SCHEMA if block is None else block, SCHEMA)
+    if isinstance(value, dict):
+        others = block.get("additionalProperties")
+        for key, item in value.items():
+            inner = block.get("properties", {}).get(key, others if isinstance(others, dict) else {})
+            yield from schema_defaults(item, f"{where}.{key}".lstrip("."), inner)
+    elif "default" in block:
+        yield where, value, block["default"]
+
+
+def test_config_yaml_and_its_readme_give_the_schemas_defaults():
+    # config.yaml shows every setting with its default; only an experiment sets its own values
+    config = yaml.safe_load(configuration.CONFIG_PATH.read_text(encoding="utf-8"))
+    shown = [(key, value, default) for key, value, default in schema_defaults(config)
+             if key.split(".")[0] not in ("q1", "q2")]
+    assert len(shown) >= 25
+    assert [(key, value) for key, value, default in shown if value != default] == []
+    # so do config/README.md's tables: | `key` | `default` | ...
+    readme = (REPO / "config" / "README.md").read_text(encoding="utf-8")
+    rows = {key: yaml.safe_load(value) for key, value in re.findall(r"^\| `([\w.]+)` \| `([^`]*)` \|", readme, re.M)}
+    defaults = {key: default for key, _, default in schema_defaults(configuration.load())}
+    assert len(rows) >= 10 and set(rows) <= set(defaults)
+    assert {key: value for key, value in rows.items() if defaults[key] != value} == {}
