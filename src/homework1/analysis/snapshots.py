@@ -1,18 +1,10 @@
-"""Snapshots of a build: its runs kept, to compare a later build with (``homework1.analysis.changes``).
+"""Snapshots of a build, to compare a later build with (``homework1.analysis.changes``).
 
-A snapshot (``results/snapshots/<name>/``) holds every run's ``summary.json`` and
-``metrics.csv`` under ``runs/`` (the runs' own paths), the summary table of those
-runs under ``tables/``, and ``manifest.json``, written last: its layout version, name, data
-set, the commit(s) of the runs and whether any came from an edited checkout,
-the checkout's commit when it was taken, the date, the runs, the settings they
-were trained with (read from their own summaries, never from the config of the
-day) and those changed by hand since their jobs wrote them. Every run is
-checked before it is copied and again once copied (``homework1.core.run_checks``),
-so a snapshot holds whole runs whose summaries and metrics belong together.
-
-Only the standard library: the workflow reads baselines while it reads its
-configuration.
-"""
+``results/snapshots/<name>/`` holds every run's files under ``runs/``, their summary table under
+``tables/``, and ``manifest.json``, written last: its layout version, data set, commits, date, runs and
+the settings they were trained with (read from their own summaries, never from the day's config). Every
+run is checked before and after it is copied (``homework1.core.run_checks``). Standard library only:
+the workflow reads baselines while it reads its configuration."""
 
 from __future__ import annotations
 

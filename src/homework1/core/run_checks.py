@@ -1,21 +1,13 @@
-"""A run's files read back and checked: whole, in agreement, and as its job wrote them.
+"""A run's files read back and checked: whole, in agreement, and as its job wrote them. Every reader of a
+run's ``summary.json`` and ``metrics.csv`` goes through ``read_run``, and the workflow checks each run's
+files while it plans (homework1.job.leftovers):
 
-Every reader of a run's ``summary.json`` and ``metrics.csv`` (tables, figures,
-settle looks, snapshots, comparisons) goes through :func:`read_run`, and the
-workflow checks each run's files before it plans (workflow/rules/common.smk):
+- **damaged**: a file that does not parse, files that disagree (fewer epochs in the metrics than the
+  summary records, an ``ok`` run short of its epochs), or a summary without its checksums:
+  ``DamagedRun`` names the file and the cause in one line, and the run is trained again;
+- **hand-edited**: whole files that differ from the checksums their job recorded: kept and flagged.
 
-- **damaged**: a file that does not parse (binary bytes, truncated JSON, a row
-  cut short), or files that disagree (a metrics file holding fewer epochs than
-  its summary records, a run that ended ``ok`` short of the epochs its settings
-  ask for; a diverged run legitimately stops early), or a summary without the
-  checksums its job records. :class:`DamagedRun` names the file and the cause
-  in one line; the workflow trains such a run again.
-- **hand-edited**: files that are whole but differ from the checksums their job
-  recorded (``runs.METRICS_CHECKSUM``, ``runs.SUMMARY_CHECKSUM``). They are kept
-  and flagged: the tables say so in one line and count them (``hand_edited``).
-
-Standard library only: the workflow runs these checks while it plans.
-"""
+Standard library only."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""What a study is made of: the runs a configuration asks for, and the data sets' roles.
-
-The workflow and the benchmark both plan from ``expand_runs`` (homework1.plan.targets),
-so both see the same runs.
-Standard library only: the workflow imports this while it reads its configuration.
-"""
+"""What a study is made of: the runs a configuration asks for, their paths, and the data sets' roles.
+The workflow and the benchmark both plan from ``expand_runs`` (homework1.plan.targets). Standard library
+only."""
 
 from __future__ import annotations
 
