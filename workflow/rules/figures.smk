@@ -98,6 +98,7 @@ rule comparisons_figure:
         pdf="results/figures/{dataset}/seed_comparisons.pdf",
     params:
         dataset=dataset_description,
+        alpha=config["settle"]["alpha"],
     log:
         "logs/figures/{dataset}/seed_comparisons.log",
     conda:

@@ -1,24 +1,24 @@
-"""The report's "A beats B" claims as the workflow plans them, before any job runs.
+"""The report's "A beats B" claims (config/report_comparisons.csv) as the workflow plans them.
 
 A claim compares two configurations of one question (``experiment/variant`` each) on a
-metric. With ``settle`` on (``settle: {looks: [5, 10, 20]}``), the claims are decided
-over planned looks: look k pairs the first ``looks[k-1]`` seeds of ``look_seeds`` on
-both sides, and only the configurations of claims still open (neither decided nor
-stopped for futility) train the next look's seeds (``homework1.analysis.sequential`` says how a
-look decides).
-
-Standard library only: the workflow reads the claims and each look's decisions while it
-plans (``workflow/rules/settle.smk``).
+metric. With ``settle`` on, look k pairs the first ``looks[k-1]`` seeds (``look_seeds``) and
+only the configurations of claims still open train the next look's seeds
+(``homework1.analysis.sequential`` decides a look). Standard library only: the workflow reads
+the claims and each look's decisions while it plans.
 """
 
 from __future__ import annotations
 
 import csv
 
-CLAIM_COLUMNS = ["report_id", "question", "metric", "better", "worse", "claim"]
-# Verdicts, as each look's table writes them (the `verdict` column): a decision, a claim still open (it
-# trains the next look's seeds), one stopped for futility, one whose configurations the study lacks.
-DECIDED = ("holds", "reversed")
+# The columns of a claim, in the order the claims' tables start with them.
+CLAIM_COLUMNS = ["report_id", "question", "metric", "claim", "better", "worse"]
+# The looks the report suggests for settling claims left open (``settle: {looks: ...}``).
+SUGGESTED_LOOKS = (5, 10, 20)
+# Verdicts, as the claims' tables write them (the `verdict` column): a decision, a claim still open (with
+# settle on, it trains the next look's seeds), one stopped for futility, one whose configurations the study lacks.
+HOLDS, REVERSED = "holds", "reversed"
+DECIDED = (HOLDS, REVERSED)
 OPEN = "undecided"
 STOPPED = "stopped for futility"
 NOT_TESTABLE = "not testable"
