@@ -75,7 +75,7 @@ rule question_figure:
         pdf="results/figures/{dataset}/{question}/{figure}.pdf",
     params:
         dataset=dataset_description,
-        caption=lambda w: specs.FIGURES[w.figure].caption,
+        caption=lambda w: specs.figure_caption(w.figure, REPORT_NUMBERS),
     log:
         "logs/figures/{dataset}/{question}/{figure}.log",
     conda:
