@@ -32,10 +32,11 @@ step synthetic_intel_q2 100 "$python" -m snakemake --cores "${CORES:-$(nproc)}" 
     --config dataset=synthetic_intel device=auto
 # every Q2 run: where it ran, with which step, and how long its training loop took
 step q2_runs 30 "$python" -c 'from pathlib import Path; from homework1.analysis.tables import read_summaries, to_markdown
-runs = read_summaries(sorted(Path("results/runs").glob("*/q2/*/*/seed*/summary.json")))
+from homework1.plan.specs import CUDA_GRAPH; from homework1.plan.study import RUNS_DIR
+runs = read_summaries(sorted(Path(RUNS_DIR).glob("*/q2/*/*/seed*/summary.json")))
 print(to_markdown(runs[["dataset", "experiment", "variant", "seed", "device", "training_step", "graph_check",
                         "wall_time_s"]]))
-slow = runs[~runs["device"].str.startswith("cuda") | (runs["training_step"] != "cuda_graph")]
+slow = runs[~runs["device"].str.startswith("cuda") | (runs["training_step"] != CUDA_GRAPH)]
 raise SystemExit(f"{len(slow)} of {len(runs)} Q2 runs not on cuda with the CUDA-graph step" if len(slow) else 0)'
 cat "$out/q2_runs.log"
 

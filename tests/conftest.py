@@ -25,6 +25,7 @@ from PIL import Image
 
 from homework1.config.schema import choices
 from homework1.core.data import flatten_features, write_npz
+from homework1.plan.study import RUNS_DIR
 from homework1.sources import INTEL_CLASSES, INTEL_IMAGE_SHAPE, INTEL_SPLITS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -104,9 +105,9 @@ def digits_npz(tmp_path_factory) -> Path:
 
 # ---------------------------------------------------------------- what runs leave behind
 
-def run_path(run: str, kind: str = "summary.json") -> str:
-    """A run's file: ``run`` is dataset/question/experiment/variant/seedN."""
-    return f"results/runs/{run}/{kind}"
+def run_file(run: str, kind: str = "summary.json") -> str:
+    """A run's file below study.RUNS_DIR: ``run`` is dataset/question/experiment/variant/seedN."""
+    return f"{RUNS_DIR}/{run}/{kind}"
 
 
 def summary_row(question, experiment, variant, seed, dataset="intel_landscapes", **fields) -> dict:

@@ -125,8 +125,9 @@ def test_a_run_the_last_stop_left_incomplete_is_redone_not_refused():
 
 def test_the_forest_plot_says_what_was_tested():
     one_seed = pd.DataFrame({"p": [np.nan, np.nan]})
-    assert figures.forest_method(one_seed) == "no claim tested: each needs two seeds or more on both sides"
-    assert figures.forest_method(pd.DataFrame({"p": [0.01, np.nan]})) == "95%, Holm-adjusted over the 1 claim tested"
+    assert figures.forest_method(one_seed, 0.05) == "no claim tested: each needs two seeds or more on both sides"
+    assert (figures.forest_method(pd.DataFrame({"p": [0.01, np.nan]}), 0.05)
+            == "95%, Holm-adjusted over the 1 claim tested")
 
 
 def test_curves_that_lie_on_one_another_stay_told_apart(monkeypatch):

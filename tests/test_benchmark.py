@@ -5,13 +5,16 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SHIPPED_RUNS, image_splits, quiet, torch_splits
+from conftest import SHIPPED_RUNS, image_arrays, image_splits, quiet, torch_splits
 from homework1.config import configuration
 from homework1.benchmark import course
 from homework1 import q1, q2
 from homework1.benchmark import THREAD_VARIABLES, pin_threads
 from homework1.benchmark.epochs import linear_widths, q1_flops, q2_flops, q2_products, time_q1, time_q2
-from homework1.benchmark.estimate import family_name, longest_first_makespan, speed_family, study_runs
+from homework1.benchmark.estimate import (
+    family_name, job_start_seconds, longest_first_makespan, speed_family, study_runs,
+)
+from homework1.core.data import write_npz
 
 
 def test_the_shipped_study_is_fifteen_runs_in_nine_families():
@@ -23,6 +26,12 @@ def test_the_shipped_study_is_fifteen_runs_in_nine_families():
                         "Q2 ffn batch 512, hidden_size 200, layers 2", "Q2 ffn batch 1024, hidden_size 200, layers 2"}
     assert sum(epochs for _, _, epochs in runs) == 4 * 100 + 20 + 3 * 100 + 7 * 200
     assert len(study_runs(configuration.load(overrides={"seeds": [1, 2, 3]}))) == 3 * sum(SHIPPED_RUNS.values())
+
+
+def test_a_jobs_start_is_timed_by_importing_what_a_job_imports(tmp_path):
+    # the subprocess imports the package's modules by name: a module moved to another layer breaks it
+    write_npz(tmp_path / "data.npz", image_arrays())
+    assert job_start_seconds(tmp_path / "data.npz") > 0
 
 
 def test_the_estimate_counts_the_runs_of_the_settle_looks():

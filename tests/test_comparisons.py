@@ -9,7 +9,9 @@ from scipy import stats
 
 from conftest import REPO, flag, summary_row
 from homework1.plan import claims
+from homework1.plan.claims import HOLDS, OPEN, REVERSED
 from homework1.analysis import comparisons, paired, selection
+from homework1.analysis.comparisons import IDENTICAL, NO_PAIRS, NOT_RUN, ONE_SEED
 from homework1.present import figures
 
 COMPARISONS = claims.read_claims(REPO / "config" / "report_comparisons.csv")
@@ -99,8 +101,8 @@ def test_the_interval_is_the_shift_the_test_does_not_reject():
 
 def test_holm_adjusts_a_known_example():
     # sorted 0.005 0.01 0.03 0.04 times 4 3 2 1: 0.02 0.03 0.06 0.04 -> made non-decreasing: 0.02 0.03 0.06 0.06
-    np.testing.assert_allclose(paired.holm([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])
-    np.testing.assert_allclose(paired.holm([0.5, math.nan, 0.9]), [1.0, math.nan, 1.0])  # capped; NaN untested
+    np.testing.assert_allclose(paired.holm_adjusted([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])
+    np.testing.assert_allclose(paired.holm_adjusted([0.5, math.nan, 0.9]), [1.0, math.nan, 1.0])  # capped; NaN untested
 
 
 def test_seeds_needed_on_a_known_spread():
@@ -137,7 +139,7 @@ def test_a_claim_the_rule_of_thumb_leaves_in_means_only_holds_when_paired():
     worse = [b - d for b, d in zip(better, [0.010, 0.012, 0.011, 0.009, 0.010, 0.013])]
     row = judged(sides(better, worse))
     assert row.spread_verdict == "holds in means only"  # the means 0.0108 apart, each side's std 0.07
-    assert row.verdict == "holds" and row.n_pairs == 6 and row.low > 0
+    assert row.verdict == HOLDS and row.n_pairs == 6 and row.low > 0
     assert row.mean_difference == pytest.approx(0.065 / 6) and row.p_holm == pytest.approx(row.p)
     # on a grid of 1/1000 (the values' finest), the spread 0.0015 is above it: the plain t-test's p
     assert paired.resolution(better + worse) == 1 / 1000 and row.p == row.p_t < 1e-4
@@ -147,14 +149,14 @@ def test_a_claim_the_rule_of_thumb_leaves_in_means_only_holds_when_paired():
 
 def test_reversed_and_undecided_and_the_seeds_that_would_decide():
     reversed_ = judged(sides([0.5, 0.6, 0.7, 0.55, 0.6, 0.65], [0.6, 0.7, 0.8, 0.66, 0.72, 0.7]))
-    assert reversed_.verdict == "reversed" and reversed_.high < 0
+    assert reversed_.verdict == REVERSED and reversed_.high < 0
     undecided = judged(sides([0.61, 0.60, 0.65, 0.58, 0.62, 0.6],
                              [0.60, 0.62, 0.62, 0.57, 0.60, 0.61]))  # d = .01 -.02 .03 .01 .02 -.01
-    assert undecided.verdict == "undecided" and undecided.low < 0 < undecided.high
+    assert undecided.verdict == OPEN and undecided.low < 0 < undecided.high
     d = np.array([0.01, -0.02, 0.03, 0.01, 0.02, -0.01])
     assert undecided.seeds_needed == paired.seeds_needed(d.mean(), d.std(ddof=1))
     tiny = judged(sides([0.6, 0.7, 0.6, 0.7, 0.6], [0.6 - 1e-5, 0.7 + 1e-5, 0.6 - 1e-5, 0.7 + 1e-5, 0.6 - 1e-6]))
-    assert tiny.verdict == "undecided" and "more than 100 seeds" in tiny.note
+    assert tiny.verdict == OPEN and "more than 100 seeds" in tiny.note
 
 
 def test_holm_adjusts_the_claims_of_a_data_set_together():
@@ -170,7 +172,7 @@ def test_holm_adjusts_the_claims_of_a_data_set_together():
     assert first.p_holm == pytest.approx(2 * first.p)
     assert second.p_holm == pytest.approx(max(second.p, 2 * first.p))
     # the adjusted interval is wider than the plain 95% one, and excludes 0 exactly when p_holm <= 0.05
-    assert first.verdict == "holds" and first.low < first.t_low and first.high > first.t_high
+    assert first.verdict == HOLDS and first.low < first.t_low and first.high > first.t_high
     for row in (first, second):
         assert (row.low > 0 or row.high < 0) == (row.p_holm <= 0.05)
 
@@ -182,22 +184,22 @@ def test_edge_cases_are_named():
     assert row.better_n == 3 and row.worse_n == 4  # each side on its own: its finished runs
     assert row.mean_difference == pytest.approx((0.1 - 0.5 + 0.1) / 3)
     identical = judged(sides([0.6, 0.7, 0.8] * 2, [0.6, 0.7, 0.8] * 2))
-    assert identical.verdict == "identical on every seed" and identical.p == 1 and identical.low < 0 < identical.high
+    assert identical.verdict == IDENTICAL and identical.p == 1 and identical.low < 0 < identical.high
     # one example of 10 more on every seed: the spread floored at that step, t = sqrt(n); 3 pairs do not
     # decide (p = 0.23), 10 do (p = 0.012), never with a zero-width interval
     constant = judged(sides([0.6, 0.7, 0.8], [0.5, 0.6, 0.7]))
-    assert constant.verdict == "undecided" and constant.p == pytest.approx(2 * stats.t.sf(math.sqrt(3), 2))
+    assert constant.verdict == OPEN and constant.p == pytest.approx(2 * stats.t.sf(math.sqrt(3), 2))
     assert constant.low < 0 < constant.high
     ten = judged(sides([0.6, 0.7, 0.8, 0.9, 0.6] * 2, [0.5, 0.6, 0.7, 0.8, 0.5] * 2))
-    assert ten.verdict == "holds" and 0 < ten.low < 0.1 < ten.high
+    assert ten.verdict == HOLDS and 0 < ten.low < 0.1 < ten.high
     # a measurement on no grid, the same difference on every seed: no spread to judge it by
     better = [0.6 + math.sqrt(k) / 100 for k in (2, 3, 5, 7)]
     off_grid = judged(sides(better, [b - math.sqrt(11) / 100 for b in better]))
-    assert off_grid.verdict == "undecided" and off_grid.p == 1 and pd.isna(off_grid.low)
+    assert off_grid.verdict == OPEN and off_grid.p == 1 and pd.isna(off_grid.low)
     assert off_grid.note == "every difference the same, on no grid: no spread to judge it by"
-    assert judged(sides([0.6], [0.5])).verdict == "one seed: no interval"
-    assert judged(sides([0.6], [0.5], seeds=[1], worse_seeds=[2])).verdict == "no pairs"
-    assert judged(sides([0.6, 0.7], [])).verdict == "not run"
+    assert judged(sides([0.6], [0.5])).verdict == ONE_SEED
+    assert judged(sides([0.6], [0.5], seeds=[1], worse_seeds=[2])).verdict == NO_PAIRS
+    assert judged(sides([0.6, 0.7], [])).verdict == NOT_RUN
 
 
 def test_diverged_runs_count_against_their_configuration():
@@ -215,8 +217,18 @@ def test_the_forest_plot_draws_every_claim(tmp_path):
     table = comparisons.seed_comparisons(pd.DataFrame(sides([0.6, 0.7, 0.8, 0.7], [0.5, 0.62, 0.71, 0.66])
                                                       + sides([0.6], [0.5], dataset="intel_landscapes")),
                                          [claim(), claim("a/default", "c/default")])
-    figures.forest(table[table["dataset"] == "digits"], "digits", tmp_path / "f.png", tmp_path / "f.pdf")
+    figures.forest(table[table["dataset"] == "digits"], "digits", tmp_path / "f.png", tmp_path / "f.pdf", alpha=0.05)
     assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (tmp_path / "f.pdf").exists()
+
+
+@pytest.mark.parametrize("alpha, overall", [(0.05, "95% overall: α = 0.05"), (0.1, "90% overall: α = 0.1"),
+                                            (0.025, "97.5% overall: α = 0.025")])
+def test_the_forest_plot_of_settled_claims_names_the_level_they_were_held_to(alpha, overall):
+    settled = pd.DataFrame({"looks": [3, 3], "p": [0.01, 0.2]})
+    assert figures.forest_method(settled, alpha) == (
+        f"settled over 3 looks, {overall} spent over the looks, Holm across the claims")
+    on_fixed_seeds = figures.forest_method(settled.drop(columns="looks"), alpha)
+    assert on_fixed_seeds == f"{paired.CONFIDENCE * 100:g}%, Holm-adjusted over the 2 claims tested"
 
 
 def test_a_sweep_says_how_often_each_variant_is_best_over_resampled_seeds():
@@ -270,12 +282,12 @@ def test_seed_comparisons_against_seed_noise():
     single = rows[("ffn_momentum/momentum~0.9", "ffn_momentum/momentum~0.0")]
     assert flag(single.holds_in_means) is True and flag(single.holds_beyond_spread) is None
     assert single.spread_verdict == "holds (single seed: spread unknown)"
-    assert single.verdict == "one seed: no interval" and single.mean_difference == pytest.approx(0.1)
+    assert single.verdict == ONE_SEED and single.mean_difference == pytest.approx(0.1)
 
     half = rows[("logreg_l2/default", "logreg/default")]  # the unregularised side never ran
-    assert half.verdict == half.spread_verdict == "not run" and half.better_n == 2 and half.worse_n == 0
+    assert half.verdict == half.spread_verdict == NOT_RUN and half.better_n == 2 and half.worse_n == 0
     assert flag(half.holds_in_means) is None
-    assert rows[("logreg_lr/learning_rate~0.001", "logreg_lr/learning_rate~0.1")].verdict == "not run"
+    assert rows[("logreg_lr/learning_rate~0.001", "logreg_lr/learning_rate~0.1")].verdict == NOT_RUN
 
 
 def test_seed_comparisons_take_a_custom_list_and_split_by_data_set():
@@ -286,7 +298,7 @@ def test_seed_comparisons_take_a_custom_list_and_split_by_data_set():
                   "better": "a/default", "worse": "b/default", "claim": "a beats b"}
     table = comparisons.seed_comparisons(summary, [comparison])
     verdicts = dict(zip(table["dataset"], zip(table["verdict"], table["spread_verdict"])))
-    assert verdicts == {"digits": ("one seed: no interval", "holds (single seed: spread unknown)"),
-                        "intel_landscapes": ("not run", "not run")}
+    assert verdicts == {"digits": (ONE_SEED, "holds (single seed: spread unknown)"),
+                        "intel_landscapes": (NOT_RUN, NOT_RUN)}
 
 

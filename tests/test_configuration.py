@@ -182,7 +182,7 @@ def test_the_names_of_data_sets_and_implementations_are_the_schemas():
     assert schema.choices("implementation") == ["fast", "reference"]
     from homework1 import q1, q2
 
-    assert set(q1.TRAINING_STEPS) == set(q2.STEPS) == set(schema.choices("implementation"))
+    assert set(q1.IMPLEMENTATION_STEPS) == set(q2.IMPLEMENTATION_STEPS) == set(schema.choices("implementation"))
     descriptions = schema.dataset_descriptions()
     assert "SYNTHETIC" in descriptions["synthetic_intel"] and "homework" in descriptions["intel_landscapes"]
     # every data set has its source module, named after it

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import TINY, Workspace, output_of, run_path, snakemake_command, tiny, workflow_environment
+from conftest import TINY, Workspace, output_of, run_file, snakemake_command, tiny, workflow_environment
 from homework1 import q2
 from homework1.core.data import load_splits
 
@@ -24,7 +24,7 @@ def test_killed_torch_job_resumes_from_its_checkpoint(workspace):
     config = tiny(q1={}, checkpoint_every=5, keep_checkpoints=False,
                   q2={"long": {"model": "ffn", "epochs": 100, "batch_size": 64, "hidden_size": 16}})
     run = "digits/q2/long/default/seed1"
-    target = run_path(run)
+    target = run_file(run)
     checkpoint = workspace.work / f"results/checkpoints/{run}.pt"
 
     process = subprocess.Popen(snakemake_command(workspace.work, config, target, repo=workspace.repo),
@@ -49,7 +49,7 @@ def test_killed_torch_job_resumes_from_its_checkpoint(workspace):
     splits = load_splits(workspace.work / "resources/datasets/digits.npz", dtype=np.float32)
     uninterrupted = q2.train("ffn", splits, **summary["hparams"], seed=1, device="cpu", threads=1,
                              implementation="fast", full_train_accuracy=False, log=lambda line: None)
-    resumed = pd.read_csv(workspace.work / run_path(run, "metrics.csv"))
+    resumed = pd.read_csv(workspace.work / run_file(run, "metrics.csv"))
     expected = pd.DataFrame(uninterrupted.history)
     for column in ["train_loss", "train_acc_running", "val_loss", "val_acc"]:
         np.testing.assert_allclose(resumed[column], expected[column], rtol=1e-12, err_msg=column)
@@ -67,7 +67,7 @@ def test_one_interrupt_stops_the_jobs_in_a_few_lines_and_the_rerun_resumes(works
                   q2={"long": {"model": "ffn", "epochs": 2000, "batch_size": 64, "hidden_size": 16}})
     run = "digits/q2/long/default/seed1"
     log = workspace.work / f"logs/runs/{run}.log"
-    process = subprocess.Popen(snakemake_command(workspace.work, config, run_path(run), repo=workspace.repo),
+    process = subprocess.Popen(snakemake_command(workspace.work, config, run_file(run), repo=workspace.repo),
                                cwd=workspace.work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True, env=workflow_environment())
     deadline = time.monotonic() + 300
@@ -97,7 +97,7 @@ def test_one_interrupt_stops_the_jobs_in_a_few_lines_and_the_rerun_resumes(works
     assert not locks.exists() or not any(locks.iterdir()), "Snakemake left its lock"
 
     shorter = tiny(**(config | {"q2": {"long": config["q2"]["long"] | {"epochs": 20}}}))
-    workspace.run(shorter, run_path(run))  # no --unlock; the default profile reruns what the stop left incomplete
+    workspace.run(shorter, run_file(run))  # no --unlock; the default profile reruns what the stop left incomplete
     assert "resumed from checkpoint" in log.read_text()
 
 
@@ -124,7 +124,7 @@ def trainer_once_checkpointed(workspace: Workspace, run: str, process: subproces
 
 
 def test_a_killed_job_is_named_and_its_checkpoint_never_resumes_onto_other_data(workspace):
-    process = started(workspace, LONG, run_path(LONG_RUN))
+    process = started(workspace, LONG, run_file(LONG_RUN))
     os.kill(trainer_once_checkpointed(workspace, LONG_RUN, process), signal.SIGKILL)  # kill -9 of the job alone
     output, _ = process.communicate(timeout=120)
     assert process.returncode != 0
@@ -135,8 +135,8 @@ def test_a_killed_job_is_named_and_its_checkpoint_never_resumes_onto_other_data(
     # the rerun makes another split (digits seed 7), whose training set may hold the first split's test images:
     # the checkpoint of 5 or more epochs on the first split is set aside, and the run starts afresh
     other_data = tiny(**(LONG | {"digits": {"seed": 7}, "q2": {"long": LONG["q2"]["long"] | {"epochs": 20}}}))
-    workspace.run(other_data, run_path(LONG_RUN))
-    summary = json.loads((workspace.work / run_path(LONG_RUN)).read_text())
+    workspace.run(other_data, run_file(LONG_RUN))
+    summary = json.loads((workspace.work / run_file(LONG_RUN)).read_text())
     assert summary["resumed_from_epoch"] == 0 and summary["resumed_from_checkpoint"] is None
     log = (workspace.work / f"logs/runs/{LONG_RUN}.log").read_text()
     assert re.search(r"checkpoint \S+seed1\.pt is unusable: it was written for another run: dataset_sha256 \w+\.\.\. "
@@ -147,7 +147,7 @@ def test_a_killed_job_is_named_and_its_checkpoint_never_resumes_onto_other_data(
 def test_a_trainer_left_by_a_killed_snakemake_is_alone_and_stops_itself(workspace):
     import psutil
 
-    first = started(workspace, LONG, run_path(LONG_RUN))
+    first = started(workspace, LONG, run_file(LONG_RUN))
     orphan = trainer_once_checkpointed(workspace, LONG_RUN, first)
     os.kill(orphan, signal.SIGSTOP)  # held still, so that it is surely running when the second trainer starts
     os.kill(first.pid, signal.SIGKILL)  # Snakemake alone: its trainer runs on, with no workflow to take its result
@@ -155,7 +155,7 @@ def test_a_trainer_left_by_a_killed_snakemake_is_alone_and_stops_itself(workspac
     first.stdout.close()  # the orphan holds the other end
     try:
         workspace.run(LONG, "--unlock")
-        second = workspace.run(LONG, run_path(LONG_RUN), check=False)
+        second = workspace.run(LONG, run_file(LONG_RUN), check=False)
     finally:
         os.kill(orphan, signal.SIGCONT)
     assert second.returncode != 0
@@ -173,8 +173,8 @@ def test_a_trainer_left_by_a_killed_snakemake_is_alone_and_stops_itself(workspac
     assert stopped, attempts
 
     shorter = tiny(**(LONG | {"q2": {"long": LONG["q2"]["long"] | {"epochs": int(stopped.group(1)) + 5}}}))
-    workspace.run(shorter, run_path(LONG_RUN))
-    summary = json.loads((workspace.work / run_path(LONG_RUN)).read_text())
+    workspace.run(shorter, run_file(LONG_RUN))
+    summary = json.loads((workspace.work / run_file(LONG_RUN)).read_text())
     assert summary["resumed_from_epoch"] == int(stopped.group(1))
 
 
@@ -221,7 +221,7 @@ def fill(directory: Path) -> None:
 DISK_STUDY = tiny(q1={"perceptron": TINY["q1"]["perceptron"]}, checkpoint_every=2, keep_checkpoints=True,
                   q2={"long": {"model": "ffn", "epochs": 4, "batch_size": 64, "hidden_size": 16}})
 DISK_RUN = "digits/q2/long/default/seed1"
-DISK_TARGETS = [run_path(DISK_RUN), run_path("digits/q1/perceptron/default/seed1")]
+DISK_TARGETS = [run_file(DISK_RUN), run_file("digits/q1/perceptron/default/seed1")]
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +271,7 @@ def test_a_signalled_job_saves_its_work_and_its_retry_resumes_with_more_resource
     run = "digits/q2/long/default/seed1"
     log = workspace.work / f"logs/runs/{run}.log"
     attempts = workspace.work / f"logs/runs/{run}.attempts.log"
-    process = subprocess.Popen(snakemake_command(workspace.work, config, run_path(run), "--retries", "1",
+    process = subprocess.Popen(snakemake_command(workspace.work, config, run_file(run), "--retries", "1",
                                                  repo=workspace.repo),
                                cwd=workspace.work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env=workflow_environment())
@@ -291,5 +291,5 @@ def test_a_signalled_job_saves_its_work_and_its_retry_resumes_with_more_resource
     assert headers == [("1", "8000", "240"), ("2", "16000", "480")]  # the retry asks for twice the time and memory
     assert f"resumed from checkpoint results/checkpoints/{run}.pt at epoch {stopped}/400" in history
     assert "attempt 1" not in log.read_text()  # the job's log: this attempt's
-    summary = json.loads((workspace.work / run_path(run)).read_text())
+    summary = json.loads((workspace.work / run_file(run)).read_text())
     assert summary["resumed_from_epoch"] == stopped and summary["epochs_completed"] == 400

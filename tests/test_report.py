@@ -8,6 +8,8 @@ import pytest
 from conftest import summary_row
 from homework1.present import report
 from homework1.analysis import tables
+from homework1.analysis.comparisons import ONE_SEED
+from homework1.plan.claims import HOLDS, NOT_TESTABLE, OPEN, REVERSED, SUGGESTED_LOOKS
 
 
 def report_row(*run, commit="abc123", dirty=False, host="node1", hand_edited=False, **fields):
@@ -51,7 +53,7 @@ def inputs(tmp_path):
                                         "tolerance": [1e-12, 1.0], "passed": [True, False], "note": ["", ""]}),
                 tables={"reproduction": "REPRODUCTION TABLE\n", "comparisons": "COMPARISONS TABLE\n",
                         "runtime": "RUNTIME TABLE\n"},
-                claims=pd.DataFrame({"verdict": ["holds", "undecided", "one seed: no interval", "not testable"]}),
+                claims=pd.DataFrame({"verdict": [HOLDS, OPEN, ONE_SEED, NOT_TESTABLE]}),
                 settle={"looks": [], "alpha": 0.05}, runs_at_last_look=0)
 
 
@@ -121,14 +123,14 @@ def test_another_data_set_than_the_homeworks_is_said_to_be_incomparable(tmp_path
 def test_claims_left_open_are_pointed_to_settle(tmp_path, inputs):
     text = written(tmp_path, inputs)
     assert ("2 claims undecided or resting on one seed: settle them, with the error rate held across every look, "
-            "with `snakemake --cores 8 --config 'settle={looks: [5, 10, 20]}'`.") in text
-    settled = written(tmp_path, inputs | {"claims": pd.DataFrame({"verdict": ["holds", "reversed"]})})
+            f"with `snakemake --cores 8 --config 'settle={{looks: {list(SUGGESTED_LOOKS)}}}'`.") in text
+    settled = written(tmp_path, inputs | {"claims": pd.DataFrame({"verdict": [HOLDS, REVERSED]})})
     assert "settle them" not in settled
 
 
 def test_a_settled_study_counts_the_runs_of_the_claims_configurations(tmp_path, inputs):
     # one claim, comparing the two batch sizes: the perceptron's runs are no claim's and do not count
-    claims = pd.DataFrame({"verdict": ["holds", "not testable"], "question": ["q2", "q1"],
+    claims = pd.DataFrame({"verdict": [HOLDS, NOT_TESTABLE], "question": ["q2", "q1"],
                            "better": ["ffn_batch/batch_size~64", "perceptron/default"],
                            "worse": ["ffn_batch/batch_size~512", "absent/default"]})
     settle = {"looks": [5, 10, 20], "alpha": 0.05, "futility": 0.25, "spending": "obrien-fleming"}

@@ -7,6 +7,7 @@ from conftest import REPO, flag, summary_row, write_run
 from homework1.plan import claims
 from homework1.config import configuration
 from homework1.analysis import reproduction, runtime, tables
+from homework1.plan.specs import figure_caption
 from homework1.plan.study import expand_runs
 
 REPORT_NUMBERS = REPO / "config" / "report_numbers.csv"
@@ -47,6 +48,19 @@ def test_report_numbers_load_with_the_reports_ids_and_kinds():
     assert value[("perceptron", "default", "test_acc")] == 0.3743
     assert value[("ffn_momentum", "momentum~0.0", "final_val_acc")] == 0.4701
     assert value[("ffn_batch", "batch_size~64", "wall_time_s")] == 165
+
+
+def test_a_figures_caption_cites_the_report_values_of_report_numbers(tmp_path):
+    caption = figure_caption("weight_norm", REPORT_NUMBERS)
+    assert "(to about 25 on its data)" in caption and "(about 4.3)" in caption
+    edited = tmp_path / "report_numbers.csv"
+    edited.write_text(REPORT_NUMBERS.read_text(encoding="utf-8").replace(",final_weight_norm,4.3,",
+                                                                         ",final_weight_norm,4.4,"), encoding="utf-8")
+    assert "(about 4.4)" in figure_caption("weight_norm", edited)
+    edited.write_text("\n".join(line for line in REPORT_NUMBERS.read_text(encoding="utf-8").splitlines()
+                                if ",logreg_l2," not in line), encoding="utf-8")
+    with pytest.raises(ValueError, match=f"{edited}: no report value 'q1/logreg_l2/default/final_weight_norm'"):
+        figure_caption("weight_norm", edited)
 
 
 def test_every_report_number_and_comparison_names_a_configured_run():

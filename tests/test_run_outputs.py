@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import TINY, nothing_to_do, output_of, planned_jobs, run_path, snakemake_command, tiny, \
+from conftest import TINY, nothing_to_do, output_of, planned_jobs, run_file, snakemake_command, tiny, \
     workflow_environment
 from homework1.core import run_checks
 
@@ -45,14 +45,14 @@ def lines_after_planning(result) -> list[str]:
 def test_damaged_runs_are_named_in_one_line_and_trained_again_and_hand_edits_are_kept_and_counted(workspace):
     work = workspace.work
     workspace.run(STUDY, TABLES, OVERLAY)
-    damaged = {run_path(PERCEPTRON): "truncated JSON", run_path(LOGREG, "metrics.csv"): "not text (binary bytes",
-               run_path(FFN_64, "metrics.csv"): "truncated: its last line is cut short, after 1 whole epoch row(s) of "
+    damaged = {run_file(PERCEPTRON): "truncated JSON", run_file(LOGREG, "metrics.csv"): "not text (binary bytes",
+               run_file(FFN_64, "metrics.csv"): "truncated: its last line is cut short, after 1 whole epoch row(s) of "
                                                 "the 2 epochs its summary records"}
-    (work / run_path(PERCEPTRON)).write_bytes((work / run_path(PERCEPTRON)).read_bytes()[:300])
-    (work / run_path(LOGREG, "metrics.csv")).write_bytes(os.urandom(200) + b"\0")
-    metrics = (work / run_path(FFN_64, "metrics.csv")).read_bytes()
-    (work / run_path(FFN_64, "metrics.csv")).write_bytes(metrics[:metrics.rindex(b"\n", 0, -1) + 20])
-    edited = work / run_path(FFN_256)
+    (work / run_file(PERCEPTRON)).write_bytes((work / run_file(PERCEPTRON)).read_bytes()[:300])
+    (work / run_file(LOGREG, "metrics.csv")).write_bytes(os.urandom(200) + b"\0")
+    metrics = (work / run_file(FFN_64, "metrics.csv")).read_bytes()
+    (work / run_file(FFN_64, "metrics.csv")).write_bytes(metrics[:metrics.rindex(b"\n", 0, -1) + 20])
+    edited = work / run_file(FFN_256)
     edited.write_text(json.dumps(json.loads(edited.read_text()) | {"test_acc": 0.99}, indent=2))
     before = {path: path.read_bytes() for path in (work / "results/runs").rglob("*.*")}
 
@@ -67,8 +67,8 @@ def test_damaged_runs_are_named_in_one_line_and_trained_again_and_hand_edits_are
         assert line.startswith(f"{path}: {cause}") and line.endswith("; the run is trained again"), line
         assert run_checks.damage((work / path).with_name("summary.json")) is None  # trained again: whole
     assert len(training_lines(result)) == 3 and "Traceback" not in output_of(result)
-    edit_line = run_checks.edit_line(run_path(FFN_256))
-    assert [line for line in said if run_path(FFN_256) in line] == [edit_line]
+    edit_line = run_checks.edit_line(run_file(FFN_256))
+    assert [line for line in said if run_file(FFN_256) in line] == [edit_line]
     summary = pd.read_csv(work / TABLES).set_index("variant")
     assert summary["hand_edited"].to_dict() == {"default": False, "batch_size~64": False, "batch_size~256": True}
     assert summary.loc["batch_size~256", "test_acc"] == 0.99  # kept, and counted
@@ -100,7 +100,7 @@ def long_run(epochs: int) -> dict:
 @pytest.mark.parametrize("epochs_after", [400, 401], ids=["same settings", "settings changed meanwhile"])
 def test_after_snakemake_is_killed_one_line_says_how_to_go_on_and_no_finished_run_is_trained_again(workspace,
                                                                                                    epochs_after):
-    work, target = workspace.work, run_path(LONG)
+    work, target = workspace.work, run_file(LONG)
     snakemake = start(workspace, long_run(400), target)
     wait_for(training(work / f"logs/runs/{LONG}.log"))
     os.kill(snakemake.pid, signal.SIGKILL)  # Snakemake alone: its job trains on, and finishes
@@ -164,7 +164,7 @@ def test_a_running_snakemakes_lock_is_named_and_left_alone_and_no_snapshot_is_ta
         [line] = lines_after_planning(snapshot)
         assert line.startswith(f"ERROR: no snapshot taken: this directory is locked by another Snakemake, still "
                                f"running (PID {rebuild.pid} on ")
-        assert f"which writes 2 file(s) of this study's runs (first: {run_path(LONG, 'metrics.csv')})" in line
+        assert f"which writes 2 file(s) of this study's runs (first: {run_file(LONG, 'metrics.csv')})" in line
         assert not (work / "results/snapshots/beside").exists()
 
 
@@ -172,10 +172,10 @@ def test_a_snapshot_holds_whole_runs_and_records_the_settings_they_were_trained_
     work = workspace.work
     reference = tiny(**(STUDY | {"implementation": "reference"}))
     workspace.run(reference, TABLES)
-    workspace.run(STUDY, run_path(FFN_64))  # retrained with the fast implementation, the others not
+    workspace.run(STUDY, run_file(FFN_64))  # retrained with the fast implementation, the others not
 
-    for path, cause in ((run_path(PERCEPTRON), "truncated JSON"),
-                        (run_path(LOGREG, "metrics.csv"), "not text (binary bytes from offset")):
+    for path, cause in ((run_file(PERCEPTRON), "truncated JSON"),
+                        (run_file(LOGREG, "metrics.csv"), "not text (binary bytes from offset")):
         kept = (work / path).read_bytes()
         (work / path).write_bytes(kept[:300] if path.endswith(".json") else os.urandom(100) + b"\0")
         refused = workspace.run(STUDY, "snapshot", "--config", "snapshot_name=s", check=False)
@@ -197,7 +197,7 @@ def test_a_snapshot_holds_whole_runs_and_records_the_settings_they_were_trained_
 def test_a_data_set_installed_again_with_the_same_content_retrains_nothing(workspace):
     work = workspace.work
     config = tiny(q1={"perceptron": TINY["q1"]["perceptron"]}, q2={})
-    trained = [work / run_path(PERCEPTRON)]
+    trained = [work / run_file(PERCEPTRON)]
     workspace.run(config, TABLES)
     for seed, deleted in ((2, ["resources/datasets/digits.npz"]), (3, ["resources/datasets"])):
         written = {path: path.stat().st_mtime_ns for path in trained}
@@ -207,4 +207,4 @@ def test_a_data_set_installed_again_with_the_same_content_retrains_nothing(works
         result = workspace.run(config, TABLES)
         assert [line.split(":")[0] for line in training_lines(result)] == [f"q1/perceptron/default seed {seed}"]
         assert {path: path.stat().st_mtime_ns for path in trained} == written  # kept
-        trained.append(work / run_path(f"digits/q1/perceptron/default/seed{seed}"))
+        trained.append(work / run_file(f"digits/q1/perceptron/default/seed{seed}"))

@@ -15,12 +15,14 @@ from scipy import stats
 
 from conftest import REPO, TINY, nothing_to_do, planned_jobs, summary_row, tiny
 from homework1.plan import claims
+from homework1.plan.claims import HOLDS, NOT_TESTABLE, OPEN
 from homework1.analysis import comparisons, paired, sequential
+from homework1.analysis.comparisons import IDENTICAL
 from homework1.config import configuration
 from homework1.plan.study import expand_runs
 
 ALPHA = 0.05
-LOOK_PLANS = [(5, 10, 20), (3, 5)]  # the README's example, and a short one
+LOOK_PLANS = [claims.SUGGESTED_LOOKS, (3, 5)]  # the looks the report suggests, and a short plan
 STUDIES = 4000
 BOUND = ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / STUDIES)  # alpha plus three Monte Carlo errors
 EXAMPLES = 360  # the digits test set: every accuracy a multiple of 1/360
@@ -312,11 +314,11 @@ def test_a_decided_claim_keeps_the_numbers_of_the_look_that_decided_it():
                + runs("c", grid([2, -3, 1, 4, -2, 0, 3, -1, 2, 1])) + runs("d", grid([0] * 10)))  # y: noise
     first, second = look(summary, compared, 1, plan), look(summary, compared, 2, plan)
     x = first.loc["x"]  # 8 pairs 3.6 examples above, spread 0.74 floored at 1: within look 1's share of alpha / 2
-    assert x.verdict == "holds" and x.decided_at_look == 1 == x.numbers_from_look and x.n_pairs == 8
+    assert x.verdict == HOLDS and x.decided_at_look == 1 == x.numbers_from_look and x.n_pairs == 8
     assert x.p == pytest.approx(floored_p([3, 4, 3, 5, 3, 4, 3, 4])) and x.p_t < x.p
     assert x.p <= x.level == pytest.approx(plan.shares(ALPHA / 2)[0]) and 0 < x.low < x.mean_difference
-    assert first.loc["y", "verdict"] == "undecided" and first.loc["y", "low"] < 0 < first.loc["y", "high"]
-    assert first.loc["z", "verdict"] == "not testable"
+    assert first.loc["y", "verdict"] == OPEN and first.loc["y", "low"] < 0 < first.loc["y", "high"]
+    assert first.loc["z", "verdict"] == NOT_TESTABLE
     # x stays decided with the same numbers; y is measured on 10 seeds now
     same = [column for column in first.columns if column not in ("look", "look_seeds")]
     assert second.loc["x", same].equals(first.loc["x", same]) and second.loc["x", "look"] == 2
@@ -335,7 +337,7 @@ def test_every_number_of_a_decided_row_comes_from_one_look():
     x, y = table.loc["x"], table.loc["y"]
     assert x.decided_at_look == 2 == x.numbers_from_look and x.p == x.p_at_look_2 <= plan.shares(ALPHA / 2)[1]
     assert x.p_at_look_1 > plan.shares(ALPHA / 2)[0]
-    assert y.verdict == "holds" and y.decided_at_look == 2 and y.numbers_from_look == 1
+    assert y.verdict == HOLDS and y.decided_at_look == 2 and y.numbers_from_look == 1
     assert y.n_pairs == 8 and y.mean_difference == pytest.approx(2 / EXAMPLES)
     assert y.p == y.p_at_look_1 and plan.shares(ALPHA / 2)[0] < y.p <= plan.shares(ALPHA)[0]
     assert y.p_at_look_2 > plan.shares(ALPHA)[1]
@@ -351,11 +353,11 @@ def test_equal_differences_are_judged_with_the_spread_floored_at_one_example():
     first, second = look(summary, compared, 1, plan), look(summary, compared, 2, plan)
     x, y = first.loc["x"], first.loc["y"]
     assert x.p_t == 0 == y.p_t and x.p == pytest.approx(floored_p([1] * 3)) and y.p == pytest.approx(floored_p([4] * 3))
-    assert x.verdict == y.verdict == "undecided" and x.low < 0 < x.high and y.low < 0 < y.high
+    assert x.verdict == y.verdict == OPEN and x.low < 0 < x.high and y.low < 0 < y.high
     assert x.level == y.level == pytest.approx(plan.shares(ALPHA / 2)[0])
     x, y = second.loc["x"], second.loc["y"]
-    assert x.verdict == "undecided" and x.p == pytest.approx(floored_p([1] * 5)) and x.low < 0 < x.high
-    assert y.verdict == "holds" and y.decided_at_look == 2 and y.p == pytest.approx(floored_p([4] * 5))
+    assert x.verdict == OPEN and x.p == pytest.approx(floored_p([1] * 5)) and x.low < 0 < x.high
+    assert y.verdict == HOLDS and y.decided_at_look == 2 and y.p == pytest.approx(floored_p([4] * 5))
     half = stats.t.isf(y.level / 2, 4) / EXAMPLES / math.sqrt(5)  # never a single point
     assert (y.low, y.high) == pytest.approx((4 / EXAMPLES - half, 4 / EXAMPLES + half))
 
@@ -369,7 +371,7 @@ def test_a_claim_stops_for_futility_and_is_still_tested_on_seeds_trained_for_oth
     assert first.loc["u", "verdict"] == claims.STOPPED and first.loc["u", "stopped_at_look"] == 1
     assert f"predictive power 0.12 < {plan.futility}" in first.loc["u", "note"]
     # x and y: p = 0.003 on 5 seeds, short of look 1's share of alpha / 3 (0.00026), and likely to be decided
-    assert (first.loc[["x", "y"], "verdict"] == "undecided").all()
+    assert (first.loc[["x", "y"], "verdict"] == OPEN).all()
     assert first.loc[["x", "y"], "level"].tolist() == pytest.approx([plan.shares(ALPHA / 3)[0]] * 2)
     assert (first.loc[["x", "y"], "predictive_power"] > 0.9).all()
     decisions = tmp_path / "look1.csv"
@@ -410,8 +412,8 @@ def test_the_looks_grow_the_dag_with_only_what_is_open(own_workspace):
 
     decisions = [pd.read_csv(own_workspace.work / f"results/settle/digits/look{k}.csv").set_index("report_id")
                  for k in (1, 2)]
-    assert decisions[0]["verdict"].to_dict() == {"t1": "holds", "t2": "undecided", "t3": "not testable"}
-    assert decisions[0].loc["t2", "note"] == "identical on every seed"
+    assert decisions[0]["verdict"].to_dict() == {"t1": HOLDS, "t2": OPEN, "t3": NOT_TESTABLE}
+    assert decisions[0].loc["t2", "note"] == IDENTICAL
     assert decisions[1].loc["t1", "decided_at_look"] == 1 and decisions[1].loc["t1", "n_pairs"] == 5
     # the decided claim's configurations stopped at the first look's seeds, the open one's went on;
     # the claim the study cannot test trained nothing
@@ -419,7 +421,7 @@ def test_the_looks_grow_the_dag_with_only_what_is_open(own_workspace):
         "lr/learning_rate~0.5": [1, 2, 3, 4, 5], "lr/learning_rate~1e-05": [1, 2, 3, 4, 5],
         "wd/weight_decay~0.0": [1, 2, 3, 4, 5, 6], "wd/weight_decay~1e-12": [1, 2, 3, 4, 5, 6]}
     table = pd.read_csv(own_workspace.work / "results/tables/seed_comparisons.csv").set_index("report_id")
-    assert table.loc["t1", "decided_at_look"] == 1 and table.loc["t3", "verdict"] == "not testable"
+    assert table.loc["t1", "decided_at_look"] == 1 and table.loc["t3", "verdict"] == NOT_TESTABLE
 
     assert nothing_to_do(own_workspace.run(SETTLED, target, "--dry-run"))
     # another plan: every look is decided again under it (its shares of alpha differ), from the runs there are

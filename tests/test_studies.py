@@ -10,7 +10,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 
-from conftest import REPO, TINY, nothing_to_do, run_path, tiny
+from conftest import REPO, TINY, nothing_to_do, run_file, tiny
 
 
 def test_runs_record_the_commit_of_the_workflow_and_whether_it_was_edited(own_workspace):
@@ -21,7 +21,7 @@ def test_runs_record_the_commit_of_the_workflow_and_whether_it_was_edited(own_wo
         subprocess.run(git + command, check=True)
     commit = subprocess.run(git + ["rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
     config = tiny(q1={"perceptron": TINY["q1"]["perceptron"]}, q2={})
-    target = run_path("digits/q1/perceptron/default/seed1")
+    target = run_file("digits/q1/perceptron/default/seed1")
 
     workspace.run(config, target)
     summary = json.loads((workspace.work / target).read_text())

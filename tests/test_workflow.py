@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import (
-    JOB_DETAILS, REPO, SHIPPED_RUNS, TINY, Workspace, image_arrays, nothing_to_do, output_of, planned_jobs, run_path,
+    JOB_DETAILS, REPO, SHIPPED_RUNS, TINY, Workspace, image_arrays, nothing_to_do, output_of, planned_jobs, run_file,
     run_snakemake, tiny,
 )
 from homework1.plan.study import may_use_cuda
@@ -73,8 +73,8 @@ def test_q1_runs_learn_and_record_weights(built):
     summary = pd.read_csv(built.work / "results/tables/summary.csv").set_index("experiment")
     q1 = summary[summary["question"] == "q1"]
     assert (q1["test_acc"] > 0.5).all(), q1["test_acc"]  # digits are easy: 10 classes, chance is 0.1
-    l1 = pd.read_csv(built.work / run_path("digits/q1/logreg_l1/default/seed1", "metrics.csv"))
-    plain = pd.read_csv(built.work / run_path("digits/q1/logreg/default/seed1", "metrics.csv"))
+    l1 = pd.read_csv(built.work / run_file("digits/q1/logreg_l1/default/seed1", "metrics.csv"))
+    plain = pd.read_csv(built.work / run_file("digits/q1/logreg/default/seed1", "metrics.csv"))
     # digits have pixels that are 0 in every image: their weights stay 0 in every run;
     # L1 zeroes many more
     assert (l1["zero_weight_fraction"] > plain["zero_weight_fraction"] + 0.05).all()
@@ -87,7 +87,7 @@ def test_diverging_run_is_recorded_and_does_not_fail_the_workflow(built):
     assert lr_runs.loc["learning_rate~10000000000.0", "status"] == "diverged"
     assert pd.isna(lr_runs.loc["learning_rate~10000000000.0", "test_acc"])
     assert lr_runs.loc["learning_rate~0.05", "status"] == "ok"
-    stored = json.loads((built.work / run_path("digits/q2/ffn_lr/learning_rate~10000000000.0/seed1")).read_text())
+    stored = json.loads((built.work / run_file("digits/q2/ffn_lr/learning_rate~10000000000.0/seed1")).read_text())
     assert stored["message"].startswith("loss became non-finite at epoch 1, batch ")
     selection = pd.read_csv(built.work / "results/tables/selection_q2_ffn_lr.csv")
     assert selection.loc[0, "variant"] == "learning_rate~0.05" and bool(selection.loc[0, "selected"])
@@ -247,7 +247,7 @@ def test_markdown_report_walks_through_every_question(built):
     assert "other data set (digits)" in text and "digits (embedded 8x8 stand-in" in text
     # the copied workflow has no .git: its runs say so, without an error
     assert "Code: no git commit (not run from a git checkout) (8 runs); on " in text
-    stored = json.loads((built.work / run_path("digits/q1/mlp/default/seed1")).read_text())
+    stored = json.loads((built.work / run_file("digits/q1/mlp/default/seed1")).read_text())
     assert stored["git_commit"] is None and stored["git_dirty"] is None and stored["host"]
 
 

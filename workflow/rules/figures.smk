@@ -75,7 +75,7 @@ rule question_figure:
         pdf="results/figures/{dataset}/{question}/{figure}.pdf",
     params:
         dataset=dataset_description,
-        caption=lambda w: specs.FIGURES[w.figure].caption,
+        caption=lambda w: specs.figure_caption(w.figure, REPORT_NUMBERS),
     log:
         "logs/figures/{dataset}/{question}/{figure}.log",
     conda:
@@ -98,6 +98,7 @@ rule comparisons_figure:
         pdf="results/figures/{dataset}/seed_comparisons.pdf",
     params:
         dataset=dataset_description,
+        alpha=config["settle"]["alpha"],
     log:
         "logs/figures/{dataset}/seed_comparisons.log",
     conda:

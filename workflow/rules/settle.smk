@@ -1,7 +1,8 @@
-# Settling the report's claims over planned looks (config `settle: {looks: [5, 10, 20]}`; off while
-# looks is empty). Each look is a checkpoint: its decisions say which configurations the next look
-# trains more seeds of (those a claim still open compares), so the DAG grows from them in one
-# `snakemake` run. Seconds of work each: on a cluster they run on the submitting host.
+# Settling the report's claims over planned looks (config `settle: {looks: [...]}`, for example
+# claims.SUGGESTED_LOOKS; off while looks is empty). Each look is a checkpoint: its decisions say
+# which configurations the next look trains more seeds of (those a claim still open compares), so
+# the DAG grows from them in one `snakemake` run. Seconds of work each: on a cluster they run on the
+# submitting host.
 
 
 localrules:

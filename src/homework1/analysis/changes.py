@@ -1,16 +1,11 @@
-"""What a change did: this build compared with a snapshot of an earlier one (``homework1.analysis.snapshots``),
-run by run.
+"""What a change did: this build compared run by run with a snapshot of an earlier one
+(``homework1.analysis.snapshots``).
 
-Runs with the same seed share their initial weights and batch order, so a
-run before a change and the same run after it are a pair: the difference on
-one seed removes what the two share, and the mean paired difference over
-seeds has the interval of ``paired.t_interval``. A configuration is
-"identical" when every paired run gave bit for bit the same numbers, "better"
-or "worse" when the 95% interval of its mean paired difference of test
-accuracy excludes 0, "within noise" when it spans 0, "changed (one seed)"
-when a single pair differs (no interval), and "only before" / "only after"
-for runs on one side only. The unpaired (Welch) interval is given beside it,
-to show what the pairing buys.
+A run before and the same run after (same seed: same initial weights and batch order) are a
+pair. A configuration is IDENTICAL when every pair gave bit for bit the same numbers, BETTER or
+WORSE when the ``paired.t_interval`` of its mean paired difference of test accuracy excludes 0,
+WITHIN_NOISE when it spans 0, ONE_SEED when a single pair differs, ONLY_BEFORE / ONLY_AFTER
+for runs on one side. The unpaired (Welch) interval beside it shows what the pairing buys.
 """
 
 from __future__ import annotations
@@ -25,13 +20,12 @@ from scipy import stats
 from homework1.analysis import paired
 from homework1.core.run_checks import SUMMARY_FILE, Run, edit_line, read_run
 from homework1.analysis.snapshots import METRICS
-from homework1.plan.study import run_identity
+from homework1.plan.study import CONFIG_FIELDS, run_identity
 
 VERDICT_METRIC = "test_acc"
 TIMING = ("epoch_time_s",)  # per-epoch columns that differ between any two runs
 IDENTICAL, WITHIN_NOISE, BETTER, WORSE = "identical", "within noise", "better", "worse"
 ONE_SEED, ONLY_BEFORE, ONLY_AFTER = "changed (one seed)", "only before", "only after"
-CONFIG_FIELDS = ("dataset", "question", "experiment", "variant")
 # The columns the Markdown tables show (the CSVs have every one).
 SHOWN = ["question", "experiment", "variant", "n_pairs", "seeds_only_before", "seeds_only_after", "mean_before",
          "mean_after", "mean_difference", "low", "high", "unpaired_low", "unpaired_high", "verdict"]
@@ -83,7 +77,8 @@ def compare_runs(before_root, before_runs: list[str], after_root, after_runs: li
     return pd.DataFrame(rows)
 
 
-def _welch_interval(before: np.ndarray, after: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+def _welch_interval(before: np.ndarray, after: np.ndarray,
+                    confidence: float = paired.CONFIDENCE) -> tuple[float, float]:
     """The unpaired (Welch) interval of mean(after) - mean(before): what the spread of each side alone allows."""
     if before.size < 2 or after.size < 2:
         return math.nan, math.nan
@@ -98,7 +93,7 @@ def _welch_interval(before: np.ndarray, after: np.ndarray, confidence: float = 0
 
 def by_configuration(runs: pd.DataFrame, metric: str = VERDICT_METRIC) -> pd.DataFrame:
     """One row per configuration: seeds paired and on one side only, the mean paired difference of
-    ``metric`` with its 95% t interval, the unpaired interval beside it, and the verdict."""
+    ``metric`` with its t interval (``paired.CONFIDENCE``), the unpaired interval beside it, and the verdict."""
     rows = []
     for key, group in runs.groupby(list(CONFIG_FIELDS), sort=False):
         pairs = group[group["side"] == "both"]

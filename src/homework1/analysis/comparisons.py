@@ -1,32 +1,17 @@
-"""The report's "A beats B" conclusions, each judged on our runs paired by seed.
+"""The report's "A beats B" claims, each judged on our runs paired by seed.
 
-For each claim and data set, the per-seed difference better - worse over the
-seeds both sides ran (``homework1.analysis.paired``): its mean, a 95% t interval with a
-bootstrap interval beside it, the plain t-test's and the exact sign-flip test's
-p-values, and ``p``, the t-test's with the spread floored at the accuracies'
-grid step (``paired.p_value``), which is valid on accuracies as they are (whole
-examples out of the evaluation set: tied, often zero, at times all equal). A
-run that diverged counts as accuracy 0 (``DIVERGED_SCORE``: it ended without a
-usable model), so divergence counts against its configuration;
-``diverged_better`` and ``diverged_worse`` count such runs among the pairs.
+Per claim and data set: the per-seed difference better - worse over the seeds both sides ran
+(``homework1.analysis.paired``), its mean, a t and a bootstrap interval at ``paired.CONFIDENCE``,
+the plain t-test's and the sign-flip test's p-values, and ``p``, the floored t-test's
+(``paired.p_value``). A diverged run counts as accuracy ``DIVERGED_SCORE``.
 
-With a fixed set of seeds (``seed_comparisons``), the claims of one data set are
-tested together: Holm's adjustment of ``p`` (``p_holm``), and the interval
-``low``-``high`` is the shift that test does not reject at the level the
-adjustment leaves the claim (``paired.interval``), so it excludes 0 exactly
-when p_holm <= 0.05:
-
-- "holds": it lies above 0; "reversed": below 0; "undecided": it spans 0, and
-  ``seeds_needed`` says how many seeds would decide it if the observed mean
-  difference were the truth and the spread stayed as observed, with a warning
-  when that is beyond any budget;
-- "one seed: no interval", "identical on every seed" (every difference 0: p = 1),
-  "no pairs" (no seed both sides ran), "not run".
-
-Settled over looks (``settle_look``, ``homework1.analysis.sequential``), every number of a
-row comes from one look, ``numbers_from_look``. The unpaired rule of thumb of
-earlier tables (the means of the finished runs apart by more than the two
-standard deviations) stays beside, for comparison.
+On fixed seeds (``seed_comparisons``) a data set's claims are tested together: Holm's
+adjustment of ``p`` (``p_holm``), and ``low``-``high`` is the interval that excludes 0 exactly
+when p_holm <= 1 - ``paired.CONFIDENCE``; the verdict is HOLDS (above 0), REVERSED (below),
+OPEN (it spans 0; ``seeds_needed`` estimates the seeds that would decide it), or one of
+ONE_SEED, IDENTICAL, NO_PAIRS, NOT_RUN. Settled over looks (``settle_look``,
+``homework1.analysis.sequential``), a row's numbers come from one look, ``numbers_from_look``.
+The unpaired rule of thumb (means apart by more than the two standard deviations) stays beside.
 """
 
 from __future__ import annotations
@@ -37,16 +22,17 @@ import numpy as np
 import pandas as pd
 
 from homework1.analysis import paired, sequential
-from homework1.plan.claims import CLAIM_COLUMNS as COMPARISON_COLUMNS
-from homework1.plan.claims import NOT_TESTABLE, OPEN, STOPPED, look_seeds
+from homework1.plan.claims import CLAIM_COLUMNS, HOLDS, NOT_TESTABLE, OPEN, REVERSED, STOPPED, look_seeds
 
-CONFIDENCE = 0.95
+# Verdicts of claims that no interval decides (beside claims.HOLDS, REVERSED, OPEN, STOPPED, NOT_TESTABLE).
+ONE_SEED, IDENTICAL = "one seed: no interval", "identical on every seed"
+NO_PAIRS, NOT_RUN = "no pairs", "not run"
 # More seeds than a study of this size would ever run: a claim undecided beyond it is too small to matter.
 SEEDS_BUDGET = 100
 DIVERGED_SCORE = 0.0  # the accuracy a diverged run counts as: it ended without a usable model
 
 COLUMNS = [
-    "report_id", "question", "metric", "claim", "better", "worse", "dataset",
+    *CLAIM_COLUMNS, "dataset",
     # the paired analysis
     "n_pairs", "diverged_better", "diverged_worse", "mean_difference", "difference_std", "t_low", "t_high",
     "bootstrap_low", "bootstrap_high", "p_t", "p_sign_flip", "p", "p_holm", "low", "high", "verdict",
@@ -81,7 +67,7 @@ def _side(summary: pd.DataFrame, question: str, name: str, dataset, metric: str)
 
 def _spread_verdict(better: pd.Series, worse: pd.Series, difference: float, beyond) -> str:
     if len(better) == 0 or len(worse) == 0:
-        return "not run"
+        return NOT_RUN
     if not difference > 0:
         return "does not hold"
     if beyond is pd.NA:
@@ -114,18 +100,18 @@ def _paired(better: pd.Series, worse: pd.Series, step: float) -> dict:
            "mean_difference": d.mean() if len(d) else math.nan,
            "difference_std": d.std(ddof=1) if len(d) > 1 else math.nan}
     if better.empty or worse.empty:
-        return row | {"verdict": "not run"}
+        return row | {"verdict": NOT_RUN}
     if len(d) == 0:
-        return row | {"verdict": "no pairs", "note": "no seed that both sides ran"}
+        return row | {"verdict": NO_PAIRS, "note": "no seed that both sides ran"}
     if len(d) == 1:
-        return row | {"verdict": "one seed: no interval"}
-    t_low, t_high = paired.t_interval(d, CONFIDENCE)
-    boot_low, boot_high = paired.bootstrap_interval(d, CONFIDENCE)
+        return row | {"verdict": ONE_SEED}
+    t_low, t_high = paired.t_interval(d)
+    boot_low, boot_high = paired.bootstrap_interval(d)
     row |= {"t_low": t_low, "t_high": t_high, "bootstrap_low": boot_low, "bootstrap_high": boot_high,
             "p_t": paired.t_p_value(d), "p_sign_flip": paired.sign_flip_p_value(d),
             "p": paired.p_value(d, step), "differences": d, "step": step}
     if not d.any():
-        row |= {"verdict": "identical on every seed"}
+        row |= {"verdict": IDENTICAL}
     elif paired.floored_spread(d, step) == 0:
         row["note"] = "every difference the same, on no grid: no spread to judge it by"
     return row
@@ -141,23 +127,23 @@ def _interval(row: dict, level: float) -> None:
 def _adjust(rows: list[dict]) -> None:
     """Holm's adjustment across one data set's claims, the adjusted interval, the verdict and the
     seeds needed (in place)."""
-    p_holm = paired.holm([row.get("p", math.nan) for row in rows])
+    p_holm = paired.holm_adjusted([row.get("p", math.nan) for row in rows])
     for i, row in enumerate(rows):
         if "p" not in row:
             continue
         row["p_holm"] = p_holm[i]
-        # the level that makes "the interval excludes 0" the same as "p_holm <= 0.05"
-        level = (1 - CONFIDENCE) * row["p"] / p_holm[i]
+        # the level that makes "the interval excludes 0" the same as "p_holm <= 1 - CONFIDENCE"
+        level = (1 - paired.CONFIDENCE) * row["p"] / p_holm[i]
         _interval(row, level)
         d, step = row.pop("differences"), row.pop("step")
         if "verdict" in row:
             continue  # identical on every seed
         if row["low"] > 0:
-            row["verdict"] = "holds"
+            row["verdict"] = HOLDS
         elif row["high"] < 0:
-            row["verdict"] = "reversed"
+            row["verdict"] = REVERSED
         else:
-            row["verdict"] = "undecided"
+            row["verdict"] = OPEN
             needed = paired.seeds_needed(d.mean(), float(paired.floored_spread(d, step)), 1 - level)
             row["seeds_needed"] = needed if needed is not None else pd.NA
             if paired.floored_spread(d, step) > 0 and (needed is None or needed > SEEDS_BUDGET):
@@ -179,7 +165,7 @@ def _step(summary: pd.DataFrame, metric: str) -> float:
 def seed_comparisons(summary: pd.DataFrame, comparisons: list[dict]) -> pd.DataFrame:
     """The report's "A beats B" conclusions judged on our runs, one row per claim and data set
     found in ``summary`` (one row per run: :func:`homework1.analysis.tables.read_summaries`);
-    ``comparisons`` come from :func:`read_comparisons`. The columns: see the module docstring
+    ``comparisons`` come from :func:`homework1.plan.claims.read_claims`. The columns: see the module docstring
     and ``COLUMNS``; ``low``/``high`` Holm-adjusted within the data set."""
     datasets = sorted(summary["dataset"].dropna().unique()) if len(summary) else []
     rows = []
@@ -187,7 +173,7 @@ def seed_comparisons(summary: pd.DataFrame, comparisons: list[dict]) -> pd.DataF
         claims, in_dataset = [], summary[summary["dataset"] == dataset] if dataset else summary
         for comparison in comparisons:
             sides = _claim_sides(summary, comparison, dataset) if dataset else [pd.Series(dtype=float)] * 2
-            claims.append({key: comparison.get(key, "") for key in COMPARISON_COLUMNS} | {"dataset": dataset}
+            claims.append({key: comparison.get(key, "") for key in CLAIM_COLUMNS} | {"dataset": dataset}
                           | _paired(*sides, _step(in_dataset, comparison["metric"])) | _unpaired(*sides))
         _adjust(claims)
         rows += claims
@@ -237,7 +223,7 @@ def settle_look(summary: pd.DataFrame, comparisons: list[dict], testable: list[b
     at_look = {f"p_at_look_{k + 1}": p[k] for k in range(look)}
     rows, members = [], iter(range(len(family)))
     for comparison, can_test in zip(comparisons, testable):
-        base = {key: comparison.get(key, "") for key in COMPARISON_COLUMNS} | where
+        base = {key: comparison.get(key, "") for key in CLAIM_COLUMNS} | where
         if not can_test:
             rows.append(base | {"verdict": NOT_TESTABLE,
                                 "note": "a configuration it compares is not in the study's config"})
@@ -258,7 +244,7 @@ def settle_look(summary: pd.DataFrame, comparisons: list[dict], testable: list[b
         row["level"] = level
         identical = row.pop("verdict", None)
         if settled.decided_at[i]:
-            row["verdict"] = "holds" if row["mean_difference"] > 0 else "reversed"
+            row["verdict"] = HOLDS if row["mean_difference"] > 0 else REVERSED
         else:
             row["verdict"] = STOPPED if settled.stopped_at[i] else OPEN
             notes = [row["note"], identical or ""]

@@ -1,46 +1,18 @@
 """How sure a difference between two configurations is, from runs paired by seed.
 
-Both sides of a comparison ran with the same seeds: the same initial weights
-where the shapes match, the same batch order. The per-seed difference removes
-what the two share, so its spread, not the spread of each side, says how well
-the mean difference is known.
+Both sides ran with the same seeds (same initial weights, same batch order), so the per-seed
+difference removes what they share: its spread says how well the mean difference is known.
 
-Accuracies are whole numbers of examples out of the evaluation set (multiples
-of 1/360 on digits), so two configurations that train nearly the same model
-give differences like +1/360, 0, +1/360: tied, often zero, at times all equal.
-There Student's t-test fails: its spread s is far below the differences' true
-spread, or 0 (all equal and non-zero: p = 0). The p-value decisions use,
-``p_value``, is Student's paired t-test with the spread taken as at least the
-grid step h (``resolution``): t = mean / (max(s, h) / sqrt(n)) on n - 1 degrees
-of freedom. Two accuracies on N examples that differ at all differ by at least
-h = 1/N, so a difference whose true spread is below h is mostly 0 and ±h, and
-the floor is then at least that spread: the test is conservative there (at
-most as often significant as a test that knew the spread). Where the spread is
-a few steps or more the floor rarely binds and the test is Student's, as on
-continuous measurements. A floor under the spread keeps tiny spreads from
-making tiny p-values, as the fudge factor s0 of Tusher, Tibshirani and Chu
-(2001, SAM) does; the error it leaves is checked by simulation
-(tests/test_settle.py). It assumes, as the t-test does, differences spread
-around their mean, not on a few values far apart on the grid (always exactly
-±2 examples, never 0 or ±1, would break it, as it breaks the t-test). Unlike
-the exact sign-flip test (``sign_flip_p_value``, reported beside it: exact
-under symmetry alone, but never below 2/2^n with n pairs, 1/16 at 5), it can
-decide a large difference on a few seeds.
-
-- ``t_interval``: Student's t interval of the mean paired difference;
-- ``bootstrap_interval``: the percentile bootstrap interval, a check on it that
-  assumes no normality;
-- ``t_p_value`` (the plain t-test), ``p_value`` (the floored one decisions
-  use), ``sign_flip_p_value``: tests of "no difference"; all take one claim's
-  differences or many at once (the last axis: pairs);
-- ``interval``: the confidence interval of the mean difference that ``p_value``
-  inverts, which excludes 0 exactly when the test rejects 0, and is never a
-  single point;
-- ``holm``: Holm's step-down adjustment of several p-values tested at once;
-- ``seeds_needed``: how many seeds would decide a claim, if the observed mean
-  difference were the truth and the spread stayed as observed;
-- ``best_frequencies``: how often each variant of a sweep is the best when the
-  seeds are resampled.
+Accuracies lie on a grid (whole examples out of N), so differences tie, are often 0, at times
+all equal, and Student's t-test breaks (spread 0: p = 0). ``p_value``, which decisions use, is
+the paired t-test with the spread floored at the grid step h (``resolution``): t = mean /
+(max(s, h) / sqrt(n)), n - 1 degrees of freedom; conservative where the true spread is below h,
+Student's where it is a few steps or more (a floor like SAM's s0, Tusher, Tibshirani and Chu
+2001; its error is checked by simulation in tests/test_settle.py). ``interval`` is the interval
+it inverts; ``sign_flip_p_value`` (exact under symmetry, never below 2/2^n) and the plain
+``t_p_value`` are reported beside it. ``holm_adjusted``: Holm's (1979) adjusted p-values;
+``seeds_needed``: the pairs that would decide an observed difference; ``best_frequencies``: how
+often each variant of a sweep is best when the seeds are resampled.
 """
 
 from __future__ import annotations
@@ -60,9 +32,11 @@ SEED = 0  # of every resampling: the same numbers each time the tables are made
 TIE = 1e-9
 CHUNK = 2 ** 22  # sums held in memory at once by the exact sign-flip test
 FINEST_RESOLUTION = 100_000  # evaluation sets larger than this are taken for continuous measurements
+# The confidence of the tables' intervals; 1 - it is the family-wise level of claims tested on fixed seeds.
+CONFIDENCE = 0.95
 
 
-def t_interval(differences: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+def t_interval(differences: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Student's t interval of the mean of ``differences`` (at least two). Zero spread gives the
     mean itself at both ends."""
     d = np.asarray(differences, dtype=float)
@@ -182,7 +156,7 @@ def interval(differences: np.ndarray, level: float, step: float = 0.0) -> tuple[
     return float(d.mean() - half), float(d.mean() + half)
 
 
-def bootstrap_interval(differences: np.ndarray, confidence: float = 0.95, resamples: int = RESAMPLES,
+def bootstrap_interval(differences: np.ndarray, confidence: float = CONFIDENCE, resamples: int = RESAMPLES,
                        seed: int = SEED) -> tuple[float, float]:
     """The percentile bootstrap interval of the mean of ``differences`` (resampled pairs)."""
     d = np.asarray(differences, dtype=float)
@@ -192,7 +166,7 @@ def bootstrap_interval(differences: np.ndarray, confidence: float = 0.95, resamp
     return float(low), float(high)
 
 
-def holm(p_values) -> np.ndarray:
+def holm_adjusted(p_values) -> np.ndarray:
     """Holm's step-down adjusted p-values: the i-th smallest of m is multiplied by m - i + 1, made
     non-decreasing in that order, capped at 1. NaN stays NaN and counts for nothing."""
     p = np.asarray(p_values, dtype=float)
@@ -207,7 +181,7 @@ def holm(p_values) -> np.ndarray:
     return adjusted
 
 
-def seeds_needed(mean: float, spread: float, confidence: float = 0.95, most: int = 10_000) -> int | None:
+def seeds_needed(mean: float, spread: float, confidence: float = CONFIDENCE, most: int = 10_000) -> int | None:
     """The fewest pairs that could decide a mean difference ``mean`` with paired spread ``spread``
     (standard deviation, floored as ``p_value`` floors it) at confidence ``confidence``: its
     interval would exclude 0. None when no number up to ``most`` would (the mean or the spread is

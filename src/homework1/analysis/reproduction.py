@@ -9,7 +9,7 @@ import math
 import pandas as pd
 
 from homework1.core.run_checks import SUMMARY_FILE, beside, read_run
-from homework1.plan.study import HOMEWORK_DATASET, SYNTHETIC_DATASET, run_identity
+from homework1.plan.study import HOMEWORK_DATASET, RUN_FIELDS, SYNTHETIC_DATASET, run_identity
 from homework1.analysis.tables import SEED_STATISTICS
 
 REPORT_COLUMNS = ["report_id", "question", "experiment", "variant", "metric",
@@ -46,9 +46,9 @@ def read_report_numbers(path) -> pd.DataFrame:
 def final_weight_norms(metrics_paths) -> pd.DataFrame:
     """The last epoch's weight_norm of every run that records one.
 
-    Paths follow results/runs/{dataset}/{question}/{experiment}/{variant}/seed{seed}/metrics.csv;
-    runs without a weight norm (the MLP, the torch models) are skipped. Each is checked with the
-    summary beside it (homework1.core.run_checks).
+    Paths are runs' metrics.csv (``study.run_identity`` reads them); runs without a weight norm (the
+    MLP, the torch models) are skipped. Each is checked with the summary beside it
+    (homework1.core.run_checks).
     """
     rows = []
     for path in metrics_paths:
@@ -57,8 +57,7 @@ def final_weight_norms(metrics_paths) -> pd.DataFrame:
         if last is None:
             continue
         rows.append({**run_identity(path), "final_weight_norm": last})
-    columns = ["dataset", "question", "experiment", "variant", "seed", "final_weight_norm"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=[*RUN_FIELDS, "final_weight_norm"])
 
 
 # ---------------------------------------------------------------- the report's numbers

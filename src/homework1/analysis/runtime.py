@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from homework1.plan.study import run_identity
+from homework1.plan.study import RUN_FIELDS, run_identity
 
 
 def _job_name(path) -> str:
@@ -22,7 +22,7 @@ def _job_name(path) -> str:
 def _job_identity(job: str) -> dict:
     """dataset, question, experiment, variant, seed of a training job; empty for other jobs."""
     parts = job.split("/")
-    identity = {"dataset": "", "question": "", "experiment": "", "variant": "", "seed": pd.NA}
+    identity = dict.fromkeys(RUN_FIELDS, "") | {"seed": pd.NA}
     if parts[0] == "runs":
         try:
             identity.update(run_identity(job))
@@ -52,8 +52,7 @@ def runtime_table(benchmark_paths) -> pd.DataFrame:
         job = _job_name(path)
         rows.append({"job": job, **_job_identity(job), "wall_s": mean_of("s"),
                      "max_rss_mb": mean_of("max_rss"), "cpu_time_s": mean_of("cpu_time")})
-    columns = ["job", "dataset", "question", "experiment", "variant", "seed",
-               "wall_s", "max_rss_mb", "cpu_time_s"]
+    columns = ["job", *RUN_FIELDS, "wall_s", "max_rss_mb", "cpu_time_s"]
     table = pd.DataFrame(rows, columns=columns)
     table["seed"] = table["seed"].astype("Int64")
     return table.sort_values("job", ignore_index=True)

@@ -7,9 +7,12 @@ from pathlib import Path
 import pandas as pd
 
 from homework1.core.run_checks import edit_line, read_run
+from homework1.plan.study import RUN_FIELDS
 
-# Columns that identify a run, first in every table, in this order.
-ID_COLUMNS = ["question", "experiment", "variant", "model", "seed", "dataset"]
+# Columns that identify a run, first in every table: its fields (study.RUN_FIELDS) with its model
+# before the seed, and the data set last.
+_DATASET, *_CONFIGURATION, _SEED = RUN_FIELDS
+ID_COLUMNS = [*_CONFIGURATION, "model", _SEED, _DATASET]
 # What names one configuration: everything that identifies a run but its seed.
 CONFIG_COLUMNS = [column for column in ID_COLUMNS if column != "seed"]
 RESULT_COLUMNS = [

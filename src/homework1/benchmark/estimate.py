@@ -9,9 +9,9 @@ import subprocess
 import sys
 import time
 
-from homework1.config.schema import CHECKOUT
+from homework1.config.schema import CHECKOUT, config_schema
 from homework1.plan import claims
-from homework1.plan.specs import model_spec
+from homework1.plan.specs import FUSED, model_spec
 from homework1.plan.study import run_identity
 from homework1.plan.targets import Study
 
@@ -52,7 +52,7 @@ def study_runs(config: dict) -> list[tuple]:
 
 def job_start_seconds(npz_path) -> float:
     """A training job's cost before its first epoch: interpreter, imports, loading the data."""
-    code = ("from homework1 import jobs, q2; from homework1.q1 import kernels; "
+    code = ("from homework1 import q2; from homework1.job import jobs; from homework1.q1 import kernels; "
             f"jobs.load_splits({str(npz_path)!r}, add_bias=True)")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
@@ -67,8 +67,9 @@ torch.set_num_threads(1)
 g = torch.Generator().manual_seed(0)
 X = torch.randint(0, 256, ({n_train}, {n_features}), generator=g, dtype=torch.uint8).float() / 256
 y = torch.randint(0, len(INTEL_CLASSES), ({n_train},), generator=g)
-model = q2.build_model("ffn", {n_features}, len(INTEL_CLASSES), hidden_size=200, layers=2, dropout=0.3)
-step = q2.make_step("fused", model, q2.SGD(0.002, 0.0, 0.0), X, y, 64)
+model = q2.build_model("ffn", {n_features}, len(INTEL_CLASSES), hidden_size={hidden_size}, layers={layers},
+                       dropout={dropout})
+step = q2.make_step({step!r}, model, q2.SGD({learning_rate}, {momentum}, {weight_decay}), X, y, 64)
 step.train_epoch(torch.Generator())
 start = time.perf_counter()
 for _ in range(3):
@@ -77,12 +78,18 @@ print(time.perf_counter() - start)
 """
 
 
+def q2_defaults() -> dict:
+    """The config schema's defaults of a Question 2 experiment."""
+    settings = config_schema()["$defs"]["q2_experiment"]["properties"]
+    return {name: setting["default"] for name, setting in settings.items() if "default" in setting}
+
+
 def side_by_side_slowdown(slots: int, device, n_train: int, n_features: int) -> float | None:
-    """How much slower a training job (Q2's FFN, batch 64, on the CPU) runs beside slots - 1
-    others than alone; None where this machine has fewer CPUs than slots, or jobs share a GPU."""
+    """How much slower a training job (Q2's FFN with the schema's defaults, batch 64, on the CPU) runs
+    beside slots - 1 others than alone; None where this machine has fewer CPUs than slots, or jobs share a GPU."""
     if slots < 2 or slots > os.cpu_count() or device.type != "cpu":
         return None if slots > 1 else 1.0
-    probe = SIDE_BY_SIDE_PROBE.format(n_train=n_train, n_features=n_features)
+    probe = SIDE_BY_SIDE_PROBE.format(n_train=n_train, n_features=n_features, step=FUSED, **q2_defaults())
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
     def mean_seconds(processes):

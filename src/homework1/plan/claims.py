@@ -8,10 +8,13 @@ from __future__ import annotations
 import csv
 
 REPORT_COMPARISONS = "config/report_comparisons.csv"  # the report's claims, below the workflow's checkout
-CLAIM_COLUMNS = ["report_id", "question", "metric", "better", "worse", "claim"]
-# Verdicts, as each look's table writes them (the `verdict` column): a decision, a claim still open (it
-# trains the next look's seeds), one stopped for futility, one whose configurations the study lacks.
-DECIDED = ("holds", "reversed")
+CLAIM_COLUMNS = ["report_id", "question", "metric", "claim", "better", "worse"]
+# The looks the report suggests for settling claims left open (``settle: {looks: ...}``).
+SUGGESTED_LOOKS = (5, 10, 20)
+# Verdicts, as the claims' tables write them (the `verdict` column): a decision, a claim still open (with
+# settle on, it trains the next look's seeds), one stopped for futility, one whose configurations the study lacks.
+HOLDS, REVERSED = "holds", "reversed"
+DECIDED = (HOLDS, REVERSED)
 OPEN = "undecided"
 STOPPED = "stopped for futility"
 NOT_TESTABLE = "not testable"

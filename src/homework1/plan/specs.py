@@ -6,6 +6,7 @@ arguments are literals, and no numpy or torch is loaded); a job imports the modu
 from __future__ import annotations
 
 import ast
+import csv
 import importlib
 from dataclasses import dataclass
 from functools import cache
@@ -20,9 +21,11 @@ INPUTS = ("flat", "image")
 # The training steps, by the name a run's summary records (``training_step``). Q1: the
 # compiled kernels (fast) or the numpy classes (reference); Q2: the step fused by hand (fast,
 # CPU), the CUDA graph (fast, NVIDIA GPU) or autograd (reference, and every device).
-STEPS = {"q1": ("numba kernels", "numpy classes"), "q2": ("fused", "cuda_graph", "autograd")}
+NUMBA_KERNELS, NUMPY_CLASSES = "numba kernels", "numpy classes"
+FUSED, CUDA_GRAPH, AUTOGRAD = "fused", "cuda_graph", "autograd"
+STEP_NAMES = {"q1": (NUMBA_KERNELS, NUMPY_CLASSES), "q2": (FUSED, CUDA_GRAPH, AUTOGRAD)}
 # The reference step of each question: it trains every model.
-REFERENCE_STEPS = {"q1": "numpy classes", "q2": "autograd"}
+REFERENCE_STEPS = {"q1": NUMPY_CLASSES, "q2": AUTOGRAD}
 # The hyper-parameters each question's trainer reads of every model (q1/train.py, q2/train.py): every
 # spec of the question must list them.
 TRAINER_HPARAMS = {"q1": ("epochs",), "q2": ("epochs", "batch_size", "learning_rate", "momentum", "weight_decay")}
@@ -41,7 +44,7 @@ class ModelSpec:
     architecture: tuple[str, ...] = ()  # those of ``hparams`` its ``build`` takes
     inputs: str = "flat"              # one of INPUTS
     bias: bool = False                # "flat" only: a constant 1 feature appended
-    steps: tuple[str, ...] = ()       # the steps of STEPS that can train it; the reference step always can
+    steps: tuple[str, ...] = ()       # the steps of STEP_NAMES that can train it; the reference step always can
     metrics: tuple[str, ...] = ()     # extra per-epoch metrics it records (EXTRA_METRICS)
     figures: tuple[str, ...] = ()     # the question's figures (``FIGURES``) its runs are drawn in
 
@@ -73,8 +76,8 @@ class ModelSpec:
             problems.append(f"inputs must be one of {', '.join(INPUTS)}")
         if self.bias and self.inputs != "flat":
             problems.append("only flat inputs take a bias feature")
-        if unknown := sorted(set(self.steps) - set(STEPS[self.question])):
-            problems.append(f"unknown steps {unknown}; {self.question} has {', '.join(STEPS[self.question])}")
+        if unknown := sorted(set(self.steps) - set(STEP_NAMES[self.question])):
+            problems.append(f"unknown steps {unknown}; {self.question} has {', '.join(STEP_NAMES[self.question])}")
         if unknown := sorted(set(self.metrics) - set(EXTRA_METRICS)):
             problems.append(f"unknown metrics {unknown}; expected some of {', '.join(EXTRA_METRICS)}")
         if unknown := sorted(set(self.figures) - set(FIGURES)):
@@ -96,7 +99,7 @@ class FigureSpec:
     metric: str        # the per-epoch column it draws
     report_id: str     # the homework's item
     title: str         # its heading in report.md
-    caption: str       # what it shows, in the HTML report
+    caption: str       # what it shows, in the HTML report; {question/experiment/variant/metric}: a report value
 
 
 # The one list of the questions' figures over several configurations (the per-run curves and
@@ -105,8 +108,9 @@ FIGURES = {
     "weight_norm": FigureSpec(
         "q1", "weight_norm", "1.2c", "norm of W per epoch",
         "Question 1.2c: the Frobenius norm of the logistic regression's weights after every epoch, one panel "
-        "per configuration side by side. The report: unregularised it keeps growing (to about 25 on its data), "
-        "with L2 = 0.01 it levels off (about 4.3) after some 20 epochs."),
+        "per configuration side by side. The report: unregularised it keeps growing (to about "
+        "{q1/logreg/default/final_weight_norm} on its data), with L2 = 0.01 it levels off (about "
+        "{q1/logreg_l2/default/final_weight_norm}) after some 20 epochs."),
     "sparsity": FigureSpec(
         "q1", "zero_weight_fraction", "1.2d", "L1 gives exactly-zero weights, L2 small dense ones",
         "Question 1.2d, which the report answers in words: the fraction of weights that are exactly zero after "
@@ -117,6 +121,19 @@ FIGURES = {
         "Question 1.3a: the MLP's mean training cross-entropy per epoch (each example's loss taken before "
         "its update)."),
 }
+
+
+def figure_caption(figure: str, report_numbers) -> str:
+    """The caption of ``FIGURES[figure]`` with the report's values it cites filled in from
+    ``report_numbers`` (config/report_numbers.csv)."""
+    with open(report_numbers, newline="", encoding="utf-8") as handle:
+        values = {"/".join(row[key] for key in ("question", "experiment", "variant", "metric")): row["report_value"]
+                  for row in csv.DictReader(handle)}
+    try:
+        return FIGURES[figure].caption.format_map(values)
+    except KeyError as missing:
+        raise ValueError(f"{report_numbers}: no report value {missing}, which the caption of figure {figure} "
+                         f"cites") from None
 
 
 # ---------------------------------------------------------------- reading the specs

@@ -24,6 +24,7 @@ SYNTHETIC_DATASET = "synthetic_intel"
 RUNS_DIR = "results/runs"
 RUN_PATH = "{dataset}/{question}/{experiment}/{variant}/seed{seed}"
 RUN_FIELDS = ("dataset", "question", "experiment", "variant", "seed")
+CONFIG_FIELDS = RUN_FIELDS[:-1]  # what names one configuration: a run's fields but its seed
 
 
 def run_path(**fields) -> str:

@@ -1,13 +1,15 @@
-"""The figures of the runs, each drawn from per-epoch metrics (``plotting.read_metrics``).
+"""The figures of the runs (per-epoch metrics from ``plotting.read_metrics``) and of the claims.
 
-``dataset`` is the data set's description, as figures name it. Each function
-writes one figure to every path it is given (PNG and PDF).
+``dataset`` is the data set's description, as figures name it. Each function writes one
+figure to every path it is given (PNG and PDF).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from homework1.analysis import comparisons, paired
+from homework1.plan.claims import HOLDS, OPEN, REVERSED, STOPPED
 from homework1.present.plotting import LABELS, plot_over_seeds, plt, save, title
 
 
@@ -95,14 +97,14 @@ def mlp_loss(runs: pd.DataFrame, dataset: str, *paths) -> None:
     _every_configuration(runs, "train_loss", "mean train cross-entropy", "q1: MLP training loss", dataset, *paths)
 
 
-VERDICT_COLOURS = {"holds": "C2", "reversed": "C3", "undecided": "C7", "one seed: no interval": "C0",
-                   "identical on every seed": "C0", "stopped for futility": "C1"}
+VERDICT_COLOURS = {HOLDS: "C2", REVERSED: "C3", OPEN: "C7", comparisons.ONE_SEED: "C0", comparisons.IDENTICAL: "C0",
+                   STOPPED: "C1"}
 
 
-def forest(claims: pd.DataFrame, dataset: str, *paths) -> None:
+def forest(claims: pd.DataFrame, dataset: str, *paths, alpha: float) -> None:
     """The report's claims on one data set at a glance: one row each, the mean paired difference
     (better - worse) with its interval (where its seeds can reach its level), coloured by verdict;
-    a line at 0."""
+    a line at 0. ``alpha``: the config's ``settle.alpha``, the error rate settled claims were held to."""
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(claims) + 1.8))
     for row, claim in enumerate(claims.itertuples()):
         colour = VERDICT_COLOURS.get(claim.verdict, "C7")
@@ -121,18 +123,21 @@ def forest(claims: pd.DataFrame, dataset: str, *paths) -> None:
         label.set_color(VERDICT_COLOURS.get(claim.verdict, "C7"))
     verdicts.grid(False)
     ax.set_xlabel("accuracy of the better side minus the worse, paired by seed")
-    ax.set_title(f"the report's claims: mean paired difference and its interval,\n{forest_method(claims)}\n{dataset}")
+    ax.set_title(f"the report's claims: mean paired difference and its interval,\n"
+                 f"{forest_method(claims, alpha)}\n{dataset}")
     save(fig, *paths)
 
 
-def forest_method(claims: pd.DataFrame) -> str:
-    """What the forest plot's intervals are, and over what they were tested."""
+def forest_method(claims: pd.DataFrame, alpha: float) -> str:
+    """What the forest plot's intervals are, and the level they were tested at: settled over looks,
+    1 - ``alpha`` overall; on fixed seeds, ``paired.CONFIDENCE`` Holm-adjusted."""
     if _settled(claims):
-        return f"settled over {int(claims['looks'].max())} looks: α spent over the looks, Holm across the claims"
+        return (f"settled over {int(claims['looks'].max())} looks, {(1 - alpha) * 100:g}% overall: "
+                f"α = {alpha:g} spent over the looks, Holm across the claims")
     tested = int(claims["p"].notna().sum())
     if not tested:
         return "no claim tested: each needs two seeds or more on both sides"
-    return f"95%, Holm-adjusted over the {tested} claim{'s' * (tested != 1)} tested"
+    return f"{paired.CONFIDENCE * 100:g}%, Holm-adjusted over the {tested} claim{'s' * (tested != 1)} tested"
 
 
 def _settled(claims: pd.DataFrame) -> bool:

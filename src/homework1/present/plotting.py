@@ -39,9 +39,7 @@ LABELS = {
 def read_metrics(paths) -> pd.DataFrame:
     """Per-epoch metrics of several runs, with their identity parsed from the path, each checked with
     the summary beside it (homework1.core.run_checks: a damaged run raises DamagedRun, naming the file).
-
-    The path is ``results/runs/{dataset}/{question}/{experiment}/{variant}/seed{seed}/metrics.csv``.
-    """
+    A path is a run's metrics.csv, below ``study.RUNS_DIR``."""
     frames = [pd.DataFrame(read_run(beside(path, SUMMARY_FILE), path).metrics, columns=METRIC_COLUMNS,
                            dtype=float).astype({"epoch": int}).assign(**run_identity(path)) for path in paths]
     return pd.concat(frames, ignore_index=True)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from homework1.analysis import changes
+from homework1.analysis import changes, comparisons, paired
 from homework1.plan import claims
-from homework1.plan.specs import FIGURES
+from homework1.plan.specs import FIGURES, QUESTIONS
 from homework1.plan.study import HOMEWORK_DATASET
 from homework1.analysis.tables import to_markdown
 
@@ -29,11 +29,11 @@ CLAIMS_NOTE = (
     "Each claim is judged on the per-seed difference better − worse (*n_pairs* seeds both sides ran; a run that "
     "diverged counts as accuracy 0, and *diverged_better*/*diverged_worse* count them). Its p-value *p* is the "
     "paired t-test's with the spread between seeds taken as at least one example of the test set, valid on "
-    "accuracies that are whole examples out of it: **holds** when the interval of the shift that test does not "
-    "reject, Holm-adjusted over the data set's claims, lies above 0, **reversed** below 0, **undecided** when it "
-    "spans 0; *seeds_needed* is how many seeds would decide an undecided claim if its observed mean difference "
-    "were the truth.\n")
-QUESTIONS = [("q1", "Question 1 — numpy, per-example SGD"), ("q2", "Question 2 — PyTorch, mini-batch SGD")]
+    f"accuracies that are whole examples out of it: **{claims.HOLDS}** when the interval of the shift that test "
+    f"does not reject, Holm-adjusted over the data set's claims, lies above 0, **{claims.REVERSED}** below 0, "
+    f"**{claims.OPEN}** when it spans 0; *seeds_needed* is how many seeds would decide an undecided claim if its "
+    "observed mean difference were the truth.\n")
+QUESTION_TITLES = {"q1": "Question 1 — numpy, per-example SGD", "q2": "Question 2 — PyTorch, mini-batch SGD"}
 Q3_INTRODUCTION = (
     "The network h = g(Wx + b), y = vᵀh + v0 with g(z) = z(1 − z) is checked claim by claim: "
     "h = A_Θ φ(x) and y = c_Θᵀ φ(x) to machine precision; any c reached — by the report's "
@@ -150,9 +150,7 @@ def q3_section(report: Report, q3_checks: pd.DataFrame, q3_figures: list[str]) -
         report.figure(figure, Path(figure).stem.replace("_", " "))
 
 
-# The looks a user is pointed to for settling claims left open (README: "Settling the claims").
-SUGGESTED_LOOKS = [5, 10, 20]
-OPEN_VERDICTS = ("undecided", "one seed: no interval")
+OPEN_VERDICTS = (claims.OPEN, comparisons.ONE_SEED)
 
 
 def claim_runs(claims_table: pd.DataFrame, summary: pd.DataFrame) -> tuple[int, int]:
@@ -181,7 +179,7 @@ def settling_line(claims_table: pd.DataFrame, settle: dict, summary: pd.DataFram
         return ""
     return (f"{open_claims} claim{'s' * (open_claims > 1)} undecided or resting on one seed: settle them, with the "
             f"error rate held across every look, with `snakemake --cores 8 --config "
-            f"'settle={{looks: {SUGGESTED_LOOKS}}}'`.\n")
+            f"'settle={{looks: {list(claims.SUGGESTED_LOOKS)}}}'`.\n")
 
 
 def tables_sections(report: Report, tables: dict[str, str], figures: dict[str, str], settling: str = "") -> None:
@@ -202,10 +200,11 @@ def tables_sections(report: Report, tables: dict[str, str], figures: dict[str, s
 CHANGES_NOTE = (
     "Each run of this build is paired with the same run (data set, question, experiment, variant, seed) in "
     "the snapshot: a pair shares its initial weights and batch order. Per configuration: the mean paired "
-    "difference of test accuracy (after − before) with its 95% t interval (*low*, *high*), the unpaired "
-    "interval from the spread of each side alone beside it, and the verdict: **identical** (bit for bit), "
-    "**within noise** (the interval spans 0), **better**, **worse**, *changed (one seed)* (no interval), "
-    "*only before*, *only after*. Every run: `results/tables/changes.csv`.\n")
+    f"difference of test accuracy (after − before) with its {paired.CONFIDENCE * 100:g}% t interval (*low*, "
+    f"*high*), the unpaired interval from the spread of each side alone beside it, and the verdict: "
+    f"**{changes.IDENTICAL}** (bit for bit), **{changes.WITHIN_NOISE}** (the interval spans 0), "
+    f"**{changes.BETTER}**, **{changes.WORSE}**, *{changes.ONE_SEED}* (no interval), *{changes.ONLY_BEFORE}*, "
+    f"*{changes.ONLY_AFTER}*. Every run: `results/tables/changes.csv`.\n")
 
 
 def changes_section(report: Report, baseline: str, configs: pd.DataFrame, figures: list[str]) -> None:
@@ -247,8 +246,8 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
     if dataset != HOMEWORK_DATASET:
         report.add("> These runs did not use the homework's data set, so their accuracies are not "
                    "comparable with the report's; the reproduction table still lists them side by side.\n")
-    for question, title in QUESTIONS:
-        report.section(title)
+    for question in QUESTIONS:
+        report.section(QUESTION_TITLES[question])
         if question == "q2":
             report.add(RUNNING_ACCURACY_NOTE)
             if steps := training_steps_line(summary):

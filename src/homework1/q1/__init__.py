@@ -17,6 +17,8 @@ Example::
                       learning_rate=0.001, l2_penalty=0.01, l1_penalty=0.0)
 """
 
-from homework1.q1.train import TRAINING_STEPS, build_model, fit, train, training_step_for, uses_bias, weights_are_finite
+from homework1.q1.train import (IMPLEMENTATION_STEPS, build_model, fit, train, training_step_for, uses_bias,
+                                weights_are_finite)
 
-__all__ = ["TRAINING_STEPS", "build_model", "fit", "train", "training_step_for", "uses_bias", "weights_are_finite"]
+__all__ = ["IMPLEMENTATION_STEPS", "build_model", "fit", "train", "training_step_for", "uses_bias",
+           "weights_are_finite"]

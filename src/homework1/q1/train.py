@@ -27,13 +27,13 @@ import numpy as np
 
 from homework1.core.runs import STATUS_DIVERGED, STATUS_OK, TrainResult
 from homework1.core.seeding import seed_everything
-from homework1.plan.specs import REFERENCE_STEPS, load_model, model_spec
+from homework1.plan.specs import NUMBA_KERNELS, REFERENCE_STEPS, load_model, model_spec
 from homework1.core.stopping import StopRequested
 from homework1.plan.study import check_hparams
 
 # Each implementation with the training step it asks for (the name a run's summary records).
-TRAINING_STEPS = {"fast": "numba kernels", "reference": REFERENCE_STEPS["q1"]}
-FAST_STEP = TRAINING_STEPS["fast"]
+IMPLEMENTATION_STEPS = {"fast": NUMBA_KERNELS, "reference": REFERENCE_STEPS["q1"]}
+FAST_STEP = IMPLEMENTATION_STEPS["fast"]
 
 # The extra per-epoch metrics a model's spec may ask for, from its trained weights.
 EPOCH_METRICS = {
@@ -50,12 +50,13 @@ def uses_bias(model_name: str) -> bool:
 def training_step_for(model_name: str, implementation: str, log=print) -> str:
     """The step that trains the model: the implementation's where the model's spec lists it, else
     the numpy classes (a model without a compiled kernel), which the log is told."""
-    if implementation not in TRAINING_STEPS:
-        raise ValueError(f"unknown implementation {implementation!r}; expected one of {', '.join(TRAINING_STEPS)}")
-    step = TRAINING_STEPS[implementation]
+    if implementation not in IMPLEMENTATION_STEPS:
+        raise ValueError(f"unknown implementation {implementation!r}; "
+                         f"expected one of {', '.join(IMPLEMENTATION_STEPS)}")
+    step = IMPLEMENTATION_STEPS[implementation]
     if model_spec("q1", model_name).trains_with(step):
         return step
-    reference = TRAINING_STEPS["reference"]
+    reference = IMPLEMENTATION_STEPS["reference"]
     log(f"{model_name}: its spec lists no {step} step; training with the {reference} step")
     return reference
 

@@ -18,8 +18,8 @@ from homework1.q2.checkpoints import Checkpointing
 from homework1.q2.devices import resolve_device
 from homework1.q2.reference import train_epoch
 from homework1.q2.sgd import SGD, make_optimizer
-from homework1.q2.train import STEPS, build_model, make_step, train, training_step_for
+from homework1.q2.train import IMPLEMENTATION_STEPS, build_model, make_step, train, training_step_for
 
-__all__ = ["SGD", "STEPS", "Checkpointing", "EpochStats", "batch_indices", "build_model", "evaluate",
+__all__ = ["IMPLEMENTATION_STEPS", "SGD", "Checkpointing", "EpochStats", "batch_indices", "build_model", "evaluate",
            "make_optimizer", "make_step", "resolve_device", "to_tensors", "train", "train_epoch",
            "training_step_for"]

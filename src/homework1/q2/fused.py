@@ -34,6 +34,7 @@ from torch import nn
 
 from homework1.q2.batches import EpochStats, batch_indices
 from homework1.q2.sgd import SGD
+from homework1.plan.specs import FUSED
 
 
 def linear_layers(model: nn.Module) -> list[tuple[nn.Linear, float | None]]:
@@ -57,7 +58,7 @@ def linear_layers(model: nn.Module) -> list[tuple[nn.Linear, float | None]]:
 class FusedSGD:
     """Trains ``model`` on (X, y) with SGD (without dampening or Nesterov), one epoch at a time."""
 
-    name = "fused"
+    name = FUSED
 
     @staticmethod
     def unsupported(model: nn.Module, X: torch.Tensor) -> str | None:

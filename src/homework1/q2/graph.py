@@ -32,12 +32,13 @@ from torch import nn
 
 from homework1.q2.batches import EpochStats, batch_indices, epoch_stats
 from homework1.q2.sgd import SGD, make_optimizer
+from homework1.plan.specs import CUDA_GRAPH
 
 
 class GraphedTrainStep:
     """Trains ``model`` with SGD on (X, y), one epoch at a time, each step a graph replay."""
 
-    name = "cuda_graph"
+    name = CUDA_GRAPH
 
     @staticmethod
     def unsupported(model: nn.Module, X: torch.Tensor) -> str | None:

@@ -13,6 +13,7 @@ from torch import nn
 
 from homework1.q2.batches import EpochStats, batch_indices, epoch_stats
 from homework1.q2.sgd import SGD, make_optimizer
+from homework1.plan.specs import AUTOGRAD
 
 
 def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor,
@@ -49,7 +50,7 @@ class AutogradStep:
     """``train_epoch`` with torch's optimizer, behind the interface every step has: one
     epoch at a time, and the momentum buffers a checkpoint keeps."""
 
-    name = "autograd"
+    name = AUTOGRAD
 
     @staticmethod
     def unsupported(model: nn.Module, X: torch.Tensor) -> str | None:

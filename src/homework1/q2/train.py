@@ -43,8 +43,8 @@ from homework1.plan.specs import load_model, model_spec
 from homework1.core.stopping import StopRequested
 from homework1.plan.study import check_hparams
 
-# implementation -> the step it trains with on each kind of device (autograd where none is named)
-STEPS = {"fast": {"cpu": FusedSGD, "cuda": GraphedTrainStep}, "reference": {}}
+# Each implementation with the step it trains with on each kind of device (autograd where none is named).
+IMPLEMENTATION_STEPS = {"fast": {"cpu": FusedSGD, "cuda": GraphedTrainStep}, "reference": {}}
 STEP_CLASSES = {cls.name: cls for cls in (FusedSGD, GraphedTrainStep, AutogradStep)}
 
 
@@ -60,9 +60,10 @@ def training_step_for(implementation: str, device: torch.device, model_name: str
     """The name of the step a run uses: the implementation's step for the device, where the
     model's spec lists it and the step can train this model on this data; else autograd,
     which the log is told."""
-    if implementation not in STEPS:
-        raise ValueError(f"unknown implementation {implementation!r}; expected one of {', '.join(STEPS)}")
-    step = STEPS[implementation].get(device.type, AutogradStep)
+    if implementation not in IMPLEMENTATION_STEPS:
+        raise ValueError(f"unknown implementation {implementation!r}; "
+                         f"expected one of {', '.join(IMPLEMENTATION_STEPS)}")
+    step = IMPLEMENTATION_STEPS[implementation].get(device.type, AutogradStep)
     if model_name is None or step is AutogradStep:
         return step.name
     problem = (None if model_spec("q2", model_name).trains_with(step.name) else
@@ -77,7 +78,7 @@ def training_step_for(implementation: str, device: torch.device, model_name: str
 
 def make_step(name: str, model: nn.Module, sgd: SGD, X: torch.Tensor, y: torch.Tensor, batch_size: int,
               momentum_buffers: list | None = None, log: Callable[[str], None] = print):
-    """The step called ``name`` ("fused", "cuda_graph" or "autograd"), ready to train epochs.
+    """The step called ``name`` (one of ``specs.STEP_NAMES["q2"]``), ready to train epochs.
     A fast step that cannot be made (a CUDA graph that cannot be captured, a model the
     step does not know) falls back to autograd, and says so."""
     step = STEP_CLASSES[name]

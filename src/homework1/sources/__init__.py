@@ -12,7 +12,7 @@ import json
 import math
 from pathlib import Path
 
-# The homework's data set: 48x48 RGB photographs of 6 classes.
+# The homework's data set: square RGB photographs of landscapes, its classes, split sizes and image shape.
 INTEL_CLASSES = ("buildings", "forest", "glacier", "mountain", "sea", "street")
 INTEL_SPLITS = {"train": 12630, "val": 1404, "test": 3000}
 INTEL_IMAGE_SIZE = 48
@@ -79,8 +79,8 @@ def digits_split_problem(test_fraction: float, val_fraction: float) -> str | Non
 
 def intel_shapes_problem(shapes: dict[str, tuple], n_classes: int, tolerance: float = 0.0) -> str | None:
     """Why arrays of these shapes ({name: shape}) and classes are not the homework's data (None if
-    they are): 48x48 RGB images of 6 classes, 12630/1404/3000 train/val/test, each split within
-    ``tolerance`` (a fraction) of its size."""
+    they are): images of INTEL_IMAGE_SHAPE, the INTEL_CLASSES, and INTEL_SPLITS's train/val/test
+    sizes, each within ``tolerance`` (a fraction) of its own."""
     found = []
     image = tuple(shapes["train_images"][1:])
     if image != INTEL_IMAGE_SHAPE:
