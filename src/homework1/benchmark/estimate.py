@@ -10,6 +10,7 @@ import sys
 import time
 
 from homework1.config.schema import CHECKOUT, config_schema
+from homework1.core.environment import job_environment
 from homework1.plan import claims
 from homework1.plan.specs import FUSED, model_spec
 from homework1.plan.study import run_identity
