@@ -55,8 +55,9 @@ def job_start_seconds(npz_path) -> float:
     """A training job's cost before its first epoch: interpreter, imports, loading the data."""
     code = ("from homework1 import q2; from homework1.job import jobs; from homework1.q1 import kernels; "
             f"jobs.load_splits({str(npz_path)!r}, add_bias=True)")
+    env = {**os.environ, **job_environment(CHECKOUT / "src", os.environ.get("PYTHONPATH", ""))}  # as a job's
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env=env)
     return time.perf_counter() - start
 
 
