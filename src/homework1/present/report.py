@@ -150,7 +150,7 @@ def q3_section(report: Report, q3_checks: pd.DataFrame, q3_figures: list[str]) -
         report.figure(figure, Path(figure).stem.replace("_", " "))
 
 
-# The looks a user is pointed to for settling claims left open (README: "Settling the claims").
+# The looks a user is pointed to for settling claims left open (docs/statistics.md, "Settling the claims").
 SUGGESTED_LOOKS = [5, 10, 20]
 OPEN_VERDICTS = ("undecided", "one seed: no interval")
 
