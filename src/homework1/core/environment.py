@@ -1,13 +1,11 @@
 """What the workflow needs of the machine it runs on, set or checked while Snakemake reads it.
 
-- Its jobs import the package from this checkout's ``src/`` (so that the files listed as a
-  rule's code inputs are exactly the code its jobs run, whatever else is installed) and read and
-  write text as UTF-8 whatever the locale.
-- Snakemake 9 runs a ``script:`` as ``{interpreter} {script}`` with the interpreter's path
-  unquoted, so a virtual environment under a path with a space failed every job (exit 127).
-- It runs from a folder outside its checkout, or from the checkout itself: from a folder inside
-  it, ``config/config.yaml`` is not found (and silently left out when a ``--configfile`` is given)
-  and the outputs would land in ``<that folder>/results/``.
+- Its jobs import the package from this checkout's ``src/`` (so a rule's code inputs are exactly
+  the code its jobs run) and read and write text as UTF-8 whatever the locale.
+- The interpreter's path is quoted: Snakemake 9 runs a ``script:`` with it unquoted, which breaks
+  under a path with a space.
+- It runs from outside its checkout or from the checkout itself: from a folder inside it,
+  ``config/config.yaml`` would be missed and the outputs land in ``<that folder>/results/``.
 
 Standard library only: the workflow imports this first.
 """

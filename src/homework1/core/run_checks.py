@@ -1,18 +1,10 @@
 """A run's files read back and checked: whole, in agreement, and as its job wrote them.
 
-Every reader of a run's ``summary.json`` and ``metrics.csv`` (tables, figures,
-settle looks, snapshots, comparisons) goes through :func:`read_run`, and the
-workflow checks each run's files before it plans (workflow/rules/common.smk):
-
-- **damaged**: a file that does not parse (binary bytes, truncated JSON, a row
-  cut short), or files that disagree (a metrics file holding fewer epochs than
-  its summary records, a run that ended ``ok`` short of the epochs its settings
-  ask for; a diverged run legitimately stops early), or a summary without the
-  checksums its job records. :class:`DamagedRun` names the file and the cause
-  in one line; the workflow trains such a run again.
-- **hand-edited**: files that are whole but differ from the checksums their job
-  recorded (``runs.METRICS_CHECKSUM``, ``runs.SUMMARY_CHECKSUM``). They are kept
-  and flagged: the tables say so in one line and count them (``hand_edited``).
+Every reader of a run's ``summary.json`` and ``metrics.csv`` goes through :func:`read_run`, and the
+workflow checks each planned run with it. A **damaged** run (a file that does not parse, files that
+disagree, a summary without checksums) raises :class:`DamagedRun`, one line naming the file and the
+cause, and is trained again; a **hand-edited** one (whole, but not the checksums its job recorded) is
+kept and flagged. Details: docs/faults.md.
 
 Standard library only: the workflow runs these checks while it plans.
 """
