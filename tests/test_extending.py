@@ -1,5 +1,5 @@
-"""A user's own model and data set, added as the README's "Add your own model" and "Add your own
-data set" show: the edits are read from those sections, made in a copy of the workflow, and the
+"""A user's own model and data set, added as docs/extending.md's "Add your own model" and "Add your
+own data set" show: the edits are read from those sections, made in a copy of the workflow, and the
 study runs through the real Snakemake on the CPU with the default implementation."""
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from homework1.plan import specs
 SCHEMA = Path("workflow/schemas/config.schema.yaml")
 
 
-def readme_section(title: str) -> str:
-    text = (REPO / "README.md").read_text()
+def docs_section(title: str) -> str:
+    text = (REPO / "docs" / "extending.md").read_text()
     start = text.index(f"\n## {title}\n")
     end = text.find("\n## ", start + 1)
     return text[start:] if end < 0 else text[start:end]
@@ -58,7 +58,7 @@ def make_edits(repo: Path, section: str) -> int:
 
 
 def test_a_users_convolutional_model_trains_through_the_workflow(own_workspace):
-    section = readme_section("Add your own model")
+    section = docs_section("Add your own model")
     assert make_edits(own_workspace.repo, section) == len(numbered_edits(section)) == 2
     experiment = yaml.safe_load(code_blocks(section, "yaml")[1])["q2"]
     own_workspace.run(tiny(q1={}, q2=experiment))  # device cpu, implementation fast (the default)
@@ -83,7 +83,7 @@ def test_a_users_convolutional_model_trains_through_the_workflow(own_workspace):
 
 
 def test_a_users_data_set_is_built_and_trained_on(own_workspace):
-    section = readme_section("Add your own data set")
+    section = docs_section("Add your own data set")
     assert make_edits(own_workspace.repo, section) == len(numbered_edits(section)) == 2
     command = re.search(r"`snakemake --cores 8 --config (dataset=\w+)`", section)[1]
     config = tiny(q1={"perceptron": TINY["q1"]["perceptron"]},
@@ -128,7 +128,7 @@ def test_a_model_added_in_one_place_only_is_named():
 
 
 def test_a_module_without_its_schema_block_stops_the_workflow_naming_it(own_workspace):
-    section = readme_section("Add your own model")
+    section = docs_section("Add your own model")
     (own_workspace.repo / "src/homework1/q2/models/cnn.py").write_text(code_blocks(section, "python")[0])
     result = own_workspace.run(TINY, "--dry-run", check=False)
     assert result.returncode != 0

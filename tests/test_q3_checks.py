@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from homework1.config import configuration, schema
-from homework1.q3 import checks, figures
+from homework1.present import q3_figures
+from homework1.q3 import checks
 
 SMALL = {"identity_dims": [1, 3], "identity_units": [2, 10], "construction_dims": [1, 3],
          "sweep_dim": 2, "sweep_targets": 1, "sweep_starts": 2, "gd_features": ["bmi", "bp"],
@@ -35,8 +36,8 @@ def test_every_output_is_written_and_every_check_passes(tmp_path):
     assert "checks, 0 failed" in lines[-1]
     assert "N < dim phi: N=4, dim phi=6" in on_disk["setting"].str.cat(sep="\n")
 
-    figures.gd_vs_closed_form(curve, 2, tmp_path / "figs" / "gd.png")
-    figures.error_vs_units(k, 1e-6, tmp_path / "figs" / "k.png")
+    q3_figures.gd_vs_closed_form(curve, 2, tmp_path / "figs" / "gd.png")
+    q3_figures.error_vs_units(k, 1e-6, tmp_path / "figs" / "k.png")
     for name in ("gd.png", "k.png"):
         assert (tmp_path / "figs" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -278,11 +278,11 @@ def test_the_shipped_study_plans_every_experiment_of_the_homework(tmp_path):
         "run_curves": 15, "sweep_overlay": 4, "question_figure": 3, "comparisons_figure": 1,
         "report_md": 1, "all": 1,
     }
-    # what the README says of the study's jobs, held to the plan: Snakemake's count of steps, and
+    # what the docs say of the study's jobs, held to the plan: Snakemake's count of steps (README), and
     # the jobs a cluster gets (the rules not local; `all` only names targets) of all jobs but `all`
-    readme = (REPO / "README.md").read_text()
-    steps = re.search(r"`\d+ of (\d+) steps", readme)
-    cluster = re.search(r"the default study\s+is (\d+) cluster jobs instead of (\d+)", readme)
+    steps = re.search(r"`\d+ of (\d+) steps", (REPO / "README.md").read_text())
+    cluster = re.search(r"the default study\s+is (\d+) cluster jobs instead of (\d+)",
+                        (REPO / "docs" / "cluster-gpu.md").read_text())
     local = {rule for path in (REPO / "workflow" / "rules").glob("*.smk")
              for block in re.findall(r"^localrules:\n((?:[ \t]+\w+,?\n)+)", path.read_text(), re.M)
              for rule in re.findall(r"\w+", block)}

@@ -1,16 +1,9 @@
 """Whole epochs at the homework's true scale: the course's loops against the project's, and the study.
 
-Data: random pixels with the Intel landscapes shapes (``homework1.sources``: INTEL_SPLITS,
-INTEL_IMAGE_SHAPE, INTEL_CLASSES); timing depends on shapes, not content. ``epochs`` times one
-epoch of each family of the configured study, as a run does it, for the course's starter-code
-loops (``course``) and the project's reference and fast implementations, each side in one
-process with the same threads, in alternating rounds (the median reported); it checks that the
-sides compute the same, and sets Q2 against its floor (the epoch's matrix products timed alone).
-``estimate`` adds up the whole study from them; ``cli`` is the command line. A benchmark prints,
-it asserts nothing.
-
-This module only pins the threads (``pin_threads``): BLAS libraries read their thread count when
-numpy and torch load, so it runs before either is imported.
+Timed on random pixels with the Intel landscapes shapes (timing depends on shapes, not content);
+what is measured and how: docs/benchmarks.md. ``cli`` is the command line; a benchmark prints, it
+asserts nothing. This module only pins the threads: the BLAS libraries read their thread count when
+numpy and torch load, so ``pin_threads`` runs before either is imported.
 """
 
 from __future__ import annotations

@@ -52,12 +52,9 @@ def exclusive_lock(path, holder: str):
 def atomic_write(path, write, suffix: str = ".tmp") -> None:
     """``write(tmp)`` a temporary file beside ``path``, then rename it to ``path``.
 
-    A reader never sees a partial file, and a failure (a kill, a full disk)
-    leaves whatever was at ``path`` before untouched. A failure to write is
-    raised as an OSError naming ``path``, not the temporary file beside it (an
-    error about a file elsewhere, such as the source of a copy or a parent
-    directory that cannot be made, keeps its own name). ``suffix`` ends
-    the temporary file's name (numpy's savez appends ".npz" to any other).
+    A reader never sees a partial file, and a failure leaves whatever was at ``path`` untouched.
+    A failure to write is raised as an OSError naming ``path``, not the temporary file; ``suffix``
+    ends the temporary file's name (numpy's savez appends ".npz" to any other).
     """
     path = Path(path)
     tmp = None

@@ -2,12 +2,14 @@
 run's ``summary.json`` and ``metrics.csv`` goes through ``read_run``, and the workflow checks each run's
 files while it plans (homework1.job.leftovers):
 
-- **damaged**: a file that does not parse, files that disagree (fewer epochs in the metrics than the
-  summary records, an ``ok`` run short of its epochs), or a summary without its checksums:
-  ``DamagedRun`` names the file and the cause in one line, and the run is trained again;
-- **hand-edited**: whole files that differ from the checksums their job recorded: kept and flagged.
+Every reader of a run's ``summary.json`` and ``metrics.csv`` goes through :func:`read_run`, and the
+workflow checks each planned run with it. A **damaged** run (a file that does not parse, files that
+disagree, a summary without checksums) raises :class:`DamagedRun`, one line naming the file and the
+cause, and is trained again; a **hand-edited** one (whole, but not the checksums its job recorded) is
+kept and flagged. Details: docs/faults.md.
 
-Standard library only."""
+Standard library only: the workflow runs these checks while it plans.
+"""
 
 from __future__ import annotations
 

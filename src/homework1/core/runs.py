@@ -1,12 +1,8 @@
 """What one training run hands back, and how its outputs reach disk.
 
-Every trainer (numpy Q1, torch Q2) returns a :class:`TrainResult`; the training
-job turns it into a per-epoch metrics CSV and a JSON summary, both written
-atomically so that a failed or interrupted job leaves no partial file behind.
-The summary records the sha256 of the metrics file and of its own content
-(``CHECKSUMS``), so that whoever reads them back can tell a file changed since
-(``homework1.core.run_checks``). No pandas here: a training job should not pay for
-importing it.
+Every trainer returns a :class:`TrainResult`; the training job writes it as a per-epoch metrics CSV
+and a JSON summary, atomically, the summary recording the sha256 of both (``CHECKSUMS``) for
+``homework1.core.run_checks``. No pandas here: a training job should not pay for importing it.
 """
 
 from __future__ import annotations

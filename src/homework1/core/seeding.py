@@ -9,13 +9,9 @@ import numpy as np
 
 
 def seed_everything(seed: int) -> None:
-    """The course's ``configure_seed``: Python's ``random``, numpy's legacy global
-    generator and, where it is loaded, torch (every device).
-
-    torch is seeded only if something has imported it already: importing it
-    takes a second, and code that has not imported it cannot draw from it
-    (Question 1's numpy runs never do).
-    """
+    """The course's ``configure_seed``: Python's ``random``, numpy's legacy global generator and,
+    where it is loaded already, torch (every device): importing torch takes a second, and code that
+    has not imported it cannot draw from it."""
     random.seed(seed)
     np.random.seed(seed)
     torch = sys.modules.get("torch")

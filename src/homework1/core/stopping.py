@@ -1,17 +1,10 @@
-"""Stopping a run cleanly when the scheduler asks, or when its workflow is gone: at the end of the
-epoch, its work saved.
+"""Stopping a run cleanly at the end of its epoch, its work saved, when the scheduler asks or its
+workflow is gone.
 
-SLURM sends SIGTERM before it kills a job (scancel, preemption, a time limit:
-KillWait, 30 s by default, before SIGKILL) and, with ``--signal=USR1@N``,
-SIGUSR1 N seconds before the time limit. While ``StopSignals`` is active such a
-signal only marks that a stop was asked for; a trainer that looks at
-``requested`` after each epoch saves what it can (a Question 2 run writes its
-checkpoint) and raises ``StopRequested``, and the job ends non-zero with one
-line saying so, with exit status ``STOPPED_EXIT_STATUS``. Its retry resumes from the checkpoint.
-
-A job whose Snakemake has ended (killed, or its terminal closed) is stopped the same way: the
-workflow names its process in ``WORKFLOW_PROCESS``, which its jobs inherit; no trainer runs on
-without a workflow to take its result.
+While ``StopSignals`` is active, SIGTERM (SLURM's warning before SIGKILL), SIGUSR1 (``--signal``),
+SIGINT and SIGHUP only mark a stop; a trainer that looks at ``requested`` after each epoch saves
+what it can and raises ``StopRequested``, and the job exits with ``STOPPED_EXIT_STATUS``. A job
+whose Snakemake has ended (``WORKFLOW_PROCESS``, inherited from the workflow) stops the same way.
 """
 
 from __future__ import annotations

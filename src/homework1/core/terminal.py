@@ -1,10 +1,8 @@
 """Whole lines on the terminal that Snakemake shares with the jobs it runs on this machine.
 
-A job writes each of its lines in one write. Snakemake 9's terminal handler writes a message
-and its newline in two (``ColorizingTextHandler.emit``), and ``print`` does the same. A job's
-line that falls between them is glued to the end of Snakemake's line, and an empty line
-follows. Seen in CI: a training job's result line was at the start of no line. So Snakemake's
-terminal handlers, and this workflow's own lines in Snakemake's process, write whole lines.
+Snakemake 9's terminal handler (``ColorizingTextHandler.emit``), like ``print``, writes a message
+and its newline in two writes, so a job's line can land between them. Snakemake's handlers, and the
+workflow's own lines in its process, therefore write each line in one write, as the jobs do.
 """
 
 from __future__ import annotations

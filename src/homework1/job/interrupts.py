@@ -1,25 +1,15 @@
 """One interrupt stops a local run cleanly: its jobs save their work and end, in a few lines.
 
-Snakemake forwards no signal to the jobs it runs on this machine (each a shell running the
-job's script, in a thread of Snakemake's own process). On SIGINT it stops scheduling and
-waits for the running jobs to end by themselves, so a ``kill -INT`` to Snakemake alone let
-every training run go on to its last epoch; a SIGHUP (its terminal closed, an ssh session
-dropped) ended Snakemake at once, its lock left behind and its jobs running on. A terminal's
-Ctrl-C reaches every process of the foreground group instead, and every script printed its
-traceback. So:
+Snakemake forwards no signal to the jobs it runs on this machine, and on SIGINT waits for them to
+end by themselves; a terminal's Ctrl-C reaches every process of the foreground group. So:
 
 - every job's shell starts with ``SHELL_PREFIX``: the job ignores SIGINT and SIGHUP unless it
   handles them (a training run marks a stop, as on SIGTERM: ``homework1.core.stopping``);
 - in Snakemake's process, ``stop_jobs_on_interrupt``: the first SIGINT or SIGHUP sends SIGTERM to
-  the jobs' own processes, the leaves of its process tree. A training run saves its checkpoint at
-  the end of its epoch and ends; another job ends at once. One line says so, and how to
-  resume; then Snakemake stops as it does on SIGINT, waiting for them, and releases its lock. A
-  second signal only says that it is still waiting. Snakemake's error block for a job that was
-  stopped is left out: the job said so in its own line.
-
-A job that dies of a signal nobody asked the workflow for (kill -9, the kernel's out-of-memory
-killer) gets one line naming its run, its log and the signal (``NameKilledJobs``), in place of
-Snakemake's error, which names only a temporary script.
+  the jobs' own processes and says in one line how to resume; Snakemake then stops as on SIGINT
+  and releases its lock. Snakemake's error block for a stopped job is left out.
+- ``NameKilledJobs``: a job killed by a signal nobody asked for (kill -9, out of memory) gets one
+  line naming its run, its log and the signal.
 
 On a cluster the executor cancels the jobs itself; the handler is not installed there.
 """
@@ -101,11 +91,10 @@ def stop_jobs_on_interrupt(resume: str) -> None:
 
 
 class NameKilledJobs(logging.Filter):
-    """A filter of Snakemake's log: a job that died of a signal is named in one line (see the module).
+    """A filter of Snakemake's log: a job that died of a signal is named in one line.
 
-    Snakemake logs the death (``died with <Signals.SIGKILL: 9>``, naming a temporary script), then,
-    from the same thread, the job's error with its rule and log: the first is left out, and the
-    line is said when the second comes."""
+    Snakemake logs the death (naming a temporary script), then the job's error with its rule and
+    log: the first is left out, and the line is said when the second comes."""
 
     def __init__(self, out=sys.stderr):
         super().__init__()

@@ -1,8 +1,7 @@
 """What every workflow entry script shares: a log file for the job and clear failures.
 
-Only the job's log and its terminal lines depend on this module, never what a
-job writes: the workflow leaves it out of the rules' code inputs, so that
-editing a log line reruns nothing (homework1.plan.imports).
+Only the job's log and terminal lines depend on this module, so it is left out of the rules' code
+inputs (``ONLY_FORMATS_LOGS``): editing a log line reruns nothing.
 """
 
 from __future__ import annotations
@@ -29,13 +28,8 @@ DISK_PROBLEMS = {
 
 
 def failure_message(err: BaseException) -> str | None:
-    """One line for a failure the user can fix without a traceback, else None.
-
-    A FileProblem (a data set, a snapshot) already says what is wrong and
-    where. A full or unwritable disk is named with its path; every output is
-    written to a temporary file and renamed, so nothing written before
-    (results, checkpoints) was touched.
-    """
+    """One line for a failure the user can fix without a traceback (a FileProblem, a full or
+    unwritable disk, naming its path), else None."""
     if isinstance(err, (FileProblem, StopRequested)):
         return str(err)
     if isinstance(err, MemoryError):  # a training job names the settings that set its size
@@ -62,20 +56,10 @@ def attempts_log(path) -> Path:
 def job_log(path, name: str = "homework1", header: str | None = None):
     """Log to ``path``; yield ``log(*parts, terminal=False)``, a print-like function.
 
-    The log file gets every line. The terminal (stderr, which Snakemake shows)
-    gets only errors and the lines logged with ``terminal=True``: a training
-    job's one-line result. Jobs that only build data, tables or figures say
-    nothing there when they succeed.
-
-    With a ``header`` (a line naming the job's attempt), every line also goes
-    to ``attempts_log(path)``, under that header: Snakemake deletes a job's log
-    before each attempt, so a retry would erase how far the attempt before it
-    got and why it stopped; the attempts log keeps them all.
-
-    A failure the user can fix (bad data, a full or unwritable disk, a stop
-    asked for by a signal) is logged as one clear line, other failures with
-    their traceback; either names the log file and re-raises, so Snakemake
-    marks the job failed and removes its partial outputs.
+    The log file gets every line; the terminal only errors and lines logged with ``terminal=True``.
+    With a ``header`` (the job's attempt), every line also goes to ``attempts_log(path)``, which
+    Snakemake does not empty between attempts. A failure the user can fix is one line, others
+    their traceback; either names the log and re-raises, so Snakemake marks the job failed.
     """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     logger = logging.getLogger(name)

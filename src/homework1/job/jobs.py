@@ -70,12 +70,9 @@ def run_training_job(snakemake, question: str, train, features_dtype=np.float64,
     """Train the run a training job's wildcards and params name, and write its outputs.
 
     ``train(model, splits, seed=..., log=..., stop=..., **hparams, **train_options)`` is the
-    question's trainer; the model's spec says how its examples look (flat, with or
-    without the bias 1, or images), ``features_dtype`` what they are computed in (torch
-    trains on float32). A ``checkpoint`` (homework1.q2.Checkpointing) is bound to the run's
-    data and code (the checksums of its data file and of its code inputs), so that no other
-    resumes it. SIGTERM and SIGUSR1 stop the run at the end of an epoch (``homework1.core.stopping``).
-    The job's one line on the terminal says how the run ended.
+    question's trainer; the model's spec says how its examples look, ``features_dtype`` what they
+    are computed in. A ``checkpoint`` is bound to the run's data and code checksums, so that no
+    other run resumes it. The job's one line on the terminal says how the run ended.
     """
     wildcards = snakemake.wildcards
     seed = snakemake.params.seed

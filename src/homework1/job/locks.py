@@ -1,12 +1,9 @@
 """Who holds the lock of a Snakemake working directory: a Snakemake still running, or one that was killed.
 
-Snakemake's lock (``.snakemake/locks/N.input.lock`` and ``N.output.lock``: the files a
-running Snakemake reads and writes) names no process, so after a kill -9 a rerun cannot
-tell a stale lock from a live one. The workflow therefore records the process that holds
-it: ``owner.<host>.<pid>.json`` beside the lock files, written once Snakemake has locked
-and removed when it unlocks (``snakemake --unlock``, which removes the folder, removes it
-too). A lock whose recorded owners have all ended was left by a Snakemake that was killed:
-``--unlock`` is then safe. One whose owner runs must be left alone.
+Snakemake's lock files name no process, so the workflow records the one holding them:
+``owner.<host>.<pid>.json`` beside them, written once Snakemake has locked and removed when it
+unlocks. A lock whose recorded owners have all ended is stale (``--unlock`` is safe); one whose
+owner runs must be left alone.
 
 Standard library only: the workflow reads this while it plans.
 """

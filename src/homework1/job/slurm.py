@@ -1,30 +1,19 @@
 """The workflow's watch over its SLURM jobs: no job is waited for for ever, and a stop ends the workflow.
 
-The SLURM executor plugin (2.8) would wait for ever for a job
+The SLURM executor plugin (2.8) would wait for ever for a job that
 
-- that the cluster preempted and cancelled (``PreemptMode=CANCEL``): the plugin takes the state
-  PREEMPTED for a running one. Such a job is requeued (``scontrol requeue``; its start is set to
-  now, as SLURM holds a requeued job back two minutes, to no purpose here): it runs again, and a
-  training run resumes from its checkpoint. A job the cluster refuses to requeue stops the workflow;
-- that SLURM can never start, because it asks for more CPUs or memory than any node of its
-  partition has: SLURM keeps it pending (reason ``PartitionConfig``). A Snakemake job group asks
-  for the sum of its jobs up to ``--cores`` side by side, so a group sent without ``--cores`` asked
-  for 15 CPUs and 60000 MB on a 2-CPU node. Before any submission every cluster job (or group) is
-  compared with its partition's nodes (``too_large_for_the_cluster``); a job found later pending
-  for ``PartitionConfig``, or for more than any node has (a retry that asks for more, a job a
-  checkpoint adds), stops the workflow.
+- the cluster preempted and cancelled (``PreemptMode=CANCEL``: the plugin takes PREEMPTED for
+  running). It is requeued (``scontrol requeue``, its start set to now) and resumes from its
+  checkpoint; one the cluster refuses to requeue stops the workflow;
+- SLURM can never start (more CPUs or memory than any node of its partition: pending for
+  ``PartitionConfig``). Every cluster job or group is compared with its partition's nodes before
+  any submission (``too_large_for_the_cluster``); one found pending so later stops the workflow.
 
-``Watch``, a thread of Snakemake's process, looks for both every ``interval`` seconds (the config's
-``slurm_watch_every``) among the jobs the plugin named by its run id, as the plugin finds them.
-
-How the workflow stops itself: it tells Snakemake's scheduler of an executor error (the interface an
-executor plugin reports its own errors through). The scheduler wakes at once, submits nothing more
-and shuts the plugin down; then ``cancel_left_jobs`` (from ``onerror``) cancels every job of the run
-still queued or running. It used to send SIGINT to its own process, which did nothing where
-Snakemake had started with SIGINT ignored (as a script's background job, or CI's, starts it: Python
-keeps an ignored SIGINT ignored), and the workflow waited for ever. The plugin's shutdown waits for
-its status thread, which sleeps up to 180 s between two looks at the jobs; ``end_waits_on_shutdown``
-ends that sleep within a second of a shutdown (of any stop: a Ctrl-C too).
+``Watch``, a thread of Snakemake's process, looks for both every ``interval`` seconds
+(``slurm_watch_every``). To stop, it reports an executor error to Snakemake's scheduler, which
+submits nothing more and shuts down; ``cancel_left_jobs`` (from ``onerror``) then cancels the run's
+jobs still queued, and ``end_waits_on_shutdown`` ends the plugin's status sleep within a second.
+Why this way: docs/design.md, "The workflow stops itself through the executor".
 """
 
 from __future__ import annotations

@@ -1,28 +1,11 @@
 """Question 1's per-example training loops compiled with numba: the fast path.
 
-Each kernel does one epoch of exactly what the plain classes in ``models.py`` do
-(the readable reference, which the tests compare these against): the same
-examples in the same visiting order, in float64, with the same element-wise
-update formulas. What differs:
-
-- the dot products are summed in another order (vectorised, see ``SUM_IN_ANY_ORDER``),
-  so logistic regression and the MLP agree with the reference to rounding, not
-  bit for bit. The perceptron's weights are bit-identical: its features are
-  multiples of 1/256 and every partial sum is exact in float64, in any order;
-- the features are read as the uint8 pixels they come from (``Features``): a
-  feature is pixel / 256, exactly the float64 the reference reads, from an
-  eighth of the memory;
-- nothing is allocated per example (the reference builds an outer-product
-  gradient of the weights' size for every example), and a weight row is
-  updated and multiplied with the next example in one pass;
-- the MLP streams W1 once per example instead of three to five times, and rows
-  whose hidden unit was inactive (an exactly-zero gradient) are not written at
-  all, which changes no bit.
-
-Kernels are compiled on first use and cached on disk (numba's ``cache=True``:
-in ``__pycache__`` beside this file, or numba's user cache directory where that
-is not writable), so the many small jobs of a workflow do not each pay the
-compilation.
+Each kernel does one epoch of exactly what the model classes of ``models/`` do: the same examples
+in the same order, in float64, with the same update formulas. What differs: dot products are summed
+in another order (``SUM_IN_ANY_ORDER``: logistic regression and the MLP agree to rounding; the
+perceptron bit for bit, its partial sums being exact); features are read as their uint8 pixels
+(``Features``); nothing is allocated per example; the MLP streams W1 once per example and skips rows
+of inactive hidden units. Kernels are compiled on first use and cached on disk (``cache=True``).
 """
 
 from __future__ import annotations

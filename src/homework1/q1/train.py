@@ -1,21 +1,12 @@
 """Question 1's training: the course's starter-code sequence, step for step.
 
-The report's deterministic test accuracies can only be reproduced to the last
-digit with that exact sequence:
+The report's test accuracies are reproduced to the last digit only by that exact sequence: seed
+Python's ``random`` and numpy's legacy generator; build the model; every epoch draw
+``np.random.permutation(n)`` and re-order the *already shuffled* training order with it (orders
+compound), train one epoch, evaluate train and validation accuracy; test accuracy once at the end.
 
-1. seed Python's ``random`` and numpy's legacy global generator;
-2. build the model (the MLP draws its weights from the global generator here);
-3. every epoch, draw ``np.random.permutation(n)`` and re-order the *already
-   shuffled* training arrays with it (orders compound across epochs), train
-   one epoch, then evaluate train and validation accuracy (here the composed
-   permutation is kept instead of a re-ordered copy: the same visiting order);
-4. test accuracy once, at the end.
-
-Each model is a module of ``homework1.q1.models`` with its spec (``homework1.plan.specs``).
-``implementation="reference"`` trains with its plain numpy class; ``"fast"`` runs
-the same epochs through the compiled kernels of ``homework1.q1.kernels`` (the
-same visiting order and float64 arithmetic, several times faster) where the
-model's spec lists them, and with the numpy class where it does not.
+``implementation="reference"`` trains with the model's numpy class; ``"fast"`` with the kernels of
+``homework1.q1.kernels`` where the model's spec lists them, else with the numpy class.
 """
 
 from __future__ import annotations
@@ -119,11 +110,9 @@ def fit(model_name: str, splits: dict, *, seed: int, implementation: str, n_clas
         stop=None, log=print, **hparams):
     """Train as the course's starter code does; return (trained model, TrainResult).
 
-    ``hparams`` are exactly the model's hyper-parameters (its spec's: epochs, and
-    learning_rate, l2_penalty, l1_penalty or hidden_size as the model uses them);
-    their defaults live in the workflow's config schema. When ``stop()`` names a
-    signal after an epoch, ``StopRequested`` is raised: Question 1 keeps no
-    checkpoint, its runs take a minute at most at the homework's scale.
+    ``hparams`` are exactly the model's hyper-parameters (its spec's; defaults in the config
+    schema). When ``stop()`` names a signal after an epoch, ``StopRequested`` is raised: Question 1
+    keeps no checkpoint, its runs take a minute at most.
     """
     spec = model_spec("q1", model_name)
     check_hparams("q1", model_name, hparams)

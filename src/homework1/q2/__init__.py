@@ -1,16 +1,9 @@
 """Question 2: logistic regression and a feed-forward net in PyTorch, trained by mini-batch SGD.
 
-From the top down:
-
-- ``train``: the run (seed, build, epochs, evaluation, checkpoints, resume);
-- the training steps, siblings that each train one epoch: ``reference`` (autograd
-  and torch.optim.SGD, as a student writes it), ``fused`` (the same arithmetic
-  written out, the fast path on a CPU) and ``graph`` (the step replayed from a
-  CUDA graph, the fast path on an NVIDIA GPU);
-- what they share: ``batches`` (the data on the device, an epoch's batches and
-  statistics, evaluation), ``sgd`` (the SGD settings), ``devices`` and ``checkpoints``;
-- ``models``: one module per model with its spec, loaded by the run that trains it
-  (not imported here, so that editing one model reruns its runs only).
+``train`` is the run; ``reference`` (autograd), ``fused`` (CPU) and ``graph`` (CUDA graph) are the
+training steps; ``batches``, ``sgd``, ``devices`` and ``checkpoints`` what they share; ``models``
+one module per model with its spec, loaded by the run that trains it (not imported here, so that
+editing one model reruns its runs only).
 """
 
 from homework1.q2.batches import EpochStats, batch_indices, evaluate, to_tensors

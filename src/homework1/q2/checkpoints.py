@@ -1,11 +1,9 @@
 """A Question 2 run's state on disk, so that a killed or preempted run resumes where it was.
 
-A checkpoint holds the model's parameters, the momentum buffers, the shuffling
-generator, torch's global generators that dropout draws from, and what it was
-written for: every setting of the run, its data's and its code's checksums. Only
-that run resumes it; on a CPU a resumed run ends with exactly the numbers of an
-uninterrupted one. The run's history goes to a file beside it, one JSON line per
-epoch, appended at each checkpoint rather than written again whole.
+A checkpoint holds the parameters, momentum buffers, the shuffling and dropout generators, and what
+it was written for (every setting, the data's and the code's checksums): only that run resumes it,
+and on a CPU ends with exactly the numbers of an uninterrupted run. The history is appended to a
+file beside it, one JSON line per epoch.
 """
 
 from __future__ import annotations
@@ -141,12 +139,10 @@ def differences(written: dict, expected: dict) -> str:
 
 def resumable(checkpoint: Checkpointing, problem: Callable[[dict], str | None],
               log: Callable[[str], None]) -> dict | None:
-    """The state in the checkpoint if there is one this run can resume, with its history, else None.
+    """The state in the checkpoint if this run can resume it, with its history, else None.
 
-    One it cannot (unreadable: garbage, truncated, a disk error; written by another format or
-    run, which ``problem(state)`` names; or with a history that is not whole) is set aside with
-    one line in the log, and the run starts afresh: every rerun would otherwise fail on it, or
-    mix two runs.
+    One it cannot (unreadable, another format or run, which ``problem(state)`` names, or a history
+    that is not whole) is set aside with one line in the log, and the run starts afresh.
     """
     path = checkpoint.path
     if not path.exists():

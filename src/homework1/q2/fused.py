@@ -1,27 +1,14 @@
 """Question 2's training step written out by hand: the fast path on the CPU.
 
-For models made of Linear layers with ReLU and dropout between them (as
-``q2/models/logreg.py`` and ``ffn.py`` build them; ``FusedSGD.unsupported`` says why
-another cannot be trained here) on flat features, trained by SGD, one step is: forward,
-cross-entropy, backward, SGD update. Autograd and the optimizer do that with a
-gradient tensor per weight and separate passes to apply it; here the same
-arithmetic is written out so that
-
-- each weight update is fused into the matrix product that computes its
-  gradient (``W.addmm_(dZᵀ, A, beta=1 - lr·wd, alpha=-lr)``): the largest
-  matrix, the first layer's, is read and written once per step and its
-  gradient is never stored;
-- the batch is gathered into a buffer allocated once per run, not per batch;
-- the dropout masks are drawn exactly as ``nn.Dropout`` draws them on the CPU
-  (the same generator, order and values), and ReLU's and dropout's backward
-  are the same element-wise products.
-
-So a run follows the reference (``reference.train_epoch``: autograd +
-torch.optim.SGD) to float32 rounding; only the order of the sums inside the
-matrix products differs. The parameters are the model's own tensors and the
-momentum buffers are kept as torch's SGD keeps them, so a checkpoint written
-by either step resumes with the other. No torch.optim here: making the first
-torch optimizer loads torch._dynamo, a second of every job's start.
+For Linear layers with ReLU and dropout between them on flat features (``FusedSGD.unsupported``
+says why another model cannot be trained here): forward, cross-entropy, backward and SGD with each
+weight update fused into the matrix product that computes its gradient
+(``W.addmm_(dZᵀ, A, beta=1 - lr·wd, alpha=-lr)``), so the first layer's weights are read and written
+once per step and its gradient never stored; the batch gathered into a buffer made once per run; the
+dropout masks drawn exactly as ``nn.Dropout`` draws them on the CPU. A run follows
+``reference.train_epoch`` to float32 rounding, and the momentum buffers are kept as torch's SGD
+keeps them, so either step resumes the other's checkpoint. No torch.optim here: the first torch
+optimizer loads torch._dynamo, a second of every job's start.
 """
 
 from __future__ import annotations

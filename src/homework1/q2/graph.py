@@ -1,25 +1,12 @@
 """Question 2's whole training step replayed from a CUDA graph: the fast path on NVIDIA GPUs.
 
-On a GPU a step of ``reference.train_epoch`` (gather the batch, forward with dropout,
-cross-entropy, backward, SGD) is some thirty small kernels, each launched from
-Python, and the GPU mostly waits for the launches. Captured once with
-``torch.cuda.graph``, the step is one launch:
-
-- everything the step touches is a static tensor: the epoch's order (copied in
-  once per epoch), the batch number (advanced inside the graph, which also
-  finds the batch's examples in the order), parameters, gradients, momentum
-  buffers, the per-batch losses and the correct count;
-- a few warm-up steps run first on a side stream (cuBLAS, autograd and the
-  optimizer's momentum buffers get their memory), then parameters, buffers and
-  the random generators are put back as they were, so the run is the eager
-  run: only the launches differ;
-- one graph per batch shape: the full batches and the epoch's last, partial one;
-- losses stay on the device; the host reads them once per epoch, when it
-  checks for divergence as the eager loop does on an accelerator;
-- dropout inside the graph draws from torch's graph-safe CUDA generator.
-
-With ``capture=False`` the same steps run eagerly: how the tests check all of
-the above but the capture on a machine without a GPU.
+A step (gather, forward with dropout, cross-entropy, backward, SGD) is some thirty small kernels;
+captured once with ``torch.cuda.graph`` it is one launch. Everything it touches is a static tensor
+(the epoch's order, the batch number advanced inside the graph, parameters, gradients, momentum
+buffers, losses, the correct count); warm-up steps run on a side stream and are then undone, so the
+run is the eager run; one graph per batch shape; losses are read once per epoch; dropout draws from
+torch's graph-safe CUDA generator. With ``capture=False`` the same steps run eagerly, which is how
+the tests check all but the capture without a GPU.
 """
 
 from __future__ import annotations

@@ -1,21 +1,10 @@
 """The CUDA-graph step checked against the eager step before a run trains with it.
 
-A capture can succeed and still compute something else than the step it captured: a
-momentum buffer that aliases, the partial last batch's graph reading stale positions,
-dropout draws that repeat across replays. So before a run trains with the graphs:
-
-1. from the state the run starts in, one whole epoch with the graphs (every captured
-   batch shape);
-2. from that same state and the same random draws, the same epoch with the eager step
-   (``reference.AutogradStep``: autograd and torch's SGD);
-3. the parameters, the momentum buffers, every batch's loss and the correct count must
-   agree to float32 rounding (``RTOL``, ``ATOL``; the correct count within ``COUNT_SHARE``
-   of the examples, as a rounding can flip an arg-max);
-4. the saved state is put back, so that the run that follows is the run either step
-   would have trained.
-
-Its cost: one epoch of each step, before the first (about 0.5% of a 200-epoch run). If
-the two disagree, or the check raises, the run trains with the eager step.
+A capture can succeed and compute something else (an aliased momentum buffer, a partial batch
+reading stale positions, repeated dropout draws). So from the run's starting state, one epoch with
+the graphs and the same epoch, same draws, with ``reference.AutogradStep`` must agree to float32
+rounding (``RTOL``, ``ATOL``; the correct count within ``COUNT_SHARE``); then the state is put back.
+If they disagree, or the check raises, the run trains with the eager step.
 """
 
 from __future__ import annotations

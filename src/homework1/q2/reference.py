@@ -21,10 +21,9 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Ten
                 check_each_batch: bool | None = None) -> EpochStats:
     """One pass of mini-batch SGD over (X, y) in the order drawn from `generator`.
 
-    On CPU (check_each_batch None -> True) a finiteness check per batch costs
-    nothing, so a diverged run stops at once; on an accelerator it would stall
-    the queue every batch, so the losses are checked once at the end of the
-    epoch instead (same first bad batch, same history: that epoch is dropped).
+    On a CPU each batch's loss is checked for finiteness (free, so a diverged run stops at once); on
+    an accelerator that would stall the queue, so the losses are checked at the end of the epoch
+    (the same first bad batch; that epoch is dropped).
     """
     model.train()
     batches = batch_indices(X.shape[0], batch_size, generator, X.device)

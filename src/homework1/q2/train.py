@@ -1,23 +1,12 @@
 """Question 2's run: seed, build, train epoch after epoch with one of the steps, evaluate, resume.
 
-The whole data set lives on the training device as one float32 tensor per split;
-each epoch draws a permutation from a per-run generator and slices batches out
-of it with index_select. That avoids the per-example Python work of a
-Dataset + DataLoader, which dominates the time at the homework's scale.
-
-The training step, chosen by ``implementation``: "reference" is the autograd
-loop of ``reference`` as a student writes it; "fast" runs the step of
-``fused`` on the CPU (the same arithmetic written out by hand, the weight
-updates fused into the matrix products), replays it from a CUDA graph
-(``graph``) on an NVIDIA GPU, and runs the reference loop on Apple MPS. A model
-whose spec does not list the fast step, or that the step cannot train (each step
-says why: ``unsupported``), trains with the reference loop, and its log says so.
-
-Per epoch a run records the training loss and the accuracy on the training
-batches as they were trained (``train_acc_running``: train mode, dropout on,
-free), validation loss and accuracy, as the course does; with
-``full_train_accuracy`` also the eval-mode accuracy on the whole training set
-(``train_acc``), which costs a second forward pass over it (a third more work).
+The data set lives on the training device as one float32 tensor per split, and batches are sliced
+from a per-run permutation (no Dataset + DataLoader, whose per-example work dominates at the
+homework's scale). ``implementation``: "reference" is the autograd loop; "fast" the ``fused`` step on
+a CPU, the ``graph`` step on an NVIDIA GPU, the reference on MPS; a model the fast step cannot train
+(``unsupported``) falls back to the reference, saying so in its log. Per epoch a run records what the
+course records plus ``train_acc_running``; ``full_train_accuracy`` adds ``train_acc``, a second
+forward pass over the training set.
 """
 
 from __future__ import annotations
@@ -255,17 +244,11 @@ def train(model_name: str, splits: dict, *, seed: int, device: str, implementati
           **hparams) -> TrainResult:
     """Train `model_name` (a module of ``q2/models``) on `splits` = {split: (X float (N, ...), y int (N,))}.
 
-    ``hparams`` are exactly the model's hyper-parameters (its spec's); their
-    defaults live in the workflow's config schema. History rows: epoch,
-    train_loss (batch losses weighted by batch size), train_acc_running,
-    val_loss, val_acc, train_acc (eval mode, whole train set; only with
-    `full_train_accuracy`), epoch_time_s (training plus evaluation). A
-    non-finite batch loss ends the run with status "diverged" and test_acc None
-    instead of raising. With ``checkpoint``, state is saved every
-    ``checkpoint.every`` epochs and a run finding it resumes (one it cannot resume
-    is set aside); it is removed at the end unless ``checkpoint.keep``. When
-    ``stop()`` names a signal after an epoch, the state is saved and
-    ``StopRequested`` raised (``homework1.core.stopping``).
+    ``hparams`` are exactly the model's hyper-parameters (defaults in the config schema). History
+    rows: epoch, train_loss, train_acc_running, val_loss, val_acc, train_acc (only with
+    `full_train_accuracy`), epoch_time_s. A non-finite batch loss ends the run "diverged" with
+    test_acc None. With ``checkpoint``, state is saved every ``checkpoint.every`` epochs and resumed;
+    when ``stop()`` names a signal after an epoch, the state is saved and ``StopRequested`` raised.
     """
     check_hparams("q2", model_name, hparams)
     epochs, batch_size = hparams["epochs"], hparams["batch_size"]

@@ -1,13 +1,9 @@
-"""Question 3, the theory answers checked by computation.
+"""Question 3, the theory answers checked by computation: ``theory`` (the feature map phi, A_theta,
+c_theta, constructions of Theta, the closed-form least squares; numpy), ``optimise`` (gradient-based
+fits; torch), ``checks`` (every claim, the tables the workflow writes).
 
-- ``theory``: the feature map phi, A_theta, c_theta, constructions of Theta
-  from c, the closed-form least squares (numpy);
-- ``optimise``: gradient-based fits of Theta (torch);
-- ``checks``: every claim checked, the tables the workflow writes;
-- ``figures``: the two figures drawn from those tables.
-
-This module itself holds the one fact the workflow needs while it reads its
-configuration, without loading numpy: the size of the feature map.
+This module holds the one fact the workflow needs while it reads its configuration, without
+loading numpy: the size of the feature map.
 """
 
 

@@ -1,23 +1,15 @@
 """Question 3 checked numerically: the table of claims, the GD curve and the K sweep.
 
-``run_checks(params, outputs, log)`` writes them all (the rule ``q3_checks``
-calls it through scripts/q3_checks.py); ``params`` is the config's ``q3:``
-section, every setting filled in (their defaults, and what each means, are in
-the workflow's config schema). The figures are drawn from these tables by
-``homework1.present.q3_figures``.
-
-Claims checked (one row each in the checks CSV: claim, setting, measured,
+``run_checks(params, outputs, log)`` writes them all (rule ``q3_checks``); ``params`` is the
+config's ``q3:`` section, filled in from the schema. One row per claim (claim, setting, measured,
 tolerance, passed, note):
-  1. dim phi = (D+1)(D+2)/2; h = A_theta phi(x) and y = c_theta^T phi(x) to
-     machine precision for random Theta and x.
-  2. Any c is reached: the report's construction with K >= dim phi, and an
-     explicit one with only K = D units (one per eigenvector of the quadratic
-     part Q of c); fewer than D units cannot work, because the quadratic part
-     of c_theta, -sum_j v_j w_j w_j^T, has rank <= K.
-  3. The squared loss has the closed-form global minimum: full-batch gradient
-     descent on Theta never goes below it and reaches it when K >= dim phi;
-     with a rank-deficient Phi the normal equations break down while lstsq
-     still gives the (minimum-norm, non-unique) minimiser.
+
+  1. dim phi = (D+1)(D+2)/2; h = A_theta phi(x) and y = c_theta^T phi(x) to machine precision.
+  2. Any c is reached: the report's construction with K >= dim phi, and an explicit one with K = D
+     units; fewer than D cannot work, as the quadratic part of c_theta has rank <= K.
+  3. The closed form is the global minimum of the squared loss: gradient descent never goes below
+     it and reaches it when K >= dim phi; with a rank-deficient Phi the normal equations break
+     down while lstsq still gives the (minimum-norm, non-unique) minimiser.
 """
 
 from __future__ import annotations

@@ -108,16 +108,12 @@ def summarise_k_sweep(sweep: pd.DataFrame, tolerance: float) -> pd.DataFrame:
 
 def train_network(X: np.ndarray, y: np.ndarray, K: int, steps: int, lr: float, seed: int,
                   init_scale: float = 0.5) -> dict:
-    """Full-batch gradient descent on Theta for the loss (1/2N) sum (y_hat - y)^2.
+    """Full-batch gradient descent on Theta for the loss (1/2N) sum (y_hat - y)^2, with backtracking.
 
-    The loss is a polynomial of degree 6 in Theta, so a fixed step that suits
-    most starts overshoots from some: a step that would raise the loss (or make
-    it non-finite) is undone and the step size halved for the rest of the run
-    (gradient descent with backtracking), so the loss never increases.
-
-    Returns the loss before every step (losses[t] is the loss at step t), the
-    final Theta as numpy arrays, the final step size, and status "ok" or
-    "diverged" (the step size underflowed without finding a descent step).
+    The loss is a degree-6 polynomial in Theta, so a fixed step overshoots from some starts: a step
+    that would raise the loss (or make it non-finite) is undone and the step size halved for the
+    rest of the run. Returns the loss before every step, the final Theta (numpy), the final step
+    size, and status "ok" or "diverged" (the step size underflowed).
     """
     generator = torch.Generator().manual_seed(seed)
     W, b, v, v0 = params = _torch_theta(K, X.shape[1], generator, init_scale)

@@ -90,11 +90,9 @@ def download(url, out_path, *, sha256, retries=DOWNLOAD_RETRIES, timeout=DOWNLOA
     """Download a data set file, check its sha256 and, with ``check`` (raising DataError), its
     content, then move it into place.
 
-    Network errors, a host that stays silent for ``timeout`` seconds, server errors
-    (5xx) and truncated bodies are retried ``retries`` more times with exponential
-    backoff, each retry logged with its cause; client errors (4xx) and a checksum
-    mismatch fail at once. Nothing is left at ``out_path`` (nor a temporary file)
-    unless everything succeeded.
+    Network errors, silence for ``timeout`` seconds, 5xx and truncated bodies are retried
+    ``retries`` more times with exponential backoff, each retry logged; 4xx and a checksum mismatch
+    fail at once. Nothing is left at ``out_path`` unless everything succeeded.
     """
     if not sha256:
         raise DataError(f"{url}: a sha256 checksum is required to download a data set")
@@ -236,12 +234,10 @@ def build_from_archive(archive, out_path, *, seed: int, size: int = INTEL_IMAGE_
                        val_fraction: float = VAL_FRACTION, check=None) -> None:
     """The Intel landscapes npz from the public archive (a .zip or its extracted folder).
 
-    Images are converted to RGB and resized to size x size with Pillow's BILINEAR
-    filter. Class index = sorted class folder name. Validation = a seeded random
-    ``val_fraction`` of each training class; test = seg_test. Files are sorted by
-    name before anything random, so the result depends only on the seed.
-    ``check(shapes, n_classes, source)`` may refuse the result's shapes (DataError) before any
-    image is decoded.
+    Images are converted to RGB and resized with Pillow's BILINEAR filter; class index = sorted
+    folder name; validation = a seeded ``val_fraction`` of each training class (files sorted first,
+    so the result depends only on the seed); test = seg_test. ``check(shapes, n_classes, source)``
+    may refuse the shapes (DataError) before any image is decoded.
     """
     source = _Archive(Path(archive))
     try:
@@ -280,13 +276,10 @@ def build_from_archive(archive, out_path, *, seed: int, size: int = INTEL_IMAGE_
 # the dispatcher the workflow calls
 
 def build(out_path, *, seed: int, path=None, url=None, sha256=None, archive=None, log=print) -> None:
-    """Produce the Intel landscapes npz from the first configured source: path, url, archive
-    (``seed``: the one that holds out the validation images of an archive).
+    """Produce the Intel landscapes npz from the first configured source: path, url, archive.
 
-    Whatever the source, the result must be the homework's data (``sources.intel_shapes_problem``;
-    an archive build within ``ARCHIVE_TOLERANCE`` of the split sizes), checked before anything is
-    written to ``out_path``: a local file before it is copied, a download in its temporary file,
-    an archive from its file counts before any image is decoded."""
+    The result must be the homework's data (``sources.intel_shapes_problem``; an archive within
+    ``ARCHIVE_TOLERANCE``), checked before anything is written to ``out_path``."""
     out_path = Path(out_path)
     problem = intel_landscapes_problem(path, url, sha256, archive)
     if problem:

@@ -1,17 +1,10 @@
 """What Question 1's models share: the softmax cross-entropy, the visiting order, linear scores.
 
-Each model is a module of this package named after it (``perceptron``, ``logreg``,
-``mlp``), in plain numpy as a student writes it: the readable reference. No autograd:
-every gradient is written out by hand (the tests compare them with torch's). A
-module holds the model's ``SPEC`` (``homework1.plan.specs``), its class and
-``build(input_shape, n_classes, **architecture)``. The class has what
-``homework1.q1.train`` calls:
-
-- ``train_epoch(X, y, order=..., **training_hparams)``: one epoch of per-example SGD
-  over the examples in the visiting order ``order``; its mean loss, or None;
-- ``fast_epoch(features, y, order, **training_hparams)``: the same epoch through the
-  compiled kernels of ``homework1.q1.kernels`` (only where its spec lists "numba kernels");
-- ``accuracy(X, y, features=None)`` and ``parameters()``.
+Each model is a module of this package named after it, in plain numpy with every gradient written
+out by hand, holding its ``SPEC``, its class and ``build(input_shape, n_classes, **architecture)``.
+The class has ``train_epoch(X, y, order=..., **training_hparams)`` (one epoch of per-example SGD;
+its mean loss or None), ``fast_epoch(features, y, order, ...)`` where the spec lists "numba
+kernels", ``accuracy(X, y, features=None)`` and ``parameters()``.
 """
 
 from __future__ import annotations
