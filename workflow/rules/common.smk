@@ -2,6 +2,7 @@
 # lists, code inputs and input functions. The other .smk files hold rules only.
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -82,7 +83,10 @@ shell.prefix(interrupts.SHELL_PREFIX)
 REPORT_NUMBERS = str(Path(workflow.basedir) / "config" / "report_numbers.csv")
 REPORT_COMPARISONS = str(Path(workflow.basedir) / "config" / "report_comparisons.csv")
 
-DATASET = config["dataset"]
+# The source that builds the data set (its module of homework1.sources, its config block), and
+# the name its files, tables and figures go by: the source's, or a file's own (sources.dataset_name).
+DATASET_SOURCE = config["dataset"]
+DATASET = configuration.dataset_name(config)
 SEEDS = config["seeds"]
 
 # What `snakemake snapshot` writes, and the snapshot this build is compared with (if any),
@@ -101,7 +105,7 @@ ENV = "../../envs/homework1.yaml"
 
 
 wildcard_constraints:
-    dataset="|".join(configuration.choices("dataset")),
+    dataset="|".join(map(re.escape, dict.fromkeys([*configuration.choices("dataset"), DATASET]))),
     figure="|".join(specs.FIGURES),
     question="q[123]",
     experiment="[a-z][a-z0-9_]*",
@@ -447,7 +451,7 @@ def dataset_info(wildcards):
 
 def dataset_description(wildcards):
     """How figures and reports name the data set (its description in the config schema)."""
-    return configuration.dataset_descriptions()[wildcards.dataset]
+    return configuration.dataset_descriptions(config)[wildcards.dataset]
 
 
 def q2_resources():
@@ -469,9 +473,14 @@ def attempt_resources(runtime, mem_mb):
 # ---------------------------------------------------------------- data sets
 
 
+def dataset_source(dataset):
+    """The source (module and config block) of the data set by this name."""
+    return DATASET_SOURCE if dataset == DATASET else dataset
+
+
 def source_options(dataset):
     """The config block of a data set, with unset ("") sources left out."""
-    return {key: value for key, value in config[dataset].items() if value != ""}
+    return {key: value for key, value in config[dataset_source(dataset)].items() if value != ""}
 
 
 def dataset_options(wildcards):
@@ -491,7 +500,7 @@ def dataset_build(wildcards):
 
 def dataset_local_inputs(wildcards):
     """A user's own copy (npz or archive) is an input: replacing it rebuilds the data."""
-    if wildcards.dataset != HOMEWORK_DATASET:
+    if dataset_source(wildcards.dataset) not in (HOMEWORK_DATASET, sources.FILE_SOURCE):
         return []
     options = dataset_options(wildcards)
     if "path" in options:
@@ -503,7 +512,7 @@ def dataset_local_inputs(wildcards):
 
 def dataset_code(wildcards):
     """The entry script imports the data set's own source module by name: that one's code too."""
-    return code_of("prepare_dataset.py", f"homework1.sources.{wildcards.dataset}")
+    return code_of("prepare_dataset.py", f"homework1.sources.{dataset_source(wildcards.dataset)}")
 
 
 # ---------------------------------------------------------------- targets

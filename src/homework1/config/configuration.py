@@ -64,9 +64,18 @@ def choices(key: str) -> list[str]:
     return list(config_schema()["properties"][key]["enum"])
 
 
-def dataset_descriptions() -> dict[str, str]:
-    """{data set: how tables and figures name it}, from the schema's block of each data set."""
-    return {name: config_schema()["properties"][name]["description"] for name in choices("dataset")}
+def dataset_descriptions(config: dict | None = None) -> dict[str, str]:
+    """{data set: how tables and figures name it}, from the schema's block of each data set; with a
+    ``config``, also the name its data set goes by (a file of one's own: the file's)."""
+    descriptions = {name: config_schema()["properties"][name]["description"] for name in choices("dataset")}
+    if config and config["dataset"] == sources.FILE_SOURCE:
+        descriptions[dataset_name(config)] = f"{dataset_name(config)}: {descriptions[sources.FILE_SOURCE]}"
+    return descriptions
+
+
+def dataset_name(config: dict) -> str:
+    """The name the configured data set goes by in paths, tables and figures (homework1.sources.dataset_name)."""
+    return sources.dataset_name(config["dataset"], config[config["dataset"]])
 
 
 def prepare(config: dict) -> dict:
@@ -300,11 +309,12 @@ def unused_hyper_parameters(as_given: dict) -> list[str]:
 
 
 def expand_user_paths(config: dict) -> None:
-    """``~`` in a local path of the homework's data set means the home folder, as in a shell."""
-    options = config.get(HOMEWORK_DATASET, {})
-    for key in ("path", "archive"):
-        if options.get(key):
-            options[key] = os.path.expanduser(options[key])
+    """``~`` in a local path of a data set means the home folder, as in a shell."""
+    for dataset in (HOMEWORK_DATASET, sources.FILE_SOURCE):
+        options = config.get(dataset, {})
+        for key in ("path", "archive"):
+            if options.get(key):
+                options[key] = os.path.expanduser(options[key])
 
 
 def dataset_problems(config: dict) -> list[str]:
@@ -317,6 +327,10 @@ def dataset_problems(config: dict) -> list[str]:
         options = config[HOMEWORK_DATASET]
         problem = sources.intel_landscapes_problem(options["path"], options["url"], options["sha256"],
                                                    options["archive"])
+    elif name == sources.FILE_SOURCE:
+        options = config[name]
+        problem = sources.npz_problem(options["path"], options["url"], options["sha256"], options["name"],
+                                      taken=[other for other in choices("dataset") if other != name])
     else:
         problem = None
     return [problem] if problem else []
