@@ -198,6 +198,15 @@ def test_a_download_is_checked_against_its_sha256_then_installed(tmp_path):
 
 # ---------------------------------------------------------------- through the real Snakemake
 
+def test_snakemake_stops_on_a_bad_file_before_any_job_in_one_line(workspace, tmp_path):
+    bad = saved(tmp_path / "mine.npz", broken(REFUSALS["a class missing from train"][0]))
+    refused = workspace.run(tiny(dataset="npz", npz={"path": bad}), "--dry-run", check=False)
+    assert refused.returncode != 0 and "Building DAG" not in output_of(refused)
+    cause = f"  - npz: {bad}: array 'train_labels' has no example of 1 of its 3 classes"
+    assert [line for line in output_of(refused).splitlines() if line.startswith("  - ")] == [
+        cause + " (classes 0..2; first missing: [1])"]
+
+
 @pytest.mark.slow
 def test_the_study_trains_on_a_file_of_other_shapes(workspace, tmp_path):
     mine = tmp_path / "mine.npz"
