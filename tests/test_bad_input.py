@@ -92,7 +92,8 @@ def test_images_without_pixels_are_refused(tmp_path):
     ({"seed": [1, 2]}, "the configuration: unknown key 'seed'; allowed here: baseline, checkpoint_every, dataset,"),
     ({"q2": {"ffn_dropout": {"dropout": [0.25, 0.25]}}},
      "q2.ffn_dropout.dropout: [0.25, 0.25] has a duplicate value: a sweep lists each value once"),
-    ({"dataset": "mnist"}, "dataset: 'mnist' is not allowed; choose one of digits, intel_landscapes, synthetic_intel"),
+    ({"dataset": "mnist"},
+     "dataset: 'mnist' is not allowed; choose one of digits, intel_landscapes, synthetic_intel, npz"),
     ({"q1": {"perceptron": {"epochs": 0}}}, "q1.perceptron.epochs: 0 is below the minimum, 1"),
     ({"q1": {"perceptron": {"epochz": 3}}}, "q1.perceptron: unknown key 'epochz'; allowed here: epochs,"),
 ])
@@ -202,8 +203,8 @@ def test_only_the_homeworks_shapes_are_the_homeworks_data():
     digits_shapes = {"train_images": (1257, 8, 8, 1), "val_images": (180, 8, 8, 1), "test_images": (360, 8, 8, 1)}
     assert sources.intel_shapes_problem(digits_shapes, 10) == (
         "not the homework's data: images of 8x8x1 (expected 48x48x3); 10 classes (expected 6); 1257/180/360 "
-        "train/val/test images (expected 12630/1404/3000). A data set of other shapes belongs under a name of "
-        "its own (README: Add your own data set)")
+        "train/val/test images (expected 12630/1404/3000). A file of other shapes trains as it is with "
+        "--config dataset=npz 'npz={path: FILE}'")
     one_percent_fewer = {name: (round(shape[0] * 0.99), *shape[1:]) for name, shape in homework.items()}
     assert "12504/1390/2970 train/val/test images" in sources.intel_shapes_problem(one_percent_fewer, 6)
     assert sources.intel_shapes_problem(one_percent_fewer, 6, tolerance=ARCHIVE_TOLERANCE) is None

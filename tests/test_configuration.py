@@ -178,7 +178,7 @@ def test_defaults_come_from_the_schema():
 
 
 def test_the_names_of_data_sets_and_implementations_are_the_schemas():
-    assert schema.choices("dataset") == ["digits", "intel_landscapes", "synthetic_intel"]
+    assert schema.choices("dataset") == ["digits", "intel_landscapes", "synthetic_intel", "npz"]
     assert schema.choices("implementation") == ["fast", "reference"]
     from homework1 import q1, q2
 

@@ -83,7 +83,7 @@ rule changes_figures:
         ),
     params:
         baseline=lambda w: str(BASELINE),
-        dataset=schema.dataset_descriptions()[DATASET],
+        dataset=schema.dataset_descriptions(config)[DATASET],
     log:
         "logs/changes/changes_figures.log",
     conda:

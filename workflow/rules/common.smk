@@ -16,7 +16,7 @@ from functools import cache
 
 from homework1.analysis import snapshots
 from homework1.config import configuration, problems, schema
-from homework1.config.inputs import Inputs, attempt_resources, dataset_description, dataset_info, summaries_beside
+from homework1.config.inputs import Inputs, attempt_resources, dataset_info, summaries_beside
 from homework1.core import run_checks, terminal
 from homework1.core.runs import code_provenance
 from homework1.job import interrupts, launch
@@ -54,7 +54,7 @@ shell.prefix(interrupts.SHELL_PREFIX)
 
 REPORT_NUMBERS = str(Path(workflow.basedir) / "config" / "report_numbers.csv")  # the report we compare against
 REPORT_COMPARISONS = str(Path(workflow.basedir) / claims.REPORT_COMPARISONS)
-DATASET, SEEDS, LOOKS = config["dataset"], config["seeds"], config["settle"]["looks"]
+DATASET, SEEDS, LOOKS = schema.dataset_name(config), config["seeds"], config["settle"]["looks"]  # a file: its name
 ENV = "../../envs/homework1.yaml"
 
 # What `snakemake snapshot` writes, and the snapshot this build is compared with, checked before any job.
@@ -70,7 +70,7 @@ if BASELINE:
 
 
 wildcard_constraints:
-    dataset="|".join(schema.choices("dataset")),
+    dataset=schema.dataset_pattern(config),
     figure="|".join(specs.FIGURES),
     question="q[123]",
     experiment="[a-z][a-z0-9_]*",
@@ -98,7 +98,7 @@ figure_metrics, figure_stems, figure_targets = STUDY.figure_metrics, STUDY.figur
 runs_at_last_look, swept_experiments, run_hparams = STUDY.runs_at_last_look, STUDY.swept_experiments, STUDY.run_hparams
 dataset_options, dataset_local_inputs, source_file = (STUDY.dataset_options, STUDY.dataset_local_inputs,
                                                       STUDY.source_file)
-q2_resources = STUDY.q2_resources
+q2_resources, dataset_source, dataset_description = STUDY.q2_resources, STUDY.dataset_source, STUDY.dataset_description
 LEFTOVERS = Leftovers(workflow, run_benchmark)  # what earlier Snakemakes left here: runs, a lock
 
 
@@ -130,7 +130,7 @@ def dataset_build(w):
 
 def dataset_code(w):
     """The entry script imports the data set's own source module by name: that one's code too."""
-    return code_of("prepare_dataset.py", f"homework1.sources.{w.dataset}")
+    return code_of("prepare_dataset.py", f"homework1.sources.{dataset_source(w.dataset)}")
 
 
 def selection_tables(ext):

@@ -24,6 +24,7 @@ rule dataset:
     output:
         "resources/datasets/builds/{dataset}/{source}.npz",
     params:
+        source=lambda wildcards: dataset_source(wildcards.dataset),
         options=dataset_options,
     log:
         "logs/datasets/{dataset}/{source}.log",

@@ -31,7 +31,7 @@ rule report_md:
         ),
     params:
         dataset=DATASET,
-        description=schema.dataset_descriptions()[DATASET],
+        description=schema.dataset_descriptions(config)[DATASET],
         seeds=SEEDS,
         figures={stem: f"results/figures/{DATASET}/{stem}.png" for stem in figure_stems()},
         selections=dict(zip((f"{q}/{e}" for q, e in swept_experiments()), selection_tables("md"))),

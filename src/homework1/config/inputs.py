@@ -7,7 +7,7 @@ import os
 from functools import cache
 
 from homework1 import sources
-from homework1.config.schema import dataset_descriptions
+from homework1.config.schema import dataset_descriptions, dataset_name
 from homework1.core.files import sha256_file
 from homework1.core.run_checks import METRICS_FILE, SUMMARY_FILE, beside
 from homework1.plan.study import HOMEWORK_DATASET, RUNS_DIR, SYNTHETIC_DATASET, may_use_cuda
@@ -28,11 +28,6 @@ def dataset_info(wildcards) -> dict:
     return {"name": wildcards.dataset, "synthetic": wildcards.dataset == SYNTHETIC_DATASET}
 
 
-def dataset_description(wildcards) -> str:
-    """How figures and reports name the data set (its description in the config schema)."""
-    return dataset_descriptions()[wildcards.dataset]
-
-
 def attempt_resources(runtime: int, mem_mb: int) -> dict:
     """Time (minutes) and memory that grow with Snakemake's attempt, so that the retry of a job that ran
     out of either asks for more; and the attempt, which the job names in its log."""
@@ -48,7 +43,21 @@ def installed_sha256(path: str) -> str | None:
 
 
 class Inputs(Study):
-    """The study's plan with the files and settings its jobs take."""
+    """The study's plan with the files and settings its jobs take. Its data set goes by the name its
+    files, tables and figures take (a file of one's own: the file's), built by its source: the
+    config's ``dataset``, whose module of homework1.sources and config block build it."""
+
+    def __init__(self, config: dict, *args, **kwargs):
+        super().__init__(config, *args, **kwargs)
+        self.dataset, self.dataset_source_name = dataset_name(config), config["dataset"]
+
+    def dataset_source(self, dataset: str) -> str:
+        """The source (module and config block) of the data set by this name."""
+        return self.dataset_source_name if dataset == self.dataset else dataset
+
+    def dataset_description(self, wildcards) -> str:
+        """How figures and reports name the data set (its description in the config schema)."""
+        return dataset_descriptions(self.config)[wildcards.dataset]
 
     def run_hparams(self, question: str):
         """Input function: the hyper-parameters of the run a job's wildcards name."""
@@ -78,7 +87,7 @@ class Inputs(Study):
 
     def source_options(self, dataset: str) -> dict:
         """The config block of a data set, with unset ("") sources left out."""
-        return {key: value for key, value in self.config[dataset].items() if value != ""}
+        return {key: value for key, value in self.config[self.dataset_source(dataset)].items() if value != ""}
 
     def dataset_options(self, wildcards) -> dict:
         return self.source_options(wildcards.dataset)
@@ -89,6 +98,7 @@ class Inputs(Study):
 
     def dataset_local_inputs(self, wildcards) -> list[str]:
         """A user's own copy (npz or archive) is an input: replacing it rebuilds the data."""
-        if wildcards.dataset != HOMEWORK_DATASET:
-            return []
-        return sources.intel_local_inputs(self.dataset_options(wildcards))
+        source, options = self.dataset_source(wildcards.dataset), self.dataset_options(wildcards)
+        if source == sources.FILE_SOURCE:
+            return [options["path"]] if "path" in options else []
+        return sources.intel_local_inputs(options) if source == HOMEWORK_DATASET else []

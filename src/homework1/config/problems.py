@@ -8,7 +8,7 @@ import math
 import os
 
 from homework1 import sources
-from homework1.config.schema import config_schema
+from homework1.config.schema import choices, config_schema
 from homework1.plan.specs import model_specs
 from homework1.plan.study import HOMEWORK_DATASET, MODEL_HPARAMS, QUESTIONS
 from homework1.q3 import feature_dim
@@ -75,11 +75,12 @@ def unused_hyper_parameters(as_given: dict) -> list[str]:
 
 
 def expand_user_paths(config: dict) -> None:
-    """``~`` in a local path of the homework's data set means the home folder, as in a shell."""
-    options = config.get(HOMEWORK_DATASET, {})
-    for key in sources.INTEL_LOCAL_SOURCES:
-        if options.get(key):
-            options[key] = os.path.expanduser(options[key])
+    """``~`` in a local path of a data set means the home folder, as in a shell."""
+    for dataset, keys in ((HOMEWORK_DATASET, sources.INTEL_LOCAL_SOURCES), (sources.FILE_SOURCE, ("path",))):
+        options = config.get(dataset, {})
+        for key in keys:
+            if options.get(key):
+                options[key] = os.path.expanduser(options[key])
 
 
 def dataset_problems(config: dict) -> list[str]:
@@ -92,6 +93,10 @@ def dataset_problems(config: dict) -> list[str]:
         options = config[HOMEWORK_DATASET]
         problem = sources.intel_landscapes_problem(options["path"], options["url"], options["sha256"],
                                                    options["archive"])
+    elif name == sources.FILE_SOURCE:
+        options = config[name]
+        problem = sources.npz_problem(options["path"], options["url"], options["sha256"], options["name"],
+                                      taken=[other for other in choices("dataset") if other != name])
     else:
         problem = None
     return [problem] if problem else []

@@ -7,10 +7,13 @@ them with YAML's base loader) where the schema allows no string. PyYAML and json
 from __future__ import annotations
 
 import math
+import re
 from functools import cache
 from pathlib import Path
 
 import yaml
+
+from homework1 import sources
 
 CHECKOUT = Path(__file__).resolve().parents[3]  # the package is imported from the checkout's src/
 SCHEMA_PATH = CHECKOUT / "workflow" / "schemas" / "config.schema.yaml"
@@ -26,9 +29,23 @@ def choices(key: str) -> list[str]:
     return list(config_schema()["properties"][key]["enum"])
 
 
-def dataset_descriptions() -> dict[str, str]:
-    """{data set: how tables and figures name it}, from the schema's block of each data set."""
-    return {name: config_schema()["properties"][name]["description"] for name in choices("dataset")}
+def dataset_descriptions(config: dict | None = None) -> dict[str, str]:
+    """{data set: how tables and figures name it}, from the schema's block of each data set; with a
+    ``config``, also the name its data set goes by (a file of one's own: the file's)."""
+    descriptions = {name: config_schema()["properties"][name]["description"] for name in choices("dataset")}
+    if config and config["dataset"] == sources.FILE_SOURCE:
+        descriptions[dataset_name(config)] = f"{dataset_name(config)}: {descriptions[sources.FILE_SOURCE]}"
+    return descriptions
+
+
+def dataset_pattern(config: dict) -> str:
+    """The wildcard constraint of a data set's name: the schema's data sets, and the configured one's name."""
+    return "|".join(map(re.escape, dict.fromkeys([*choices("dataset"), dataset_name(config)])))
+
+
+def dataset_name(config: dict) -> str:
+    """The name the configured data set goes by in paths, tables and figures (sources.dataset_name)."""
+    return sources.dataset_name(config["dataset"], config[config["dataset"]])
 
 
 # ---------------------------------------------------------------- the schema's verdict, short

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import zipfile
 from pathlib import Path
 from typing import NamedTuple
@@ -180,6 +181,15 @@ def write_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray], compress: 
     validate_arrays(arrays, str(path))
     save = np.savez_compressed if compress else np.savez
     atomic_write(path, lambda tmp: save(tmp, **arrays), suffix=".tmp.npz")
+
+
+def copy_npz(path: str | os.PathLike, out_path: str | os.PathLike) -> None:
+    """Check a data set file as ``read_npz`` does, then copy it to ``out_path`` atomically (nothing if
+    they are the same file)."""
+    read_npz(path)
+    if Path(out_path).exists() and os.path.samefile(path, out_path):
+        return
+    atomic_write(out_path, lambda tmp: shutil.copyfile(path, tmp))
 
 
 def flatten_features(images: np.ndarray, add_bias: bool, dtype=np.float64) -> np.ndarray:

@@ -3,14 +3,19 @@
 
 This module holds what is known of them without loading any: the Intel shapes, the order of the
 homework's sources, and the checks the workflow makes before any job. Standard library only (checking
-a local file loads numpy), since the workflow imports it while it reads its configuration."""
+a local file loads numpy), since the workflow imports it while it reads its configuration.
+
+``npz`` is a file of the user's own in the course's layout, of any image size, channels, classes and
+split sizes; its files, tables and figures go by the file's name (or the ``name`` given)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import math
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 # The homework's data set: square RGB photographs of landscapes, its classes, split sizes and image shape.
 INTEL_CLASSES = ("buildings", "forest", "glacier", "mountain", "sea", "street")
@@ -26,6 +31,9 @@ ARCHIVE_TOLERANCE = 0.01
 # local files (an input of its build: replacing one rebuilds the data).
 INTEL_SOURCES = ("path", "url", "archive")
 INTEL_LOCAL_SOURCES = ("path", "archive")
+FILE_SOURCE = "npz"  # the data set that is a file in the course's layout, of any shapes
+# What a data set's name may be: it names folders (results/runs/NAME/...) and a file.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 DIGITS_IMAGES, DIGITS_CLASSES = 1797, 10  # scikit-learn's digits: 174-183 images per class
 
@@ -77,10 +85,12 @@ def digits_split_problem(test_fraction: float, val_fraction: float) -> str | Non
     return problem + f"with this test_fraction, val_fraction must be {_fraction_range(fewest, rest - fewest, rest)}"
 
 
-def intel_shapes_problem(shapes: dict[str, tuple], n_classes: int, tolerance: float = 0.0) -> str | None:
+def intel_shapes_problem(shapes: dict[str, tuple], n_classes: int, tolerance: float = 0.0,
+                         file: str = "FILE") -> str | None:
     """Why arrays of these shapes ({name: shape}) and classes are not the homework's data (None if
     they are): images of INTEL_IMAGE_SHAPE, the INTEL_CLASSES, and INTEL_SPLITS's train/val/test
-    sizes, each within ``tolerance`` (a fraction) of its own."""
+    sizes, each within ``tolerance`` (a fraction) of its own. The message points ``file`` to the data set
+    that takes any shapes."""
     found = []
     image = tuple(shapes["train_images"][1:])
     if image != INTEL_IMAGE_SHAPE:
@@ -94,8 +104,8 @@ def intel_shapes_problem(shapes: dict[str, tuple], n_classes: int, tolerance: fl
                      f"(expected {'/'.join(map(str, INTEL_SPLITS.values()))}{margin})")
     if not found:
         return None
-    return (f"not the homework's data: {'; '.join(found)}. A data set of other shapes belongs under a "
-            f"name of its own (README: Add your own data set)")
+    return (f"not the homework's data: {'; '.join(found)}. A file of other shapes trains as it is with "
+            f"--config dataset={FILE_SOURCE} '{FILE_SOURCE}={{path: {file}}}'")
 
 
 def intel_file_problem(path) -> str | None:
@@ -107,7 +117,7 @@ def intel_file_problem(path) -> str | None:
         headers, n_classes = check_npz(path)
     except DataError as err:
         return f"intel_landscapes: {err}"
-    problem = intel_shapes_problem({name: header.shape for name, header in headers.items()}, n_classes)
+    problem = intel_shapes_problem({name: header.shape for name, header in headers.items()}, n_classes, file=path)
     return problem and f"intel_landscapes: {path}: {problem}"
 
 
@@ -132,3 +142,58 @@ def intel_landscapes_problem(path=None, url=None, sha256=None, archive=None) -> 
             "intel_landscapes:, 'path:' (a local copy of the course's .npz), 'url:' together "
             "with 'sha256:' (a download), or 'archive:' (the Intel Image Classification .zip "
             "or its extracted folder with seg_train/ and seg_test/)")
+
+
+# ---------------------------------------------------------------- a file of one's own
+
+def file_dataset_name(path: str = "", url: str = "", name: str = "") -> str:
+    """The name a file of one's own goes by in paths, tables and figures: ``name`` if given, else the
+    file's name (of ``path``, or the last part of ``url``) without ``.npz``."""
+    if name:
+        return name
+    location = Path(path).name if path else PurePosixPath(urlsplit(url).path).name
+    return location.removesuffix(".npz")
+
+
+def dataset_name(source: str, options: dict) -> str:
+    """The name the data set built by ``source`` with its config block ``options`` goes by."""
+    if source != FILE_SOURCE:
+        return source
+    return file_dataset_name(options.get("path", ""), options.get("url", ""), options.get("name", ""))
+
+
+def npz_file_problem(path) -> str | None:
+    """Why the file at ``path`` is no data set in the course's layout (None if it is), from its headers
+    and labels only: cheap enough to check before any job."""
+    from homework1.core.data import DataError, check_npz  # numpy: only when there is a file to check
+
+    try:
+        check_npz(path)
+    except DataError as err:
+        return f"{FILE_SOURCE}: {err}"
+    return None
+
+
+def npz_problem(path: str = "", url: str = "", sha256: str = "", name: str = "", taken=()) -> str | None:
+    """Why these settings cannot give a data set file (None if they can): a local ``path`` (used
+    first) must exist and be in the course's layout, a ``url`` needs its ``sha256``; the data set's
+    name must suit a folder and be none of ``taken`` (the other data sets' names)."""
+    if not path and not url:
+        return (f"{FILE_SOURCE}: no file configured; set {FILE_SOURCE}.path: to your .npz in the course's "
+                f"layout, or {FILE_SOURCE}.url: with {FILE_SOURCE}.sha256:")
+    if path and not Path(path).exists():
+        return f"{FILE_SOURCE}: path: {path} does not exist; set it to your .npz in the course's layout"
+    if path and (problem := npz_file_problem(path)):
+        return problem
+    if not path and not sha256:
+        return (f"{FILE_SOURCE}: 'url:' is set but 'sha256:' is not; set {FILE_SOURCE}.sha256: to the file's "
+                f"SHA-256 (e.g. from sha256sum)")
+    called = file_dataset_name(path, url, name)
+    given = f"name: {name}" if name else f"the file's name {called!r}"
+    if not NAME_PATTERN.fullmatch(called):
+        return (f"{FILE_SOURCE}: {given} cannot name a data set's folders; set {FILE_SOURCE}.name: to letters, "
+                f"digits, '.', '_' or '-'")
+    if called in taken:
+        return (f"{FILE_SOURCE}: {given} is the name of the data set {called}, whose results it would mix "
+                f"with; set {FILE_SOURCE}.name: to another name")
+    return None

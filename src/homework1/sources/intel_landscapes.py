@@ -13,7 +13,6 @@ import http.client
 import io
 import math
 import os
-import shutil
 import sys
 import time
 import urllib.error
@@ -23,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from homework1.core.data import DataError, read_npz, write_npz
-from homework1.core.files import atomic_write, sha256_file, temporary_file_beside
+from homework1.core.data import DataError, copy_npz, read_npz, write_npz
+from homework1.core.files import sha256_file, temporary_file_beside
 from homework1.sources import (ARCHIVE_TOLERANCE, INTEL_CLASSES, INTEL_IMAGE_SIZE, INTEL_SOURCES, intel_file_problem,
                                intel_landscapes_problem, intel_shapes_problem, intel_source)
 
@@ -292,10 +291,7 @@ def build(out_path, *, seed: int, path=None, url=None, sha256=None, archive=None
     source = intel_source(options)
     if source == "path":
         log(f"intel_landscapes: copying local file {path}")
-        read_npz(path)  # stops on a corrupt or malformed file, naming it
-        if out_path.exists() and os.path.samefile(path, out_path):
-            return
-        atomic_write(out_path, lambda tmp: shutil.copyfile(path, tmp))
+        copy_npz(path, out_path)  # stops on a corrupt or malformed file, naming it
     elif source == "url":
         log(f"intel_landscapes: downloading {url}")
         download(url, out_path, sha256=sha256, log=log, check=_check_homework_file)
