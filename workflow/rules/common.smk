@@ -584,7 +584,7 @@ def all_targets():
         + selection_tables("md")
         + figure_targets()
         + [*rules.q3_checks.output, *rules.q3_figures.output]
-        + [*rules.report_md.output]
+        + [*rules.report_md.output, *rules.explorer.output]
         + last_look()
         + changes_targets()
     )
