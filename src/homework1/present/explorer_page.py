@@ -76,19 +76,20 @@ function meanTraces(metric, shown) {
 
 function drawCurves(panel, shown, withMean) {
   const metric = document.getElementById(panel + "-metric").value;
+  const curves = D.curves[metric] || [];  // none: no run finished an epoch
   const traces = [];
   D.runs.forEach((r, i) => {
-    const y = D.curves[metric][i];
+    const y = curves[i];
     if (!shown[i] || !y) return;
     traces.push({x: epochsOf(r), y, mode: "lines", meta: i, name: r.id, showlegend: false,
                  line: {color: colorOf(r.configuration), width: 1}, opacity: withMean ? 0.3 : 0.9,
                  hovertemplate: "%{y:.4g} at epoch %{x}<br>" + r.hover + "<extra></extra>"});
   });
   const div = document.getElementById(panel);
-  div.dataset.runs = traces.length;
-  Plotly.react(div, withMean ? traces.concat(meanTraces(metric, shown)) : traces, {
+  Plotly.react(div, withMean && D.curves[metric] ? traces.concat(meanTraces(metric, shown)) : traces, {
     margin: {l: 60, r: 10, t: 10, b: 40}, hovermode: "closest", uirevision: metric,
-    xaxis: {title: {text: "epoch"}}, yaxis: {title: {text: D.labels[metric]}}}, {displaylogo: false, responsive: true});
+    xaxis: {title: {text: "epoch"}}, yaxis: {title: {text: D.labels[metric] || ""}}},
+    {displaylogo: false, responsive: true});
 }
 
 function drawHparams(shown) {
@@ -96,7 +97,6 @@ function drawHparams(shown) {
   const view = D.hparams[experiment];
   const keep = view.runs.map((i, k) => shown[i] ? k : -1).filter(k => k >= 0);
   const div = document.getElementById("hparams");
-  div.dataset.runs = keep.length;
   const dimensions = view.dimensions.map(d => Object.assign({}, d, {values: keep.map(k => d.values[k])}));
   const finals = dimensions[dimensions.length - 2].values;
   Plotly.react(div, keep.length ? [{type: "parcoords", dimensions,
