@@ -105,7 +105,8 @@ def test_runs_of_the_summary_and_of_the_metrics_files_must_be_the_same(study):
     with pytest.raises(ValueError, match=r"run digits/q1/logreg/default/seed2 is in summary.csv but has no "
                                          r"metrics file \(1 such\): rebuild the summary tables"):
         check_same_runs(summary, paths[:1] + paths[2:])
-    with pytest.raises(ValueError, match="run digits/q1/logreg/default/seed3 is in metrics but not summary.csv"):
+    with pytest.raises(ValueError,
+                       match="run digits/q1/logreg/default/seed3 has a metrics file but is not in summary.csv"):
         check_same_runs(summary, paths + ["results/runs/digits/q1/logreg/default/seed3/metrics.csv"])
 
 

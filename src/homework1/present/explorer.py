@@ -65,9 +65,10 @@ def check_same_runs(summary: pd.DataFrame, metrics_paths) -> None:
     in_summary = {run_path(**{name: row[name] for name in RUN_FIELDS}) for row in summary.to_dict("records")}
     in_metrics = {run_path(**run_identity(path)) for path in metrics_paths}
     if in_summary != in_metrics:
-        only, where = ((sorted(in_summary - in_metrics), "summary.csv but has no metrics file")
-                       if in_summary - in_metrics else (sorted(in_metrics - in_summary), "metrics but not summary.csv"))
-        raise ValueError(f"run {only[0]} is in {where} ({len(only)} such): rebuild the summary tables")
+        only, what = ((sorted(in_summary - in_metrics), "is in summary.csv but has no metrics file")
+                      if in_summary - in_metrics else (sorted(in_metrics - in_summary),
+                                                       "has a metrics file but is not in summary.csv"))
+        raise ValueError(f"run {only[0]} {what} ({len(only)} such): rebuild the summary tables")
 
 
 def epochs_of(history: pd.DataFrame):
