@@ -7,7 +7,8 @@ The first opens results/explorer.html; the second Snakemake's report built as a 
 report.zip, unpacked: its report.html), its category "explorer", and the page in it. Checks that the
 page draws one curve per run of summary.csv that finished an epoch, that unticking an experiment hides
 its runs, that "mean" adds a mean and a band per configuration, that hovering a curve names its run,
-and that the page reports no errors. Prints the page's size, the seconds from opening it to its plots
+that clicking it leads to the run's row, whose links (on its own) lead to files that are there, and that
+the page reports no errors. Prints the page's size, the seconds from opening it to its plots
 drawn, and (on its own) the CPU time its main thread took. Screenshots go to SCREENSHOT_DIR. Needs
 Debian's chromium and playwright (as report_in_browser.py).
 """
@@ -53,8 +54,8 @@ def open_in_report(page, report: Path):
     return page.locator("iframe").first.element_handle().content_frame()
 
 
-def check(page, frame, runs: list[dict], screenshots: Path, messages: list[str]) -> str:
-    """The checks on the drawn page in ``frame``; what they found, in words."""
+def check(page, frame, runs: list[dict], screenshots: Path, messages: list[str]) -> tuple[str, list[str]]:
+    """The checks on the drawn page in ``frame``; what they found, in words, and the links of the run clicked."""
     drawn = frame.locator(LEFT_CURVES).count()
     if drawn != len(runs):
         fail(f"{drawn} curves drawn, expected {len(runs)} (the runs of summary.csv that finished an epoch)",
@@ -91,8 +92,16 @@ def check(page, frame, runs: list[dict], screenshots: Path, messages: list[str])
     page.screenshot(path=screenshots / "hover.png")
     if not any(run_id(row) in text for row in runs):
         fail(f"the hover text names no run: {text!r}", messages)
-    return (f"{len(runs)} runs' curves, {len(left)} once {experiment} is unticked, with the mean and band of "
-            f"{len(configurations)} configurations, hover names a run")
+
+    page.mouse.click(offset["x"] + point["x"], offset["y"] + point["y"])  # to the run's row and its links
+    target = frame.locator("tr:target")
+    target.wait_for(timeout=10_000)
+    if not any(run_id(row) == target.locator("td").first.text_content() for row in runs):
+        fail(f"a click leads to no run's row: {target.text_content()!r}", messages)
+    links = target.locator("a").evaluate_all("links => links.map(link => link.getAttribute('href'))")
+    words = (f"{len(runs)} runs' curves, {len(left)} once {experiment} is unticked, with the mean and band of "
+             f"{len(configurations)} configurations, hover names a run, a click leads to its links {links}")
+    return words, links
 
 
 def main(page_path: Path, summary: Path, screenshots: Path, in_report: bool) -> None:
@@ -122,7 +131,7 @@ def main(page_path: Path, summary: Path, screenshots: Path, in_report: bool) -> 
             busy_s = {metric["name"]: metric["value"]
                       for metric in devtools.send("Performance.getMetrics")["metrics"]}["ThreadTime"]
             page.screenshot(path=screenshots / "explorer.png")
-            found = check(page, frame, runs, screenshots, messages)
+            found, links = check(page, frame, runs, screenshots, messages)
         except Error as error:
             page.screenshot(path=screenshots / "failed.png")
             fail(f"{type(error).__name__}: {error}", messages)
@@ -130,6 +139,8 @@ def main(page_path: Path, summary: Path, screenshots: Path, in_report: bool) -> 
             browser.close()
     if messages:
         fail("the page reported errors", messages)
+    if missing := [link for link in links if not in_report and not (page_path.parent / link).is_file()]:
+        fail(f"the page links files that are not there: {', '.join(missing)}", messages)
     where = (f"in the report {page_path}" if in_report else
              f"{page_path} ({page_path.stat().st_size / 1e6:.2f} MB, {busy_s:.2f} s of CPU on its main thread)")
     print(f"the run explorer {where}: drawn in Chromium in {loaded_s:.2f} s ({load_s:.2f} s with playwright's "

@@ -21,8 +21,6 @@ from homework1.present.explorer_page import write_page
 # What the real runs record per epoch, by question (the q1 models that record fewer leave those empty).
 RECORDED = {"q1": ["train_acc", "val_acc", "train_loss", "weight_norm", "zero_weight_fraction"],
             "q2": ["train_acc_running", "val_acc", "train_loss", "val_loss"]}
-LINKS = {"curves": "results/figures/{dataset}/{question}/{experiment}/{variant}.png",
-         "summary.json": "results/runs/{dataset}/{question}/{experiment}/{variant}/seed{seed}/summary.json"}
 
 
 def synthetic_study(seeds: int, rng) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -52,7 +50,8 @@ def main(out: Path, seed_counts: list[int]) -> None:
         folder = out / f"seeds{seeds}"
         folder.mkdir(parents=True, exist_ok=True)
         summary.to_csv(folder / "summary.csv", index=False)
-        write_page(folder / "explorer.html", explorer_records(summary, metrics, LINKS, "results"), "synthetic runs")
+        records = explorer_records(summary, metrics, {}, folder)  # synthetic runs have no files to link
+        write_page(folder / "explorer.html", records, "synthetic runs")
         size = (folder / "explorer.html").stat().st_size
         print(f"{seeds} seeds: {len(summary)} runs, {metrics.shape[0]} epoch rows, page {size / 1e6:.2f} MB "
               f"({folder / 'explorer.html'})")
