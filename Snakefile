@@ -21,6 +21,7 @@ include: "workflow/rules/q3.smk"
 include: "workflow/rules/settle.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/explorer.smk"
 include: "workflow/rules/changes.smk"
 include: "workflow/rules/report.smk"
 

@@ -230,7 +230,7 @@ def test_html_report_holds_every_figure_and_table(built):
     for name in ["summary.csv", "by_config.csv", "reproduction.csv", "seed_comparisons.csv", "runtime.csv",
                  "selection_q2_ffn_batch.csv", "q3_checks.csv", "weight_norm.png", "sparsity.png",
                  "mlp_loss.png", "batch_size~64.png", "ffn_batch_overlay.png", "error_vs_units.png",
-                 "seed_comparisons.png", "report.md"]:
+                 "seed_comparisons.png", "report.md", "explorer.html"]:
         assert name in html, name
 
 

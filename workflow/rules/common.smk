@@ -146,5 +146,6 @@ def all_targets():
     return (run_outputs(run_checks.SUMMARY_FILE)
             + [*rules.summary_tables.output, *rules.reproduction_tables.output, *rules.runtime_table.output]
             + selection_tables("csv") + selection_tables("md") + figure_targets()
-            + [*rules.q3_checks.output, *rules.q3_figures.output, *rules.report_md.output] + last_look()
+            + [*rules.q3_checks.output, *rules.q3_figures.output, *rules.report_md.output, *rules.explorer.output]
+            + last_look()
             + ([*rules.compare_to_baseline.output, *rules.changes_figures.output] if BASELINE else []))

@@ -45,10 +45,14 @@ def read_summaries(paths, warn=lambda line: None) -> pd.DataFrame:
         row["synthetic_data"] = summary.get("synthetic_data", False)
         rows.append(row)
     frame = pd.DataFrame(rows)
-    hparam_columns = [c for c in frame.columns if c not in ID_COLUMNS + RESULT_COLUMNS + ORIGIN_COLUMNS
-                      and c != "synthetic_data"]
-    columns = ID_COLUMNS + sorted(hparam_columns) + RESULT_COLUMNS + ["synthetic_data"] + ORIGIN_COLUMNS
+    columns = ID_COLUMNS + hparam_columns(frame) + RESULT_COLUMNS + ["synthetic_data"] + ORIGIN_COLUMNS
     return frame.reindex(columns=columns).sort_values(ID_COLUMNS[:3] + ["seed"], ignore_index=True)
+
+
+def hparam_columns(summary: pd.DataFrame) -> list[str]:
+    """The hyper-parameters' columns of a summary table (one per hyper-parameter of any run), sorted."""
+    return sorted(c for c in summary.columns if c not in ID_COLUMNS + RESULT_COLUMNS + ORIGIN_COLUMNS
+                  and c != "synthetic_data")
 
 
 def by_config(summary: pd.DataFrame) -> pd.DataFrame:
