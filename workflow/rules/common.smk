@@ -51,6 +51,7 @@ onstart:
         raise configuration.ConfigError(f"{problem}; nothing was started")
     if workflow.local_exec:
         interrupts.stop_jobs_on_interrupt(resume="Run the same command again to resume.")
+        environment.announce_cores(workflow.cores, terminal.say)  # the jobs record how they shared the cores
     else:
         cluster_jobs = [job for job in workflow.dag.needrun_jobs() if not job.is_local]
         array_rules = getattr(workflow.executor_settings, "array_jobs", None)

@@ -160,8 +160,14 @@ def reproduction_table(by_config: pd.DataFrame, report_numbers: pd.DataFrame, da
       "within seed spread"      several seeds and the report's value is within 2 std;
       "close"                   |difference| <= 5% of the report's value;
       "differs"                 anything else.
+
+    cores, for run times only: how the runs' jobs shared the machine (tables.cores_shared): a time
+    measured while more jobs ran than the machine has cores is not the run's own speed.
     """
     measured = _measured(by_config, dataset, weight_norms)
+    ours = by_config[by_config["dataset"] == dataset]
+    cores = dict(zip(zip(ours["question"], ours["experiment"], ours["variant"]),
+                     ours["cores"] if "cores" in ours.columns else [""] * len(ours)))
     rows = []
     for number in report_numbers.to_dict("records"):
         key = (number["question"], number["experiment"], number["variant"], number["metric"])
@@ -182,10 +188,11 @@ def reproduction_table(by_config: pd.DataFrame, report_numbers: pd.DataFrame, da
             "verdict": _verdict(number["kind"], dataset, comparable, found is not None, n, difference,
                                 number["report_value"], within),
             "note": number.get("note", ""),
+            "cores": cores.get(key[:3], "") if number["kind"] == "timing" else "",
         })
     columns = ["report_id", "question", "experiment", "variant", "metric", "kind",
                "report_value", "dataset", "ours_mean", "ours_std", "n_seeds", "difference",
-               "within_seed_spread", "comparable", "verdict", "note"]
+               "within_seed_spread", "comparable", "verdict", "note", "cores"]
     table = pd.DataFrame(rows, columns=columns)
     table["within_seed_spread"] = table["within_seed_spread"].astype("boolean")
     return table

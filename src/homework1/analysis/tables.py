@@ -12,17 +12,20 @@ from homework1.core.run_checks import edit_line, read_run
 ID_COLUMNS = ["question", "experiment", "variant", "model", "seed", "dataset"]
 # What names one configuration: everything that identifies a run but its seed.
 CONFIG_COLUMNS = [column for column in ID_COLUMNS if column != "seed"]
+# How a run's job shared the machine (homework1.core.environment.core_sharing).
+CORE_COLUMNS = ["threads", "machine_cores", "workflow_cores", "max_jobs_at_once", "shared_cores"]
 RESULT_COLUMNS = [
     "status", "epochs_completed", "final_train_acc", "final_train_acc_running", "final_val_acc", "test_acc",
     "best_val_acc", "best_epoch", "final_train_loss", "final_val_loss",
-    "wall_time_s", "device", "implementation", "training_step", "graph_check",
+    "wall_time_s", "cpu_time_s", "kernel_compile_s", "device", "implementation", "training_step", "graph_check",
+    *CORE_COLUMNS,
 ]
 # Where a run came from: its data, its code (runs.code_provenance) and its machine; and whether a file of
 # it was changed since its job wrote it (homework1.core.run_checks: kept, and counted).
 ORIGIN_COLUMNS = ["dataset_sha256", "git_commit", "git_dirty", "host", "hand_edited"]
 # What by_config averages over seeds.
 SEED_STATISTICS = ["final_train_acc", "final_train_acc_running", "final_val_acc", "test_acc", "best_val_acc",
-                   "wall_time_s"]
+                   "wall_time_s", "cpu_time_s"]
 
 
 def read_summaries(paths, warn=lambda line: None) -> pd.DataFrame:
@@ -55,7 +58,22 @@ def by_config(summary: pd.DataFrame) -> pd.DataFrame:
     stats.columns = [f"{metric}_{stat}" for metric, stat in stats.columns]
     stats["seeds"] = grouped["seed"].apply(lambda seeds: " ".join(str(s) for s in sorted(seeds)))
     stats["diverged_runs"] = grouped["status"].apply(lambda status: int((status != "ok").sum()))
+    stats["cores"] = grouped[CORE_COLUMNS].apply(cores_shared) if set(CORE_COLUMNS) <= set(summary.columns) else ""
     return stats.reset_index()
+
+
+def cores_shared(runs: pd.DataFrame) -> str:
+    """How runs' jobs shared the machine, in words: "shared: up to 8 jobs at once on 2 cores" where
+    their Snakemake ran more jobs at once than the machine has cores (their wall times include waiting
+    for a core), "own cores" where not, "unknown" where the runs did not record it (a cluster, older runs)."""
+    known = runs.dropna(subset=["max_jobs_at_once", "machine_cores"])
+    if known.empty:
+        return "unknown"
+    shared = known[known["shared_cores"].astype(bool)]
+    if shared.empty:
+        return "own cores"
+    most = shared.loc[shared["max_jobs_at_once"].idxmax()]
+    return f"shared: up to {int(most['max_jobs_at_once'])} jobs at once on {int(most['machine_cores'])} cores"
 
 
 def to_markdown(frame: pd.DataFrame, floatfmt: str = ".4f") -> str:
