@@ -138,6 +138,9 @@ def test_a_settled_study_counts_the_runs_of_the_claims_configurations(tmp_path, 
             "below predictive power 0.25): the study trained 2 runs of the 2 configurations the claims compare, "
             "against 40 with every one at the last look's 20 seeds (38 saved).") in text
     assert "settle them" not in text
+    # the settle procedure is described, not the single look's seeds_needed
+    assert "settled over looks (group-sequential testing)" in text and "*numbers_from_seeds*" in text
+    assert "seeds_needed" not in text
 
 
 def test_the_torch_runs_are_counted_by_training_step_and_graph_check(tmp_path, inputs):

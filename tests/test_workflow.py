@@ -30,6 +30,15 @@ def built(tmp_path_factory, shared_workflow):
     return workspace
 
 
+def test_every_column_of_every_table_is_described_in_the_docs(built):
+    from test_readable import undocumented
+
+    paths = [*(built.work / "results/tables").glob("*.csv"), *(built.work / "results/theory").glob("*.csv")]
+    assert len(paths) > 5
+    missing = {path.name: undocumented(pd.read_csv(path, nrows=0).columns) for path in paths}
+    assert {name: columns for name, columns in missing.items() if columns} == {}
+
+
 def test_every_output_is_built(built):
     work = built.work
     summary = pd.read_csv(work / "results/tables/summary.csv")

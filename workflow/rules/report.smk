@@ -37,7 +37,7 @@ rule report_md:
         selections=dict(zip((f"{q}/{e}" for q, e in swept_experiments()), selection_tables("md"))),
         runs={question: {e: list(v) for e, v in experiments.items()} for question, experiments in RUNS.items()},
         settle=config["settle"],
-        baseline=config["baseline"],
+        baseline=BASELINE.name if BASELINE else "",  # the snapshot as found, whatever prefix or path named it
         runs_at_last_look=runs_at_last_look(),
         report_ids={
             question: {e: settings.get("report_id", "") for e, settings in config[question].items()}

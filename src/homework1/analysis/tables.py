@@ -76,8 +76,41 @@ def cores_shared(runs: pd.DataFrame) -> str:
     return f"shared: up to {int(most['max_jobs_at_once'])} jobs at once on {int(most['machine_cores'])} cores"
 
 
+def seed_ranges(seeds) -> str:
+    """Seeds in words, consecutive ones as a range: [1, 2, 3, 4, 7] -> "seeds 1-4, 7"; [42] -> "seed 42"."""
+    seeds = sorted(int(seed) for seed in seeds)
+    ranges, start = [], None
+    for index, seed in enumerate(seeds):
+        start = seed if start is None else start
+        if index + 1 == len(seeds) or seeds[index + 1] != seed + 1:
+            ranges.append(f"{start}" if start == seed else f"{start}-{seed}")
+            start = None
+    return f"seed{'s' * (len(seeds) > 1)} {', '.join(ranges)}"
+
+
+def readable_number(value, floatfmt: str = ".4f") -> str:
+    """A number as people read it in a table: in ``floatfmt``, except where that would hide it: 0 (either
+    sign) as "0", and a number that would print as zeros (-0.0000 for -3.1e-05) in scientific notation,
+    so that the sign of a bound that decides a verdict shows. Empty for a missing value."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return str(value)
+    if value == 0:
+        return "0"
+    text = format(value, floatfmt)
+    return format(value, ".2e") if not text.strip("+-0.") else text
+
+
 def to_markdown(frame: pd.DataFrame, floatfmt: str = ".4f") -> str:
-    return frame.to_markdown(index=False, floatfmt=floatfmt) + "\n"
+    """A table in Markdown, its floats as :func:`readable_number` writes them."""
+    shown = frame.copy()
+    for column in shown.columns:
+        if pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = [readable_number(value, floatfmt) for value in shown[column]]
+        else:  # a missing value is an empty cell, not <NA> or nan
+            shown[column] = shown[column].astype(object).where(shown[column].notna(), "")
+    return shown.to_markdown(index=False, disable_numparse=True) + "\n"
 
 
 def write_table(frame: pd.DataFrame, csv_path, markdown_path=None, markdown_columns=None) -> None:

@@ -10,7 +10,7 @@ from homework1.analysis import changes
 from homework1.plan import claims
 from homework1.plan.specs import FIGURES
 from homework1.plan.study import HOMEWORK_DATASET
-from homework1.analysis.tables import to_markdown
+from homework1.analysis.tables import readable_number, to_markdown
 
 # What the accuracy tables show, in this order.
 ACCURACY_COLUMNS = [
@@ -33,6 +33,16 @@ CLAIMS_NOTE = (
     "reject, Holm-adjusted over the data set's claims, lies above 0, **reversed** below 0, **undecided** when it "
     "spans 0; *seeds_needed* is how many seeds would decide an undecided claim if its observed mean difference "
     "were the truth.\n")
+SETTLED_CLAIMS_NOTE = (
+    "The claims were settled over looks (group-sequential testing): at look *k* the configurations the open claims "
+    "compare have run on the first seeds of that look, and each open claim is tested on its pairs so far (the "
+    "per-seed difference better − worse; a diverged run counts as accuracy 0) with the paired t-test whose spread "
+    "is floored at one example of the test set. A claim is decided — **holds** above 0, **reversed** below — once "
+    "its p-value is within the share of α spent up to that look (α-spending over the looks, Holm's step-down across "
+    "the claims); it is **stopped for futility** when its predictive power falls below the threshold, and stays "
+    "**undecided** otherwise. Each row's numbers come from one look, *numbers_from_look*, on the seeds named in "
+    "*numbers_from_seeds*: *level* is the level its p-value *p* was held to there, *low*–*high* the shift its test "
+    "does not reject at that level.\n")
 QUESTIONS = [("q1", "Question 1 — numpy, per-example SGD"), ("q2", "Question 2 — PyTorch, mini-batch SGD")]
 Q3_INTRODUCTION = (
     "The network h = g(Wx + b), y = vᵀh + v0 with g(z) = z(1 − z) is checked claim by claim: "
@@ -52,7 +62,8 @@ def accuracy_table(by_config: pd.DataFrame) -> str:
         mean, std = by_config[f"{metric}_mean"], by_config[f"{metric}_std"]
         digits = 1 if metric == "wall_time_s" else 4
         rows[name] = [
-            "—" if pd.isna(m) else (f"{m:.{digits}f}" if pd.isna(s) else f"{m:.{digits}f} ± {s:.{digits}f}")
+            "—" if pd.isna(m) else (readable_number(m, f".{digits}f") if pd.isna(s)
+                                    else f"{readable_number(m, f'.{digits}f')} ± {readable_number(s, f'.{digits}f')}")
             for m, s in zip(mean, std)
         ]
     rows["seeds"] = by_config["seeds"].astype(str)
@@ -184,14 +195,15 @@ def settling_line(claims_table: pd.DataFrame, settle: dict, summary: pd.DataFram
             f"'settle={{looks: {SUGGESTED_LOOKS}}}'`.\n")
 
 
-def tables_sections(report: Report, tables: dict[str, str], figures: dict[str, str], settling: str = "") -> None:
-    """The reproduction table, the claims (with their forest plot) and the run times."""
+def tables_sections(report: Report, tables: dict[str, str], figures: dict[str, str], settling: str = "",
+                    settled: bool = False) -> None:
+    """The reproduction table, the claims (with their forest plot; ``settled``: over looks) and the run times."""
     for key, title in [("reproduction", "The report's numbers beside ours"),
                        ("comparisons", "The report's claims, judged on runs paired by seed"),
                        ("runtime", "Run time and memory of every job")]:
         report.section(title)
         if key == "comparisons":
-            report.add(CLAIMS_NOTE)
+            report.add(SETTLED_CLAIMS_NOTE if settled else CLAIMS_NOTE)
             if settling:
                 report.add(settling)
             if "seed_comparisons" in figures:
@@ -205,19 +217,25 @@ CHANGES_NOTE = (
     "difference of test accuracy (after − before) with its 95% t interval (*low*, *high*), the unpaired "
     "interval from the spread of each side alone beside it, and the verdict: **identical** (bit for bit), "
     "**within noise** (the interval spans 0), **better**, **worse**, *changed (one seed)* (no interval), "
-    "*only before*, *only after*. Every run: `results/tables/changes.csv`.\n")
+    "*only before*, *only after*; seeds run on one side only are named after it (\"identical on seed 42; seeds "
+    "1-4 only after\"): the paired verdict speaks for the paired seeds alone. *mean_before_paired* and "
+    "*mean_after_paired* are over the paired seeds, *mean_after_all* over every run after (*runs_after*). "
+    "Every run: `results/tables/changes.csv`.\n")
+
+
+def changes_side(configs: pd.DataFrame, side: str) -> str:
+    """One side of a comparison in words: its commit(s), and how many of its runs came from uncommitted edits."""
+    commits = sorted({commit for cell in configs[f"commits_{side}"].dropna() for commit in str(cell).split()})
+    runs, edited = int(configs[f"runs_{side}"].sum()), int(configs[f"edited_runs_{side}"].sum())
+    return (f"commit(s) {', '.join(c[:12] for c in commits) or 'unknown'}, {runs} run{'s' * (runs != 1)}"
+            + (f", {edited} of them from uncommitted edits" if edited else ""))
 
 
 def changes_section(report: Report, baseline: str, configs: pd.DataFrame, figures: list[str]) -> None:
     """With a baseline: what changed since it, configuration by configuration, and the changed ones drawn."""
     report.section(f"What changed since the snapshot `{baseline}`")
-    commits = {side: sorted({commit for cell in configs[f"commits_{side}"].dropna() for commit in str(cell).split()})
-               for side in ("before", "after")}
-    counts = configs["verdict"].value_counts()
-    report.add(f"Before: commit(s) {', '.join(c[:12] for c in commits['before']) or 'unknown'}; after: "
-               f"{', '.join(c[:12] for c in commits['after']) or 'unknown'}. "
-               + ", ".join(f"{n} {verdict}" for verdict, n in counts.items()) + ".\n",
-               CHANGES_NOTE, to_markdown(configs[changes.SHOWN]))
+    report.add(f"Before: {changes_side(configs, 'before')}; after: {changes_side(configs, 'after')}. "
+               f"{changes.summary_line(configs)}.\n", CHANGES_NOTE, to_markdown(configs[changes.SHOWN]))
     for figure in figures:
         report.figure(figure, f"before and after: {Path(figure).stem}")
 
@@ -258,7 +276,8 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
                                by_config, figures, selections)
         question_figures_section(report, question, figures)
     q3_section(report, q3_checks, q3_figures)
-    tables_sections(report, tables, figures, settling_line(claims, settle, summary, runs_at_last_look))
+    tables_sections(report, tables, figures, settling_line(claims, settle, summary, runs_at_last_look),
+                    settled=bool(settle["looks"]))
     if since:
         changes_section(report, since["baseline"], since["configs"], since["figures"])
     report.write()
