@@ -69,7 +69,7 @@ def documented_columns() -> set[str]:
     (a column each in the summary) and the per-look p-values (p_at_look_k)."""
     text = (tables.Path(__file__).resolve().parents[1] / "docs/tables.md").read_text(encoding="utf-8")
     hparams = {name for spec in specs.model_specs().values() for name in spec.hparams}
-    return set(re.findall(r"`([a-z_0-9]+)`", text)) | hparams
+    return set(re.findall(r"`([A-Za-z_0-9]+)`", text)) | hparams
 
 
 def undocumented(columns) -> list[str]:

@@ -13,8 +13,9 @@ from homework1.core import environment
 # A study of one run per question 1 model and one of question 2: enough jobs to share cores.
 SHARED = tiny(q1={"perceptron": {"model": "perceptron", "epochs": 2, "report_id": "1.1a"},
                   "logreg": {"model": "logreg", "epochs": 2}},
-              q2={"ffn_batch": {"model": "ffn", "epochs": 1, "batch_size": [64], "hidden_size": 8,
-                                "report_id": "2.2a"}})
+              q2={"ffn_batch": {"model": "ffn", "epochs": 2, "batch_size": [64], "hidden_size": 8,
+                                "report_id": "2.2a"}},
+              checkpoint_every=1)  # a checkpoint written at epoch 1 and removed at the end
 
 
 def test_more_cores_than_the_machine_has_are_said_and_no_time_is_presented_as_the_runs_own(workspace):
@@ -34,6 +35,10 @@ def test_more_cores_than_the_machine_has_are_said_and_no_time_is_presented_as_th
     assert (trained["cores"] == f"shared: up to {4 * machine} jobs at once on {machine} cores").all()
     timing = pd.read_csv(workspace.work / "results/tables/reproduction.csv").query("kind == 'timing'")
     assert timing["cores"].str.startswith("shared").any()
+    # the checkpoint is gone, and so are the folders it emptied
+    checkpoints = workspace.work / "results/checkpoints"
+    assert not [folder for folder in checkpoints.rglob("*") if folder.is_dir() and not any(folder.iterdir())]
+    assert not list(checkpoints.rglob("*.pt"))
 
 
 def test_core_sharing_from_threads_and_the_workflows_cores():
@@ -69,3 +74,14 @@ def test_a_run_time_beside_the_reports_says_how_its_runs_shared_the_cores():
                              "kind": "timing", "note": ""}])
     table = reproduction.reproduction_table(by_config, numbers, "intel_landscapes")
     assert table.loc[0, "cores"] == "shared: up to 8 jobs at once on 2 cores"
+
+
+def test_empty_folders_are_removed_deepest_first_and_the_rest_kept(tmp_path):
+    from homework1.core.files import remove_empty_folders
+
+    (tmp_path / "digits/q2/ffn/default").mkdir(parents=True)
+    (tmp_path / "digits/q2/kept").mkdir(parents=True)
+    (tmp_path / "digits/q2/kept/seed1.pt").touch()
+    assert remove_empty_folders(tmp_path) == 2
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "digits", "digits/q2", "digits/q2/kept", "digits/q2/kept/seed1.pt"]

@@ -28,7 +28,7 @@ from homework1.job import interrupts, locks, slurm
 from homework1.core import run_checks, terminal
 from homework1.analysis import snapshots
 from homework1 import sources
-from homework1.core.files import atomic_write, sha256_file
+from homework1.core.files import atomic_write, remove_empty_folders, sha256_file
 from homework1.core.runs import code_provenance
 from homework1.plan.study import (
     HOMEWORK_DATASET, QUESTIONS, RUNS_DIR, SYNTHETIC_DATASET, expand_runs, may_use_cuda, run_path,
@@ -73,6 +73,11 @@ onstart:
 onerror:
     if SLURM_WATCH:
         SLURM_WATCH.end()
+
+
+onsuccess:
+    # a run's checkpoint is removed when the run ends; the folders it emptied go once no job runs
+    remove_empty_folders(CHECKPOINTS)
 
 
 shell.prefix(interrupts.SHELL_PREFIX)

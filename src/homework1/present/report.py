@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -153,10 +154,14 @@ def question_figures_section(report: Report, question: str, figures: dict[str, s
             report.figure(figures[f"{question}/{name}"], heading)
 
 
-def q3_section(report: Report, q3_checks: pd.DataFrame, q3_figures: list[str]) -> None:
+def q3_section(report: Report, q3_checks: pd.DataFrame, q3_figures: list[str], q3_table: str) -> None:
+    """The checks counted and linked (their table is long), the failing ones inline."""
     report.section("Question 3 — the theory checked by computation")
-    report.add(Q3_INTRODUCTION, f"{int(q3_checks['passed'].sum())} of {len(q3_checks)} numerical checks pass.\n",
-               to_markdown(q3_checks, floatfmt=".3g"))
+    failed = q3_checks[~q3_checks["passed"].astype(bool)]
+    every = f"; every check: [{Path(q3_table).name}]({report.link(q3_table)})" if q3_table else ""
+    report.add(Q3_INTRODUCTION, f"{int(q3_checks['passed'].sum())} of {len(q3_checks)} numerical checks pass{every}.\n")
+    if len(failed):
+        report.add("The checks that fail:\n", to_markdown(failed, floatfmt=".3g"))
     for figure in q3_figures:
         report.figure(figure, Path(figure).stem.replace("_", " "))
 
@@ -240,11 +245,20 @@ def changes_section(report: Report, baseline: str, configs: pd.DataFrame, figure
         report.figure(figure, f"before and after: {Path(figure).stem}")
 
 
+def homework_order(experiments: dict, report_ids: dict) -> list[str]:
+    """The experiments in the homework's order (by their report_id), then the study's own (without one)."""
+    def key(experiment):
+        report_id = report_ids.get(experiment, "")
+        return (0, [int(part) if part.isdigit() else part for part in re.findall(r"\d+|\D+", report_id)]) \
+            if report_id else (1, [])
+    return sorted(experiments, key=key)
+
+
 def write_report(path, *, dataset: str, description: str, seeds: list[int], runs: dict, report_ids: dict,
                  summary: pd.DataFrame, by_config: pd.DataFrame, figures: dict[str, str],
                  selections: dict[str, str], q3_checks: pd.DataFrame, q3_figures: list[str],
                  tables: dict[str, str], claims: pd.DataFrame, settle: dict, runs_at_last_look: int,
-                 since: dict | None = None) -> None:
+                 since: dict | None = None, findings: str = "", q3_table: str = "") -> None:
     """Write the report to ``path``.
 
     ``runs``: {question: {experiment: [variants]}}; ``report_ids``: {question:
@@ -254,7 +268,8 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
     ``tables``: the Markdown of the tables "reproduction", "comparisons", "runtime";
     ``claims``: the claims' table (seed_comparisons.csv); ``settle``: the config's block;
     ``since``: with a baseline, {"baseline": its name, "configs": changes_by_config.csv,
-    "figures": the PNG of each changed configuration}.
+    "figures": the PNG of each changed configuration}; ``findings``: the Markdown section that opens
+    the report (homework1.present.findings); ``q3_table``: the file of every Question 3 check.
     Every path lies below the report's folder.
     """
     report = Report(path)
@@ -262,6 +277,8 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
                f"Data set: **{description}**; seeds {seeds}. "
                "Tables are in `results/tables/` (CSV and Markdown); every figure also exists as PDF.\n",
                code_origin(summary), hand_edited_line(summary))
+    if findings:
+        report.add(findings)
     if dataset != HOMEWORK_DATASET:
         report.add("> These runs did not use the homework's data set, so their accuracies are not "
                    "comparable with the report's; the reproduction table still lists them side by side.\n")
@@ -271,11 +288,12 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
             report.add(RUNNING_ACCURACY_NOTE)
             if steps := training_steps_line(summary):
                 report.add(steps)
-        for experiment, variants in runs[question].items():
+        for experiment in homework_order(runs[question], report_ids[question]):
+            variants = runs[question][experiment]
             experiment_section(report, question, experiment, variants, report_ids[question].get(experiment, ""),
                                by_config, figures, selections)
         question_figures_section(report, question, figures)
-    q3_section(report, q3_checks, q3_figures)
+    q3_section(report, q3_checks, q3_figures, q3_table)
     tables_sections(report, tables, figures, settling_line(claims, settle, summary, runs_at_last_look),
                     settled=bool(settle["looks"]))
     if since:
