@@ -13,5 +13,4 @@ with job_log(snakemake.log[0]) as log:
     configs = changes.by_configuration(runs)
     write_table(runs, out.runs, out.runs_md, markdown_columns=changes.RUNS_SHOWN)
     write_table(configs, out.configs, out.configs_md, markdown_columns=changes.SHOWN)
-    counts = configs["verdict"].value_counts()
-    log(f"against {p.baseline}: " + ", ".join(f"{n} {verdict}" for verdict, n in counts.items()), terminal=True)
+    log(f"against {p.baseline}: {changes.summary_line(configs)}", terminal=True)

@@ -11,7 +11,7 @@ with job_log(snakemake.log[0]) as log:
     table = reproduction.reproduction_table(
         pd.read_csv(snakemake.input.by_config), reproduction.read_report_numbers(snakemake.input.report_numbers),
         snakemake.params.dataset, weight_norms=reproduction.final_weight_norms(snakemake.input.metrics))
-    write_table(table, snakemake.output.reproduction, snakemake.output.reproduction_md)
+    write_table(table, snakemake.output.reproduction, snakemake.output.reproduction_md, reproduction.SHOWN)
     if snakemake.input.settled:  # settle on: the claims as the last look left them
         checked = pd.read_csv(snakemake.input.settled[0]).fillna({"note": ""})  # an empty note reads back as NaN
         shown = comparisons.SHOWN_SETTLED

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from test_readable import undocumented
 from conftest import TINY, nothing_to_do, output_of, planned_jobs, tiny, write_run
-from homework1.analysis import changes, snapshots
+from homework1.analysis import changes, snapshots, tables
+from homework1.present import report
 
 # One Question 1 and one Question 2 configuration, two seeds: what a change must tell apart.
 STUDY = tiny(seeds=[1, 2], q1={"logreg": TINY["q1"]["logreg"]},
@@ -71,9 +73,58 @@ def test_a_single_changed_pair_gets_no_interval(tmp_path):
 
 def test_runs_on_one_side_only_are_listed_and_the_common_seeds_paired(tmp_path):
     row = compared(tmp_path, {1: 0.8, 2: 0.7}, {1: 0.8, 2: 0.7, 3: 0.6})
-    assert row["n_pairs"] == 2 and row["seeds_only_after"] == "3" and row["verdict"] == "identical"
+    assert row["n_pairs"] == 2 and row["seeds_only_after"] == "3"
+    assert row["verdict"] == "identical on seeds 1-2; seed 3 only after" and row["paired_verdict"] == "identical"
     gone = compared(tmp_path / "gone", {1: 0.8}, {})
     assert gone["verdict"] == "only before" and gone["seeds_only_before"] == "1"
+
+
+def test_a_rebuild_with_new_seeds_against_a_one_seed_baseline_is_not_summarised_as_identical(tmp_path):
+    after = {42: 0.8, 1: 0.6, 2: 0.7, 3: 0.9, 4: 0.5}
+    row = compared(tmp_path, {42: 0.8}, after)
+    assert row["verdict"] == "identical on seed 42; seeds 1-4 only after"
+    assert row["mean_after_paired"] == 0.8 and row["mean_after_all"] == pytest.approx(np.mean(list(after.values())))
+    assert row["runs_before"] == 1 and row["runs_after"] == 5
+    line = changes.summary_line(pd.DataFrame([row]))
+    assert line == "1 configurations: 1 identical; 4 runs only after (not in the paired verdicts)"
+    gone = compared(tmp_path / "gone", {42: 0.8, 7: 0.5}, {42: 0.8})
+    assert gone["verdict"] == "identical on seed 42; seed 7 only before"
+    assert undocumented(row.index) == []  # every column described in docs/tables.md
+
+
+def test_seeds_in_words():
+    assert tables.seed_ranges([4, 1, 2, 3, 7, 9, 10]) == "seeds 1-4, 7, 9-10"
+    assert tables.seed_ranges([42]) == "seed 42"
+
+
+def test_the_changes_section_says_which_side_came_from_uncommitted_edits(tmp_path):
+    for side, dirty in (("before", False), ("after", True)):
+        for seed in (1, 2):
+            write_run(tmp_path / side / Q1_RUN.format(seed), [{"epoch": 1, "val_acc": 0.5}], test_acc=0.5,
+                      git_commit="abc" if side == "before" else "def", git_dirty=dirty and seed == 1)
+    runs = [Q1_RUN.format(seed) for seed in (1, 2)]
+    configs = changes.by_configuration(changes.compare_runs(tmp_path / "before", runs, tmp_path / "after", runs))
+    assert report.changes_side(configs, "before") == "commit(s) abc, 2 runs"
+    assert report.changes_side(configs, "after") == "commit(s) def, 2 runs, 1 of them from uncommitted edits"
+
+
+def snapshots_named(folder: Path, *names: str) -> Path:
+    for name in names:
+        (folder / name).mkdir(parents=True)
+    return folder
+
+
+def test_a_baseline_may_be_any_unique_prefix_of_a_snapshots_name(tmp_path):
+    commit = "adf0db8" + "1" * 33
+    folder = snapshots_named(tmp_path / "snapshots", commit, "adf0db9" + "2" * 33 + "-dirty", "before")
+    assert snapshots.resolve_baseline("adf0db8", folder) == folder / commit
+    assert snapshots.resolve_baseline("bef", folder) == folder / "before"
+    several = snapshots.baseline_problem(snapshots.resolve_baseline("adf0db", folder), "digits")
+    assert f"2 snapshots start with 'adf0db': {commit}, adf0db9" in several and "give more of the name" in several
+    none = snapshots.baseline_problem(snapshots.resolve_baseline("0123abc", folder), "digits")
+    assert "no such snapshot" in none and f"those in {folder}: {commit}, adf0db9" in none and "before)" in none
+    empty = snapshots.baseline_problem(snapshots.resolve_baseline("x", tmp_path / "none"), "digits")
+    assert f"none is in {tmp_path / 'none'}" in empty
 
 
 # ---------------------------------------------------------------- bad baselines
@@ -189,6 +240,8 @@ def test_a_change_to_one_models_code_changes_exactly_its_runs(own_workspace):
     assert all(name in html for name in ("changes_by_config.csv", "changes.csv", "q2_ffn_default.png"))
 
     # the same snapshot named by its path: another baseline, which reruns the comparison and nothing else
+    # named by the first characters of its name: the same snapshot, nothing to do
+    assert nothing_to_do(own_workspace.run(tiny(**(STUDY | {"baseline": "bef"}))))
     by_path = tiny(**(STUDY | {"baseline": str(work / "results/snapshots/before")}))
     plan = planned_jobs(own_workspace.run(by_path, "--dry-run"))
     assert "compare_to_baseline" in plan and set(plan) <= {"compare_to_baseline", "changes_figures", "report_md", "all"}

@@ -2,6 +2,10 @@
 torch's autograd, the L2/L1 penalties, divergence handling and perceptron convergence."""
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 import importlib
 import warnings
 
@@ -10,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import IMPLEMENTATIONS, image_arrays, quiet
+from conftest import IMPLEMENTATIONS, SOURCE, image_arrays, quiet
 from homework1.benchmark import course
 from homework1.core.data import load_splits, write_npz
 from homework1.q1 import fit, train, uses_bias, weights_are_finite
@@ -244,3 +248,48 @@ def test_a_model_whose_spec_lists_no_kernel_trains_with_the_numpy_classes(npz_pa
     reference, expected = fit("logreg", splits, seed=42, implementation="reference", epochs=2, log=quiet, **LOGREG)
     assert [row["val_acc"] for row in result.history] == [row["val_acc"] for row in expected.history]
     assert np.array_equal(model.W, reference.W)
+
+
+SPY_ON_COMPILES = """
+import json
+import sys
+from numba.core.dispatcher import Dispatcher
+import importlib
+q1_train = importlib.import_module("homework1.q1.train")
+from homework1.core.data import load_splits
+
+events = []
+compile_overload = Dispatcher.compile
+def compile_noted(self, sig):
+    if tuple(sig) not in self.overloads:
+        events.append("compile " + self.py_func.__name__)
+    return compile_overload(self, sig)
+Dispatcher.compile = compile_noted
+one_epoch = q1_train.train_one_epoch
+def epoch_noted(*args, **kwargs):
+    events.append("epoch")
+    return one_epoch(*args, **kwargs)
+q1_train.train_one_epoch = epoch_noted
+
+model, hparams = sys.argv[2], eval(sys.argv[3])
+splits = load_splits(sys.argv[1], add_bias=q1_train.uses_bias(model))
+result = q1_train.train(model, splits, seed=42, implementation="fast", epochs=2, log=lambda line: None, **hparams)
+timed = events[events.index("epoch"):]
+print(json.dumps({"before": len(events) - len(timed), "timed": [event for event in timed if event != "epoch"],
+                  "cpu_time_s": getattr(result, "cpu_time_s", None),
+                  "kernel_compile_s": result.extra.get("kernel_compile_s")}))
+"""
+
+
+@pytest.mark.parametrize("model_name", list(CASES))
+def test_no_compile_lands_in_a_runs_time(npz_path, model_name, tmp_path):
+    """In a fresh process (nothing compiled yet, an empty numba cache), every kernel the run calls is
+    compiled before its timed loop starts: its wall and CPU time hold training alone."""
+    done = subprocess.run([sys.executable, "-c", SPY_ON_COMPILES, str(npz_path), model_name, repr(CASES[model_name])],
+                          capture_output=True, text=True,
+                          env=dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path), PYTHONPATH=str(SOURCE)))
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["before"] > 0  # the spy sees compiles
+    assert seen["timed"] == []
+    assert seen["cpu_time_s"] > 0 and seen["kernel_compile_s"] > 0

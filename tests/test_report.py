@@ -140,6 +140,9 @@ def test_a_settled_study_counts_the_runs_of_the_claims_configurations(tmp_path, 
             "below predictive power 0.25): the study trained 2 runs of the 2 configurations the claims compare, "
             "against 40 with every one at the last look's 20 seeds (38 saved).") in text
     assert "settle them" not in text
+    # the settle procedure is described, not the single look's seeds_needed
+    assert "settled over looks (group-sequential testing)" in text and "*numbers_from_seeds*" in text
+    assert "seeds_needed" not in text
 
 
 def test_the_torch_runs_are_counted_by_training_step_and_graph_check(tmp_path, inputs):
@@ -149,3 +152,18 @@ def test_the_torch_runs_are_counted_by_training_step_and_graph_check(tmp_path, i
     text = written(tmp_path, inputs | {"summary": summary})
     assert ("Torch runs by training step: cuda_graph 1, autograd 1. CUDA graphs: 1 run trained with them (checked "
             "against the eager step), 1 fell back to the eager step.") in text
+
+
+def test_the_homeworks_experiments_come_first_in_its_order_then_the_studys_own():
+    ids = {"mine": "", "logreg_l2": "1.2b", "perceptron": "1.1a", "mlp": "1.3a", "logreg": "1.2a", "zeta": ""}
+    assert report.homework_order(dict.fromkeys(["mine", "logreg_l2", "perceptron", "mlp", "logreg", "zeta"]),
+                                 ids) == ["perceptron", "logreg", "logreg_l2", "mlp", "mine", "zeta"]
+
+
+def test_the_report_opens_with_the_findings_and_links_q3s_checks_with_the_failures_inline(tmp_path, inputs):
+    q3_table = tmp_path / "results/theory/q3_checks.csv"
+    text = written(tmp_path, inputs | {"findings": "## Findings\n\n- FOUND\n", "q3_table": str(q3_table)})
+    assert text.index("## Findings") < text.index("## Question 1")
+    assert "1 of 2 numerical checks pass; every check: [q3_checks.csv](theory/q3_checks.csv)." in text
+    q3 = text.split("## Question 3")[1]
+    assert "| b " in q3 and "| a " not in q3  # only the failing check inline

@@ -339,6 +339,8 @@ def test_every_number_of_a_decided_row_comes_from_one_look():
     assert x.p_at_look_1 > plan.shares(ALPHA / 2)[0]
     assert y.verdict == HOLDS and y.decided_at_look == 2 and y.numbers_from_look == 1
     assert y.n_pairs == 8 and y.mean_difference == pytest.approx(2 / EXAMPLES)
+    # each row names the seeds that decided it, not the seeds of the study's last look
+    assert (y.numbers_from_seeds, x.numbers_from_seeds, y.look_seeds) == ("seeds 1-8", "seeds 1-10", 10)
     assert y.p == y.p_at_look_1 and plan.shares(ALPHA / 2)[0] < y.p <= plan.shares(ALPHA)[0]
     assert y.p_at_look_2 > plan.shares(ALPHA)[1]
     assert y.level == pytest.approx(plan.shares(ALPHA)[0]) and 0 < y.low < y.mean_difference < y.high

@@ -30,6 +30,15 @@ def built(tmp_path_factory, shared_workflow):
     return workspace
 
 
+def test_every_column_of_every_table_is_described_in_the_docs(built):
+    from test_readable import undocumented
+
+    paths = [*(built.work / "results/tables").glob("*.csv"), *(built.work / "results/theory").glob("*.csv")]
+    assert len(paths) > 5
+    missing = {path.name: undocumented(pd.read_csv(path, nrows=0).columns) for path in paths}
+    assert {name: columns for name, columns in missing.items() if columns} == {}
+
+
 def test_every_output_is_built(built):
     work = built.work
     summary = pd.read_csv(work / "results/tables/summary.csv")
@@ -232,6 +241,22 @@ def test_html_report_holds_every_figure_and_table(built):
                  "mlp_loss.png", "batch_size~64.png", "ffn_batch_overlay.png", "error_vs_units.png",
                  "seed_comparisons.png", "report.md", "explorer.html"]:
         assert name in html, name
+    # it opens with the findings, a sentence each
+    assert "Start with <strong>findings</strong>" in html and "numerical checks of the theory pass" in html
+
+
+def test_the_report_opens_with_the_findings_and_no_number_in_results_hides_its_sign(built):
+    text = (built.work / "results/report.md").read_text()
+    assert text.index("## Findings") < text.index("## Question 1")
+    findings = text.split("## Findings")[1].split("## Question 1")[0]
+    for sentence in ("Question 1 (numpy): the highest test accuracy is", "Question 3: ", "we select",
+                     '"L2 regularisation generalises better than none": **', "likely reason: another data set"):
+        assert sentence in findings, sentence
+    q3 = text.split("## Question 3")[1].split("\n## ")[0]
+    assert "[q3_checks.csv](theory/q3_checks.csv)" in q3 and "| claim" not in q3  # linked; none fails
+    signed_zero = re.compile(r"(?<![\d.])-?0\.0000(?!\d)")
+    texts = [path for path in (built.work / "results").rglob("*") if path.suffix in (".md", ".csv", ".json", ".rst")]
+    assert texts and [path.name for path in texts if signed_zero.search(path.read_text())] == []
 
 
 def test_markdown_report_walks_through_every_question(built):

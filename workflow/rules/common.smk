@@ -17,7 +17,7 @@ from functools import cache
 from homework1.analysis import snapshots
 from homework1.config import configuration, problems, schema
 from homework1.config.inputs import Inputs, attempt_resources, dataset_info, summaries_beside
-from homework1.core import run_checks, terminal
+from homework1.core import files, run_checks, terminal
 from homework1.core.runs import code_provenance
 from homework1.job import interrupts, launch
 from homework1.job.leftovers import Leftovers
@@ -38,6 +38,7 @@ onstart:
         if problem := problems.device_problem(config["device"]):
             raise configuration.ConfigError(f"{problem}; nothing was started")
         interrupts.stop_jobs_on_interrupt(resume="Run the same command again to resume.")
+        environment.announce_cores(workflow.cores, terminal.say)  # the jobs record how they shared the cores
     else:
         global SLURM_WATCH
         if problem := launch.cluster_problem(workflow):
@@ -48,6 +49,11 @@ onstart:
 onerror:
     if SLURM_WATCH:
         SLURM_WATCH.end()
+
+
+onsuccess:
+    # a run's checkpoint is removed when the run ends; the folders it emptied go once no job runs
+    files.remove_empty_folders(CHECKPOINTS)
 
 
 shell.prefix(interrupts.SHELL_PREFIX)
@@ -62,11 +68,9 @@ SNAPSHOTS = "results/snapshots"
 CHECKOUT = code_provenance(workflow.basedir)
 SNAPSHOT_NAME = config["snapshot_name"] or snapshots.snapshot_name(CHECKOUT["git_commit"], CHECKOUT["git_dirty"])
 BASELINE = snapshots.resolve_baseline(config["baseline"], SNAPSHOTS) if config["baseline"] else None
-if BASELINE:
-    if problem := snapshots.baseline_problem(BASELINE, DATASET):
-        configuration.stop_if("the baseline cannot be compared with", [problem])
-    BASELINE_RUNS = snapshots.read_manifest(BASELINE)["runs"]
-    BASELINE_FILES = [str(path) for path in snapshots.run_files(BASELINE / "runs", BASELINE_RUNS)]
+if BASELINE and (problem := snapshots.baseline_problem(BASELINE, DATASET)):
+    configuration.stop_if("the baseline cannot be compared with", [problem])
+BASELINE_RUNS, BASELINE_FILES = snapshots.baseline_runs(BASELINE) if BASELINE else ([], [])
 
 
 wildcard_constraints:
@@ -99,6 +103,7 @@ runs_at_last_look, swept_experiments, run_hparams = STUDY.runs_at_last_look, STU
 dataset_options, dataset_local_inputs, source_file = (STUDY.dataset_options, STUDY.dataset_local_inputs,
                                                       STUDY.source_file)
 q2_resources, dataset_source, dataset_description = STUDY.q2_resources, STUDY.dataset_source, STUDY.dataset_description
+built_run_files = STUDY.built_run_files
 LEFTOVERS = Leftovers(workflow, run_benchmark)  # what earlier Snakemakes left here: runs, a lock
 
 
@@ -124,10 +129,6 @@ def last_look():
     return [rules.settle_look.output.decisions.format(dataset=DATASET, look=len(LOOKS))] if LOOKS else []
 
 
-def dataset_build(w):
-    return source_file(rules.dataset.output[0], w.dataset)
-
-
 def dataset_code(w):
     """The entry script imports the data set's own source module by name: that one's code too."""
     return code_of("prepare_dataset.py", f"homework1.sources.{dataset_source(w.dataset)}")
@@ -135,10 +136,6 @@ def dataset_code(w):
 
 def selection_tables(ext):
     return [rules.select_best.output[ext].format(question=q, experiment=e) for q, e in swept_experiments()]
-
-
-def built_run_files(wildcards=None):
-    return [str(path) for path in snapshots.run_files(RUNS_DIR, study_runs())]
 
 
 def all_targets():

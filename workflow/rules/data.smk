@@ -40,7 +40,7 @@ rule dataset:
 
 checkpoint install_dataset:
     input:
-        dataset_build,
+        lambda w: source_file(rules.dataset.output[0], w.dataset),
     output:
         "resources/datasets/{dataset}.npz",
     log:

@@ -5,6 +5,10 @@
 RUN_Q2 = run_path(question="q2")
 
 
+# Where the Question 2 runs keep their checkpoints while they train.
+CHECKPOINTS = "results/checkpoints"
+
+
 rule train_q2:
     input:
         data=installed_dataset("q2"),
@@ -22,7 +26,7 @@ rule train_q2:
         # Where the run checkpoints (fixed by the wildcards). How often, and whether
         # to keep it, change no result: the script reads those from the config,
         # so editing them reruns nothing.
-        checkpoint=f"results/checkpoints/{RUN_Q2}.pt",
+        checkpoint=f"{CHECKPOINTS}/{RUN_Q2}.pt",
     log:
         f"logs/runs/{RUN_Q2}.log",
     benchmark:

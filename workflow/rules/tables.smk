@@ -101,6 +101,9 @@ rule reproduction_tables:
 rule runtime_table:
     input:
         benchmarks=lambda w: run_benchmarks() + [source_file(rules.dataset.benchmark, DATASET), "benchmarks/theory/q3_checks.tsv"],
+        # each training job's own times and how it shared the machine, read with the metrics beside them
+        summaries=run_summaries,
+        metrics=study_metrics,
         code=code_of("runtime_table.py"),
     output:
         csv=report(

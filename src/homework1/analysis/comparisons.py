@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from homework1.analysis import paired, sequential
+from homework1.analysis.tables import seed_ranges
 from homework1.plan.claims import CLAIM_COLUMNS, HOLDS, NOT_TESTABLE, OPEN, REVERSED, STOPPED, look_seeds
 
 # Verdicts of claims that no interval decides (beside claims.HOLDS, REVERSED, OPEN, STOPPED, NOT_TESTABLE).
@@ -46,15 +47,15 @@ COLUMNS = [
 # With the claims settled over looks (``settle_look``): where the study stands, the look that decided or
 # stopped each claim, the look its numbers come from, the level its p there was held to, its predictive
 # power after this look; then its p at every look so far (``p_at_look_1``, ...).
-SETTLE_COLUMNS = ["look", "looks", "look_seeds", "decided_at_look", "stopped_at_look", "numbers_from_look", "level",
-                  "predictive_power"]
+SETTLE_COLUMNS = ["look", "looks", "look_seeds", "decided_at_look", "stopped_at_look", "numbers_from_look",
+                  "numbers_from_seeds", "level", "predictive_power"]
 
 # What the Markdown table shows people (the CSV has every column).
 SHOWN = ["report_id", "claim", "metric", "dataset", "n_pairs", "diverged_better", "diverged_worse",
          "mean_difference", "low", "high", "p", "p_holm", "verdict", "seeds_needed", "note", "spread_verdict"]
 SHOWN_SETTLED = ["report_id", "claim", "metric", "dataset", "verdict", "decided_at_look", "stopped_at_look",
-                 "numbers_from_look", "n_pairs", "diverged_better", "diverged_worse", "mean_difference", "low",
-                 "high", "p", "level", "note"]
+                 "numbers_from_look", "numbers_from_seeds", "n_pairs", "diverged_better", "diverged_worse",
+                 "mean_difference", "low", "high", "p", "level", "note"]
 
 
 def _side(summary: pd.DataFrame, question: str, name: str, dataset, metric: str) -> pd.Series:
@@ -236,7 +237,7 @@ def settle_look(summary: pd.DataFrame, comparisons: list[dict], testable: list[b
         if not numbers_from:
             rows.append(row | {"verdict": OPEN, "note": "not measured yet: no look whose seeds both sides ran"})
             continue
-        row |= analyses[i][numbers_from - 1]
+        row |= analyses[i][numbers_from - 1] | {"numbers_from_seeds": seed_ranges(seeds_by_look[numbers_from - 1])}
         if "p" not in row:
             rows.append(row)  # fewer than two pairs: nothing to test
             continue

@@ -17,6 +17,8 @@ REPORT_COLUMNS = ["report_id", "question", "experiment", "variant", "metric",
 KINDS = ("exact", "approximate", "timing")
 METRICS = (*SEED_STATISTICS, "final_weight_norm")
 
+# What the Markdown table shows people (the CSV has every column, docs/tables.md describes them).
+SHOWN = ["report_id", "experiment", "variant", "metric", "report_value", "ours_mean", "ours_std", "n_seeds", "verdict"]
 # An exact number is printed to 4 digits: ours matches when it rounds to it.
 EXACT_FLOOR = 0.5e-4
 # "close": within this fraction of the report's value (2.5 accuracy points at 0.5).
@@ -159,8 +161,14 @@ def reproduction_table(by_config: pd.DataFrame, report_numbers: pd.DataFrame, da
       "within seed spread"      several seeds and the report's value is within 2 std;
       "close"                   |difference| <= 5% of the report's value;
       "differs"                 anything else.
+
+    cores, for run times only: how the runs' jobs shared the machine (tables.cores_shared): a time
+    measured while more jobs ran than the machine has cores is not the run's own speed.
     """
     measured = _measured(by_config, dataset, weight_norms)
+    ours = by_config[by_config["dataset"] == dataset]
+    cores = dict(zip(zip(ours["question"], ours["experiment"], ours["variant"]),
+                     ours["cores"] if "cores" in ours.columns else [""] * len(ours)))
     rows = []
     for number in report_numbers.to_dict("records"):
         key = (number["question"], number["experiment"], number["variant"], number["metric"])
@@ -181,10 +189,11 @@ def reproduction_table(by_config: pd.DataFrame, report_numbers: pd.DataFrame, da
             "verdict": _verdict(number["kind"], dataset, comparable, found is not None, n, difference,
                                 number["report_value"], within),
             "note": number.get("note", ""),
+            "cores": cores.get(key[:3], "") if number["kind"] == "timing" else "",
         })
     columns = ["report_id", "question", "experiment", "variant", "metric", "kind",
                "report_value", "dataset", "ours_mean", "ours_std", "n_seeds", "difference",
-               "within_seed_spread", "comparable", "verdict", "note"]
+               "within_seed_spread", "comparable", "verdict", "note", "cores"]
     table = pd.DataFrame(rows, columns=columns)
     table["within_seed_spread"] = table["within_seed_spread"].astype("boolean")
     return table

@@ -43,6 +43,12 @@ def run_files(root, runs: list[str]) -> list[Path]:
     return [Path(root) / run / name for run in runs for name in RUN_FILES]
 
 
+def baseline_runs(baseline: Path) -> tuple[list[str], list[str]]:
+    """The runs of the snapshot ``baseline``, and every file of them."""
+    runs = read_manifest(baseline)["runs"]
+    return runs, [str(path) for path in run_files(Path(baseline) / "runs", runs)]
+
+
 def missing_files(paths: list[Path]) -> list[str]:
     return [str(path) for path in paths if not path.is_file()]
 
@@ -121,17 +127,41 @@ def write_manifest(out_dir, name: str, copied: dict[str, Run], checkout: dict) -
 # ---------------------------------------------------------------- reading a baseline
 
 def resolve_baseline(value: str, snapshots_dir) -> Path:
-    """A baseline given by name (a folder of ``snapshots_dir``) or by path."""
+    """A baseline given by path, or by name: a folder of ``snapshots_dir``, or the one whose name starts
+    with ``value`` (a commit's first characters, as git users type it). Where none or several start with
+    it, the path it would have: reading it says why (:func:`read_manifest`)."""
     path = Path(value).expanduser()
-    return path if path.is_dir() or len(path.parts) > 1 else Path(snapshots_dir) / value
+    if path.is_dir() or len(path.parts) > 1:
+        return path
+    matches = starting_with(Path(snapshots_dir), value)
+    return matches[0] if len(matches) == 1 else Path(snapshots_dir) / value
+
+
+def snapshots_in(folder: Path) -> list[str]:
+    """The names of the snapshots taken into ``folder`` (its folders), sorted."""
+    return sorted(entry.name for entry in folder.iterdir() if entry.is_dir()) if folder.is_dir() else []
+
+
+def starting_with(folder: Path, prefix: str) -> list[Path]:
+    return [folder / name for name in snapshots_in(folder) if name.startswith(prefix)] if prefix else []
+
+
+def _not_found(baseline: Path) -> str:
+    """Why a baseline by name was found nowhere: none or several snapshots start with it, and those there."""
+    several = starting_with(baseline.parent, baseline.name)
+    if len(several) > 1:
+        return (f"{len(several)} snapshots start with {baseline.name!r}: {', '.join(p.name for p in several)}; "
+                f"give more of the name")
+    there = snapshots_in(baseline.parent)
+    return ("no such snapshot (take one with `snakemake snapshot`; "
+            + (f"those in {baseline.parent}: {', '.join(there)})" if there else f"none is in {baseline.parent})"))
 
 
 def read_manifest(baseline) -> dict:
     """The manifest of a snapshot, checked whole: raise SnapshotError naming the path and the problem."""
     baseline = Path(baseline)
     if not baseline.exists():
-        raise SnapshotError(f"baseline {baseline}: no such snapshot (take one with `snakemake snapshot`; "
-                            f"those taken are the folders of results/snapshots/)")
+        raise SnapshotError(f"baseline {baseline}: {_not_found(baseline)}")
     if not baseline.is_dir():
         raise SnapshotError(f"baseline {baseline}: not a folder; a snapshot is a folder with {MANIFEST}")
     manifest_path = baseline / MANIFEST

@@ -9,7 +9,7 @@ from functools import cache
 from homework1 import sources
 from homework1.config.schema import dataset_descriptions, dataset_name
 from homework1.core.files import sha256_file
-from homework1.core.run_checks import METRICS_FILE, SUMMARY_FILE, beside
+from homework1.core.run_checks import METRICS_FILE, RUN_FILES, SUMMARY_FILE, beside
 from homework1.plan.study import HOMEWORK_DATASET, RUNS_DIR, SYNTHETIC_DATASET, may_use_cuda
 from homework1.plan.targets import Study
 
@@ -71,6 +71,10 @@ class Inputs(Study):
 
     def run_summaries(self, wildcards=None) -> list[str]:
         return run_files(self.study_runs(), SUMMARY_FILE)
+
+    def built_run_files(self, wildcards=None) -> list[str]:
+        """Every file of every run of the study (a snapshot copies them)."""
+        return [f"{RUNS_DIR}/{run}/{name}" for run in self.study_runs() for name in RUN_FILES]
 
     def study_metrics(self, wildcards=None) -> list[str]:
         return run_files(self.study_runs())

@@ -104,3 +104,15 @@ def sha256_files(paths) -> str:
     for name, content in sorted((Path(path).name, sha256_file(path)) for path in paths):
         digest.update(f"{name} {content}\n".encode())
     return digest.hexdigest()
+
+
+def remove_empty_folders(root) -> int:
+    """Remove every folder below ``root`` that is empty (or holds only empty folders), deepest first; ``root``
+    itself stays. How many were removed. Call it when nothing writes there (a folder emptied while another
+    job is about to write into it would be gone under it)."""
+    removed = 0
+    for folder, _, _ in sorted(os.walk(root), key=lambda entry: -len(Path(entry[0]).parts)):
+        if Path(folder) != Path(root) and not any(Path(folder).iterdir()):
+            Path(folder).rmdir()
+            removed += 1
+    return removed

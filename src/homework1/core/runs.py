@@ -41,6 +41,7 @@ class TrainResult:
     status: str = STATUS_OK       # STATUS_OK or STATUS_DIVERGED
     device: str = "cpu"
     wall_time_s: float = 0.0      # the training loop alone, not data loading
+    cpu_time_s: float | None = None  # the process's CPU time over the same loop (all its threads)
     message: str = ""             # why it diverged, for people
     extra: dict = field(default_factory=dict)  # anything model-specific for the summary
 
@@ -107,6 +108,7 @@ def summarize(result: TrainResult, identity: dict, hparams: dict, dataset: dict)
         "final_train_loss": _finite_or_none(last.get("train_loss")),
         "final_val_loss": _finite_or_none(last.get("val_loss")),
         "wall_time_s": round(result.wall_time_s, 3),
+        "cpu_time_s": None if result.cpu_time_s is None else round(result.cpu_time_s, 3),
         "device": result.device,
         "versions": package_versions(),
         **result.extra,

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from homework1.core.data import load_splits
+from homework1.core.environment import core_sharing
 from homework1.core.files import LockHeld, exclusive_lock, sha256_file, sha256_files
 from homework1.job.joblog import job_log
 from homework1.core.runs import STATUS_OK, code_provenance, summarize, write_run_outputs
@@ -101,7 +102,7 @@ def run_training_job(snakemake, question: str, train, features_dtype=np.float64,
                     "variant": wildcards.variant, "seed": seed, "model": model}
         # the checkout the entry script lives in: the code that ran
         summary = (summarize(result, identity, hparams, dataset) | code_provenance(snakemake.scriptdir)
-                   | {"code_sha256": origin["code_sha256"]})
+                   | {"code_sha256": origin["code_sha256"]} | core_sharing(snakemake.threads))
         write_run_outputs(result, summary, snakemake.output.metrics, snakemake.output.summary)
         outcome = f"test acc {result.test_acc:.4f}" if result.status == STATUS_OK else result.message
         log(f"{run}: {result.status}, {outcome}, {result.wall_time_s:.1f} s on {result.device}", terminal=True)

@@ -71,9 +71,28 @@ def title(runs: pd.DataFrame, what: str, dataset: str) -> str:
     return f"{what}\n{dataset}; {seeds_note(runs)}"
 
 
-def save(fig, *paths) -> None:
-    """Write one figure to every path (PNG for screens and the report, PDF for print)."""
+def overflow(fig) -> float:
+    """How far (inches) what a drawn figure shows, its titles and labels, reaches past its edges:
+    matplotlib's tight box of the figure against the figure (0 when everything is inside)."""
+    box, (width, height) = fig.get_tightbbox(fig.canvas.get_renderer()), fig.get_size_inches()
+    return max(0.0, -box.x0, -box.y0, box.x1 - width, box.y1 - height)
+
+
+def fit_text(fig, tries: int = 5) -> None:
+    """Lay the figure out, widening (and heightening) it while a text reaches past its edges."""
     fig.tight_layout()
+    for _ in range(tries):
+        if overflow(fig) < 0.01:
+            return
+        box, (width, height) = fig.get_tightbbox(fig.canvas.get_renderer()), fig.get_size_inches()
+        fig.set_size_inches(max(width, box.width) + 2 * max(0.0, -box.x0, box.x1 - width) + 0.1,
+                            max(height, box.height) + max(0.0, -box.y0, box.y1 - height) + 0.1)
+        fig.tight_layout()
+
+
+def save(fig, *paths) -> None:
+    """Write one figure to every path (PNG for screens and the report, PDF for print), no text cut off."""
+    fit_text(fig)
     for path in paths:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path)

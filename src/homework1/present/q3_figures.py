@@ -22,7 +22,7 @@ def gd_vs_closed_form(curve: pd.DataFrame, D: int, path) -> None:
             ax_loss.plot(run["step"], run["loss"], color=f"C{i}", alpha=0.8, lw=1, label=label)
             ax_gap.plot(run["step"], np.maximum(run["relative_gap"], FLOOR), color=f"C{i}", alpha=0.8, lw=1,
                         label=label)
-    ax_loss.axhline(floor, color="black", ls="--", lw=1, label=f"closed form {floor:.4f}")
+    ax_loss.axhline(floor, color="black", ls="--", lw=1, label=f"closed form {floor:.4g}")
     ax_loss.set(yscale="log", xlabel="gradient-descent step", ylabel="training loss (1/2N) sum (y_hat - y)^2",
                 title="loss per step, closed-form floor dashed")
     ax_gap.set(yscale="log", xlabel="gradient-descent step", ylabel="(loss - closed form) / closed form",

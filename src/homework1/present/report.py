@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,7 @@ from homework1.analysis import changes, comparisons, paired
 from homework1.plan import claims
 from homework1.plan.specs import FIGURES, QUESTIONS
 from homework1.plan.study import HOMEWORK_DATASET
-from homework1.analysis.tables import to_markdown
+from homework1.analysis.tables import readable_number, to_markdown
 
 # What the accuracy tables show, in this order.
 ACCURACY_COLUMNS = [
@@ -33,6 +34,16 @@ CLAIMS_NOTE = (
     f"does not reject, Holm-adjusted over the data set's claims, lies above 0, **{claims.REVERSED}** below 0, "
     f"**{claims.OPEN}** when it spans 0; *seeds_needed* is how many seeds would decide an undecided claim if its "
     "observed mean difference were the truth.\n")
+SETTLED_CLAIMS_NOTE = (
+    "The claims were settled over looks (group-sequential testing): at look *k* the configurations the open "
+    "claims compare have run on the first seeds of that look, and each open claim is tested on its pairs so far "
+    "(the per-seed difference better − worse; a diverged run counts as accuracy 0) with the paired t-test whose "
+    f"spread is floored at one example of the test set. A claim is decided — **{claims.HOLDS}** above 0, "
+    f"**{claims.REVERSED}** below — once its p-value is within the share of α spent up to that look (α-spending "
+    f"over the looks, Holm's step-down across the claims); it is **{claims.STOPPED}** when its predictive power "
+    f"falls below the threshold, and stays **{claims.OPEN}** otherwise. Each row's numbers come from one look, "
+    "*numbers_from_look*, on the seeds named in *numbers_from_seeds*: *level* is the level its p-value *p* was "
+    "held to there, *low*–*high* the shift its test does not reject at that level.\n")
 QUESTION_TITLES = {"q1": "Question 1 — numpy, per-example SGD", "q2": "Question 2 — PyTorch, mini-batch SGD"}
 Q3_INTRODUCTION = (
     "The network h = g(Wx + b), y = vᵀh + v0 with g(z) = z(1 − z) is checked claim by claim: "
@@ -52,7 +63,8 @@ def accuracy_table(by_config: pd.DataFrame) -> str:
         mean, std = by_config[f"{metric}_mean"], by_config[f"{metric}_std"]
         digits = 1 if metric == "wall_time_s" else 4
         rows[name] = [
-            "—" if pd.isna(m) else (f"{m:.{digits}f}" if pd.isna(s) else f"{m:.{digits}f} ± {s:.{digits}f}")
+            "—" if pd.isna(m) else (readable_number(m, f".{digits}f") if pd.isna(s)
+                                    else f"{readable_number(m, f'.{digits}f')} ± {readable_number(s, f'.{digits}f')}")
             for m, s in zip(mean, std)
         ]
     rows["seeds"] = by_config["seeds"].astype(str)
@@ -142,10 +154,14 @@ def question_figures_section(report: Report, question: str, figures: dict[str, s
             report.figure(figures[f"{question}/{name}"], heading)
 
 
-def q3_section(report: Report, q3_checks: pd.DataFrame, q3_figures: list[str]) -> None:
+def q3_section(report: Report, q3_checks: pd.DataFrame, q3_figures: list[str], q3_table: str) -> None:
+    """The checks counted and linked (their table is long), the failing ones inline."""
     report.section("Question 3 — the theory checked by computation")
-    report.add(Q3_INTRODUCTION, f"{int(q3_checks['passed'].sum())} of {len(q3_checks)} numerical checks pass.\n",
-               to_markdown(q3_checks, floatfmt=".3g"))
+    failed = q3_checks[~q3_checks["passed"].astype(bool)]
+    every = f"; every check: [{Path(q3_table).name}]({report.link(q3_table)})" if q3_table else ""
+    report.add(Q3_INTRODUCTION, f"{int(q3_checks['passed'].sum())} of {len(q3_checks)} numerical checks pass{every}.\n")
+    if len(failed):
+        report.add("The checks that fail:\n", to_markdown(failed, floatfmt=".3g"))
     for figure in q3_figures:
         report.figure(figure, Path(figure).stem.replace("_", " "))
 
@@ -182,14 +198,15 @@ def settling_line(claims_table: pd.DataFrame, settle: dict, summary: pd.DataFram
             f"'settle={{looks: {list(claims.SUGGESTED_LOOKS)}}}'`.\n")
 
 
-def tables_sections(report: Report, tables: dict[str, str], figures: dict[str, str], settling: str = "") -> None:
-    """The reproduction table, the claims (with their forest plot) and the run times."""
+def tables_sections(report: Report, tables: dict[str, str], figures: dict[str, str], settling: str = "",
+                    settled: bool = False) -> None:
+    """The reproduction table, the claims (with their forest plot; ``settled``: over looks) and the run times."""
     for key, title in [("reproduction", "The report's numbers beside ours"),
                        ("comparisons", "The report's claims, judged on runs paired by seed"),
                        ("runtime", "Run time and memory of every job")]:
         report.section(title)
         if key == "comparisons":
-            report.add(CLAIMS_NOTE)
+            report.add(SETTLED_CLAIMS_NOTE if settled else CLAIMS_NOTE)
             if settling:
                 report.add(settling)
             if "seed_comparisons" in figures:
@@ -204,28 +221,43 @@ CHANGES_NOTE = (
     f"*high*), the unpaired interval from the spread of each side alone beside it, and the verdict: "
     f"**{changes.IDENTICAL}** (bit for bit), **{changes.WITHIN_NOISE}** (the interval spans 0), "
     f"**{changes.BETTER}**, **{changes.WORSE}**, *{changes.ONE_SEED}* (no interval), *{changes.ONLY_BEFORE}*, "
-    f"*{changes.ONLY_AFTER}*. Every run: `results/tables/changes.csv`.\n")
+    f"*{changes.ONLY_AFTER}*; seeds run on one side only are named after it (\"identical on seed 42; seeds "
+    "1-4 only after\"): the paired verdict speaks for the paired seeds alone. *mean_before_paired* and "
+    "*mean_after_paired* are over the paired seeds, *mean_after_all* over every run after (*runs_after*). "
+    "Every run: `results/tables/changes.csv`.\n")
+
+
+def changes_side(configs: pd.DataFrame, side: str) -> str:
+    """One side of a comparison in words: its commit(s), and how many of its runs came from uncommitted edits."""
+    commits = sorted({commit for cell in configs[f"commits_{side}"].dropna() for commit in str(cell).split()})
+    runs, edited = int(configs[f"runs_{side}"].sum()), int(configs[f"edited_runs_{side}"].sum())
+    return (f"commit(s) {', '.join(c[:12] for c in commits) or 'unknown'}, {runs} run{'s' * (runs != 1)}"
+            + (f", {edited} of them from uncommitted edits" if edited else ""))
 
 
 def changes_section(report: Report, baseline: str, configs: pd.DataFrame, figures: list[str]) -> None:
     """With a baseline: what changed since it, configuration by configuration, and the changed ones drawn."""
     report.section(f"What changed since the snapshot `{baseline}`")
-    commits = {side: sorted({commit for cell in configs[f"commits_{side}"].dropna() for commit in str(cell).split()})
-               for side in ("before", "after")}
-    counts = configs["verdict"].value_counts()
-    report.add(f"Before: commit(s) {', '.join(c[:12] for c in commits['before']) or 'unknown'}; after: "
-               f"{', '.join(c[:12] for c in commits['after']) or 'unknown'}. "
-               + ", ".join(f"{n} {verdict}" for verdict, n in counts.items()) + ".\n",
-               CHANGES_NOTE, to_markdown(configs[changes.SHOWN]))
+    report.add(f"Before: {changes_side(configs, 'before')}; after: {changes_side(configs, 'after')}. "
+               f"{changes.summary_line(configs)}.\n", CHANGES_NOTE, to_markdown(configs[changes.SHOWN]))
     for figure in figures:
         report.figure(figure, f"before and after: {Path(figure).stem}")
+
+
+def homework_order(experiments: dict, report_ids: dict) -> list[str]:
+    """The experiments in the homework's order (by their report_id), then the study's own (without one)."""
+    def key(experiment):
+        report_id = report_ids.get(experiment, "")
+        return (0, [int(part) if part.isdigit() else part for part in re.findall(r"\d+|\D+", report_id)]) \
+            if report_id else (1, [])
+    return sorted(experiments, key=key)
 
 
 def write_report(path, *, dataset: str, description: str, seeds: list[int], runs: dict, report_ids: dict,
                  summary: pd.DataFrame, by_config: pd.DataFrame, figures: dict[str, str],
                  selections: dict[str, str], q3_checks: pd.DataFrame, q3_figures: list[str],
                  tables: dict[str, str], claims: pd.DataFrame, settle: dict, runs_at_last_look: int,
-                 since: dict | None = None) -> None:
+                 since: dict | None = None, findings: str = "", q3_table: str = "") -> None:
     """Write the report to ``path``.
 
     ``runs``: {question: {experiment: [variants]}}; ``report_ids``: {question:
@@ -235,7 +267,8 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
     ``tables``: the Markdown of the tables "reproduction", "comparisons", "runtime";
     ``claims``: the claims' table (seed_comparisons.csv); ``settle``: the config's block;
     ``since``: with a baseline, {"baseline": its name, "configs": changes_by_config.csv,
-    "figures": the PNG of each changed configuration}.
+    "figures": the PNG of each changed configuration}; ``findings``: the Markdown section that opens
+    the report (homework1.present.findings); ``q3_table``: the file of every Question 3 check.
     Every path lies below the report's folder.
     """
     report = Report(path)
@@ -243,6 +276,8 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
                f"Data set: **{description}**; seeds {seeds}. "
                "Tables are in `results/tables/` (CSV and Markdown); every figure also exists as PDF.\n",
                code_origin(summary), hand_edited_line(summary))
+    if findings:
+        report.add(findings)
     if dataset != HOMEWORK_DATASET:
         report.add("> These runs did not use the homework's data set, so their accuracies are not "
                    "comparable with the report's; the reproduction table still lists them side by side.\n")
@@ -252,12 +287,14 @@ def write_report(path, *, dataset: str, description: str, seeds: list[int], runs
             report.add(RUNNING_ACCURACY_NOTE)
             if steps := training_steps_line(summary):
                 report.add(steps)
-        for experiment, variants in runs[question].items():
+        for experiment in homework_order(runs[question], report_ids[question]):
+            variants = runs[question][experiment]
             experiment_section(report, question, experiment, variants, report_ids[question].get(experiment, ""),
                                by_config, figures, selections)
         question_figures_section(report, question, figures)
-    q3_section(report, q3_checks, q3_figures)
-    tables_sections(report, tables, figures, settling_line(claims, settle, summary, runs_at_last_look))
+    q3_section(report, q3_checks, q3_figures, q3_table)
+    tables_sections(report, tables, figures, settling_line(claims, settle, summary, runs_at_last_look),
+                    settled=bool(settle["looks"]))
     if since:
         changes_section(report, since["baseline"], since["configs"], since["figures"])
     report.write()

@@ -112,10 +112,11 @@ class Run:
                            **(checkpoint.origin if checkpoint is not None else {}))
         self.history: list[dict] = []
         self.start_epoch, self.previous_wall, self.momentum_buffers = 0, 0.0, None
+        self.previous_cpu = 0.0  # None: resumed from a checkpoint that kept no CPU time
         self.resumed_from = None
         self.history_saved, self.history_bytes = 0, 0  # the rows in the history file, and its size
         self.step = None
-        self.started = time.perf_counter()
+        self.started, self.cpu_started = time.perf_counter(), time.process_time()
 
     def problem(self, state: dict) -> str | None:
         """Why a checkpoint cannot resume this run (None if it can). One written for other data,
@@ -133,6 +134,7 @@ class Run:
         self.shuffle.set_state(state["shuffle_rng"])
         restore_rng_states(state["rng"], self.device)
         self.history, self.start_epoch, self.previous_wall = state["history"], state["epoch"], state["wall_time_s"]
+        self.previous_cpu = state.get("cpu_time_s")
         self.history_saved, self.history_bytes = len(self.history), state["history_bytes"]
         self.resumed_from = str(self.checkpoint.path)
 
@@ -170,7 +172,8 @@ class Run:
             save_checkpoint(self.checkpoint.path, dict(
                 config=self.config, epoch=epoch, device=str(self.device), training_step=self.step.name,
                 history_bytes=size, model=self.model.state_dict(), momentum_buffers=self.step.momentum_buffers(),
-                shuffle_rng=self.shuffle.get_state(), rng=rng_states(self.device), wall_time_s=self.wall_time()))
+                shuffle_rng=self.shuffle.get_state(), rng=rng_states(self.device), wall_time_s=self.wall_time(),
+                cpu_time_s=self.cpu_time()))
         except BaseException:
             os.truncate(history, self.history_bytes)
             raise
@@ -178,6 +181,10 @@ class Run:
 
     def wall_time(self) -> float:
         return self.previous_wall + time.perf_counter() - self.started
+
+    def cpu_time(self) -> float | None:
+        """The process CPU time of the training loop, over every attempt (None where one's is unknown)."""
+        return None if self.previous_cpu is None else self.previous_cpu + time.process_time() - self.cpu_started
 
     def facts(self) -> dict:
         return {"resumed_from_epoch": self.start_epoch, "resumed_from_checkpoint": self.resumed_from,
@@ -206,14 +213,15 @@ class Run:
             if checkpoint is not None and not checkpoint.keep:
                 remove(checkpoint.path)
 
-        self.started = time.perf_counter()
+        self.started, self.cpu_started = time.perf_counter(), time.process_time()
         for epoch in range(self.start_epoch + 1, epochs + 1):
             row = self.train_epoch(epoch, full_train_accuracy)
             if isinstance(row, str):
                 self.log(f"{name}: diverged: {row}")
                 finish()
                 return TrainResult(history=self.history, test_acc=None, status=STATUS_DIVERGED,
-                                   device=str(self.device), wall_time_s=self.wall_time(), message=row,
+                                   device=str(self.device), wall_time_s=self.wall_time(),
+                                   cpu_time_s=self.cpu_time(), message=row,
                                    extra=self.facts())
             self.history.append(row)
             if checkpoint is not None and epoch % checkpoint.every == 0 and epoch < epochs:
@@ -226,7 +234,7 @@ class Run:
                 self.save_checkpoint(epoch)
                 raise StopRequested(cause, epoch, epochs, f"checkpoint {checkpoint.path} written, a rerun "
                                     f"resumes from it")
-        wall_time = self.wall_time()
+        wall_time, cpu_time = self.wall_time(), self.cpu_time()
         _, test_acc = evaluate(self.model, *self.data["test"])
         if checkpoint is not None and checkpoint.keep:
             # The kept checkpoint holds the final state, so a longer rerun continues from here.
@@ -234,7 +242,7 @@ class Run:
         finish()
         self.log(f"{name}: test acc {test_acc:.4f}, training loop {wall_time:.1f}s on {self.device}")
         return TrainResult(history=self.history, test_acc=test_acc, status=STATUS_OK, device=str(self.device),
-                           wall_time_s=wall_time,
+                           wall_time_s=wall_time, cpu_time_s=cpu_time,
                            extra={"n_parameters": sum(p.numel() for p in self.model.parameters()), **self.facts()})
 
 
