@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from homework1.config import configuration
-from homework1.q3 import checks, figures
+from homework1.present import q3_figures as figures
+from homework1.q3 import checks
 
 SMALL = {"identity_dims": [1, 3], "identity_units": [2, 10], "construction_dims": [1, 3],
          "sweep_dim": 2, "sweep_targets": 1, "sweep_starts": 2, "gd_features": ["bmi", "bp"],
