@@ -97,7 +97,7 @@ def test_a_users_data_set_is_built_and_trained_on(own_workspace):
     planned = own_workspace.run(config, "--dry-run", "--config", command, "stripes={noise: 10}")
     assert planned_jobs(planned)["dataset"] == 1 and planned_jobs(planned)["train_q2"] == 1
     # tables and figures name it by its description
-    described = subprocess.run([sys.executable, "-c", "from homework1 import configuration; "
+    described = subprocess.run([sys.executable, "-c", "from homework1.config import configuration; "
                                 "print(configuration.dataset_descriptions()['stripes'])"],
                                env=workflow_environment(PYTHONPATH=str(own_workspace.repo / "src")),
                                capture_output=True, text=True, check=True)
