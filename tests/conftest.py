@@ -199,9 +199,10 @@ def zip_folder(folder: Path, out: Path) -> Path:
 
 # ---------------------------------------------------------------- two tiers
 
-# The fixtures that run the real Snakemake: a test that uses one is in the slow tier (pytest -m slow),
-# and so is a test marked slow by hand; `pytest -m "not slow"` runs the unit tests alone.
-SNAKEMAKE_FIXTURES = {"workspace", "own_workspace", "shared_workflow"}
+# The fixtures that run the real Snakemake (numba_cache: for a copy of the workflow): a test that uses
+# one is in the slow tier (pytest -m slow), and so is a test marked slow by hand; `pytest -m "not slow"`
+# runs the unit tests alone.
+SNAKEMAKE_FIXTURES = {"workspace", "own_workspace", "shared_workflow", "numba_cache"}
 RUNNING = {}  # {"test": the test being set up, run or torn down}
 
 
