@@ -5,13 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SHIPPED_RUNS, image_splits, quiet, torch_splits
+from conftest import SHIPPED_RUNS, SOURCE, image_arrays, image_splits, quiet, torch_splits
 from homework1.config import configuration
 from homework1.benchmark import course
 from homework1 import q1, q2
 from homework1.benchmark import THREAD_VARIABLES, pin_threads
 from homework1.benchmark.epochs import linear_widths, q1_flops, q2_flops, q2_products, time_q1, time_q2
-from homework1.benchmark.estimate import family_name, longest_first_makespan, speed_family, study_runs
+from homework1.benchmark.estimate import (family_name, job_start_seconds, longest_first_makespan, speed_family,
+                                         study_runs)
+from homework1.core.data import write_npz
 
 
 def test_the_shipped_study_is_fifteen_runs_in_nine_families():
@@ -103,3 +105,9 @@ def test_one_round_of_each_side_is_timed_and_checked():
                                               ["fast", "reference"])
     assert step == "fused" and floor > 0 and flops > 0
     assert same.endswith("val acc equal"), same  # the course's loop, fed the same batches and draws
+
+
+def test_a_jobs_start_is_timed_with_what_a_training_job_imports(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(SOURCE))  # as the benchmark runs: with this checkout's src/
+    write_npz(tmp_path / "data.npz", image_arrays())
+    assert job_start_seconds(tmp_path / "data.npz") > 0

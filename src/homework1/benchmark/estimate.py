@@ -46,7 +46,7 @@ def study_runs(config: dict) -> list[tuple]:
 
 def job_start_seconds(npz_path) -> float:
     """A training job's cost before its first epoch: interpreter, imports, loading the data."""
-    code = ("from homework1 import jobs, q2; from homework1.q1 import kernels; "
+    code = ("from homework1 import q2; from homework1.job import jobs; from homework1.q1 import kernels; "
             f"jobs.load_splits({str(npz_path)!r}, add_bias=True)")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
