@@ -206,15 +206,9 @@ SNAKEMAKE_FIXTURES = {"workspace", "own_workspace", "shared_workflow", "numba_ca
 RUNNING = {}  # {"test": the test being set up, run or torn down}
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if SNAKEMAKE_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.slow)
-        if item.get_closest_marker("slow"):
-            # a module's slow tests run on one worker (--dist loadgroup): they share its workflow runs, and
-            # the SLURM tests the one cluster; the unit tests are dealt out one by one
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+def pytest_itemcollected(item):
+    if SNAKEMAKE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        item.add_marker(pytest.mark.slow)
 
 
 @pytest.hookimpl(tryfirst=True)
