@@ -198,6 +198,25 @@ def zip_folder(folder: Path, out: Path) -> Path:
     return out
 
 
+# ---------------------------------------------------------------- two tiers
+
+# The fixtures that run the real Snakemake (numba_cache: for a copy of the workflow): a test that uses
+# one is in the slow tier (pytest -m slow), and so is a test marked slow by hand; `pytest -m "not slow"`
+# runs the unit tests alone.
+SNAKEMAKE_FIXTURES = {"workspace", "own_workspace", "shared_workflow", "numba_cache"}
+RUNNING = {}  # {"test": the test being set up, run or torn down}
+
+
+def pytest_itemcollected(item):
+    if SNAKEMAKE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    RUNNING["test"] = item
+
+
 # ---------------------------------------------------------------- the real workflow
 
 # A study every rule of the workflow runs for, in seconds (CI runs it after the Quickstart too).
@@ -235,7 +254,11 @@ def copy_workflow(target: Path) -> Path:
 
 
 def snakemake_command(workdir: Path, config: dict, *args: str, repo: Path = REPO) -> list[str]:
-    """The command running the real workflow of ``repo`` in ``workdir`` with ``config``."""
+    """The command running the real workflow of ``repo`` in ``workdir`` with ``config`` (only a test
+    of the slow tier may run it)."""
+    test = RUNNING.get("test")
+    if test is not None and test.get_closest_marker("slow") is None:
+        raise AssertionError(f"{test.nodeid} runs Snakemake: mark it slow (pytest.mark.slow)")
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
@@ -316,18 +339,16 @@ for model, hparams in (("perceptron", {}), ("logreg", dict(learning_rate=0.1, l2
 COMPILED_SOURCE = SOURCE  # until numba_cache has compiled the kernels for the copies
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def numba_cache(tmp_path_factory):
-    """numba compiles the kernels once per test process, in processes of their own: for this
-    checkout's package into the tests' cache folder, and into a copy of the package, whose caches
-    every copy of the workflow then carries."""
+    """numba compiles the kernels once per test process that copies the workflow, into a copy of
+    the package, whose caches every copy of the workflow then carries (tests that run the kernels
+    in their own process compile them there, into the tests' cache folder)."""
     global COMPILED_SOURCE
     compiled = tmp_path_factory.mktemp("compiled") / "src"
     shutil.copytree(SOURCE, compiled, ignore=shutil.ignore_patterns("__pycache__"))
-    compiles = [subprocess.Popen([sys.executable, "-c", COMPILE_KERNELS], env=environment)
-                for environment in (dict(os.environ, PYTHONPATH=str(SOURCE)),
-                                    workflow_environment(PYTHONPATH=str(compiled)))]
-    assert all(process.wait() == 0 for process in compiles), "the kernels did not compile"
+    subprocess.run([sys.executable, "-c", COMPILE_KERNELS], env=workflow_environment(PYTHONPATH=str(compiled)),
+                   check=True)
     COMPILED_SOURCE = compiled
     return compiled
 

@@ -120,3 +120,4 @@ def test_one_round_of_each_side_is_timed_and_checked():
                                               ["fast", "reference"])
     assert step == "fused" and floor > 0 and flops > 0
     assert same.endswith("val acc equal"), same  # the course's loop, fed the same batches and draws
+

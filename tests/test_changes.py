@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from test_readable import undocumented
-from conftest import TINY, nothing_to_do, output_of, planned_jobs, tiny, write_run
+from conftest import TINY, Workspace, copy_workflow, nothing_to_do, output_of, planned_jobs, tiny, write_run
 from homework1.analysis import changes, snapshots, tables
 from homework1.present import report
 
@@ -166,6 +166,12 @@ def test_a_baseline_that_cannot_be_compared_is_named_with_its_problem(tmp_path, 
     assert problem.startswith(f"baseline {baseline}: ") and message in problem
 
 
+def test_a_baseline_given_by_name_is_a_snapshot_taken_here_and_a_missing_one_is_named():
+    baseline = snapshots.resolve_baseline("never-taken", "results/snapshots")  # as the workflow resolves it
+    assert baseline == Path("results/snapshots/never-taken")
+    assert "baseline results/snapshots/never-taken: no such snapshot" in snapshots.baseline_problem(baseline, "digits")
+
+
 def test_a_run_rewritten_while_it_is_copied_is_no_part_of_a_snapshot(tmp_path, monkeypatch):
     build, runs = tmp_path / "results/runs", [Q1_RUN.format(1), Q1_RUN.format(2)]
     for run in runs:
@@ -185,27 +191,39 @@ def test_a_run_rewritten_while_it_is_copied_is_no_part_of_a_snapshot(tmp_path, m
 
 # ---------------------------------------------------------------- through the workflow
 
-def test_a_snapshot_trains_nothing_and_is_taken_once(workspace):
-    refused = workspace.run(STUDY, "snapshot", "--config", "snapshot_name=first", check=False)
-    assert refused.returncode != 0 and "a snapshot takes a built study" in output_of(refused)
-    assert not (workspace.work / "results/runs").exists() and not (workspace.work / "results/snapshots/first").exists()
-
+@pytest.fixture(scope="module")
+def snapshotted(tmp_path_factory, numba_cache):
+    """STUDY built and its snapshot "before" taken, in a copy of the workflow of this module's own (the
+    last test edits its code), with what a snapshot asked for before the build left: (the workspace,
+    Snakemake's refusal, {what it would have made: whether it exists})."""
+    root = tmp_path_factory.mktemp("changes")
+    workspace = Workspace(root / "work", copy_workflow(root / "repo"))
+    refused = workspace.run(STUDY, "snapshot", "--config", "snapshot_name=before", check=False)
+    left = {name: (workspace.work / name).exists() for name in ("results/runs", "results/snapshots/before")}
     workspace.run(STUDY, TARGET)
-    workspace.run(STUDY, "snapshot", "--config", "snapshot_name=first")
-    snapshot = workspace.work / "results/snapshots/first"
+    workspace.run(STUDY, "snapshot", "--config", "snapshot_name=before")
+    return workspace, refused, left
+
+
+def test_a_snapshot_trains_nothing_and_is_taken_once(snapshotted):
+    workspace, refused, left = snapshotted
+    assert refused.returncode != 0 and "a snapshot takes a built study" in output_of(refused)
+    assert left == {"results/runs": False, "results/snapshots/before": False}
+
+    snapshot = workspace.work / "results/snapshots/before"
     manifest = json.loads((snapshot / "manifest.json").read_text())
     assert manifest["dataset"] == "digits" and manifest["settings"]["seed"] == [1, 2]
     assert sorted(manifest["runs"]) == sorted(run.format(s) for run in (Q1_RUN, Q2_RUN) for s in (1, 2))
     assert (snapshot / "runs" / Q2_RUN.format(2) / "metrics.csv").read_bytes() == (
         workspace.work / "results/runs" / Q2_RUN.format(2) / "metrics.csv").read_bytes()
     assert (snapshot / "tables/summary.csv").exists() and not list(snapshot.rglob("*.pt"))
-    assert nothing_to_do(workspace.run(STUDY, "snapshot", "--config", "snapshot_name=first"))
+    assert nothing_to_do(workspace.run(STUDY, "snapshot", "--config", "snapshot_name=before"))
 
 
-def test_a_change_to_one_models_code_changes_exactly_its_runs(own_workspace):
+def test_a_change_to_one_models_code_changes_exactly_its_runs(snapshotted):
+    # the last test of the module: it edits the code of the module's copy of the workflow
+    own_workspace = snapshotted[0]
     work = own_workspace.work
-    own_workspace.run(STUDY, TARGET)
-    own_workspace.run(STUDY, "snapshot", "--config", "snapshot_name=before")
     with_baseline = tiny(**(STUDY | {"baseline": "before"}))
 
     # nothing changed: every run identical, and asking again does nothing
@@ -251,9 +269,3 @@ def test_a_change_to_one_models_code_changes_exactly_its_runs(own_workspace):
     plotting.write_text(plotting.read_text() + "\n# a style edit\n")
     plan = planned_jobs(own_workspace.run(with_baseline, "--dry-run"))
     assert plan.get("changes_figures") == 1 and not {"train_q1", "train_q2", "compare_to_baseline"} & set(plan)
-
-
-def test_a_missing_baseline_stops_the_workflow_before_any_job(workspace):
-    result = workspace.run(tiny(**(STUDY | {"baseline": "never-taken"})), check=False)
-    assert result.returncode != 0 and "Building DAG" not in output_of(result)
-    assert "baseline results/snapshots/never-taken: no such snapshot" in output_of(result)

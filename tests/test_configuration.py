@@ -7,6 +7,7 @@ real Snakemake reading the real workflow with such settings.
 from __future__ import annotations
 
 import copy
+import io
 import math
 import re
 import subprocess
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import JOB_DETAILS, REPO, SOURCE, TINY, output_of, planned_jobs, tiny
+from conftest import JOB_DETAILS, REPO, SOURCE, TINY, Workspace, output_of, planned_jobs, tiny
 from homework1.config import configfiles, configuration, schema
 from homework1.config.problems import device_problem, unused_hyper_parameters
 from homework1.job import launch
@@ -153,6 +154,8 @@ def test_device_check_loads_torch_only_for_an_explicit_accelerator(device, loads
 @pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
 def test_a_missing_cuda_device_is_named():
     assert "device = 'cuda:0' cannot be used on this machine" in device_problem("cuda:0")
+    problem = device_problem("cuda")
+    assert "device = 'cuda' cannot be used on this machine" in problem and "this torch sees no CUDA device" in problem
 
 
 # ---------------------------------------------------------------- one configuration for every entry point
@@ -243,30 +246,24 @@ def test_settings_that_disagree_are_named(change, messages):
         assert message in str(caught.value), message
 
 
-def test_every_problem_is_named_at_once_and_the_workflow_stops_before_any_job(workspace):
-    # the same check, through the real Snakemake: what the workflow does when it reads its config
-    config = dict(TINY, q3=dict(TINY["q3"], rank_deficient_samples=99), digits={"val_fraction": 0.0001},
-                  q1={"mlp": {"model": "mlp", "epochs": 2, "l2_penalty": 0.01}})
-    result = workspace.run(config, check=False)
-    assert result.returncode != 0
-    for message in ("rank_deficient_samples = 99", "val_fraction must be", "q1.mlp.l2_penalty: model mlp does "
-                    "not use l2_penalty", "nothing was started"):
-        assert message in output_of(result), message
-    assert "Job stats:" not in output_of(result)  # stopped before planning a job
-    assert not (workspace.work / "resources").exists() and not (workspace.work / "logs").exists()
+EVERY_PROBLEM = dict(TINY, q3=dict(TINY["q3"], rank_deficient_samples=99), digits={"val_fraction": 0.0001},
+                     q1={"mlp": {"model": "mlp", "epochs": 2, "l2_penalty": 0.01}})
+EVERY_MESSAGE = ("rank_deficient_samples = 99", "val_fraction must be",
+                 "q1.mlp.l2_penalty: model mlp does not use l2_penalty", "nothing was started")
 
 
-def test_a_missing_accelerator_stops_a_local_run_before_any_job(workspace):
-    import torch
+def test_every_problem_is_named_at_once():
+    with pytest.raises(configuration.ConfigError) as caught:
+        configuration.load(overrides=EVERY_PROBLEM)  # as Snakemake merges a --configfile over config.yaml
+    for message in EVERY_MESSAGE:
+        assert message in str(caught.value), message
 
-    if torch.cuda.is_available():
-        pytest.skip("this machine has CUDA: device cuda is fine here")
-    result = workspace.run(TINY, "--config", "device=cuda", check=False)
-    assert result.returncode != 0
-    assert "device = 'cuda' cannot be used on this machine" in output_of(result)
-    assert "this torch sees no CUDA device" in output_of(result)
-    assert not (workspace.work / "resources").exists() and not (workspace.work / "results").exists()
-    assert not (workspace.work / "logs").exists()
+
+def test_the_homeworks_data_set_without_a_source_says_what_to_set():
+    with pytest.raises(configuration.ConfigError) as caught:
+        configuration.load(overrides=tiny(dataset="intel_landscapes"))
+    for message in ("intel_landscapes:", "path:", "archive:", "nothing was started"):
+        assert message in str(caught.value), message
 
 
 def test_more_torch_threads_than_cores_are_scaled_down_not_refused(workspace):
@@ -316,6 +313,14 @@ BAD_CONFIGFILES = {
 }
 
 
+def problem_of(configfile) -> str | None:
+    return configfiles.configfile_problem(str(configfile))
+
+
+def snakemake_arguments(configfile) -> list[str]:
+    return ["-s", str(REPO / "Snakefile"), "--configfile", str(configfile), "--cores", "1", "-n"]
+
+
 @pytest.mark.parametrize("kind", BAD_CONFIGFILES)
 def test_a_bad_configfile_is_named_in_one_line_before_snakemake_reads_it(tmp_path, kind):
     text, problem = BAD_CONFIGFILES[kind]
@@ -323,14 +328,51 @@ def test_a_bad_configfile_is_named_in_one_line_before_snakemake_reads_it(tmp_pat
     if text is not None:
         path.write_text(text)
     assert problem in configfiles.configfile_problem(str(path))
-    # through Snakemake, whose own messages named neither the file nor the line (a traceback if missing)
-    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
-                             "--configfile", str(path), "--cores", "1", "-n"],
-                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert result.returncode != 0
-    lines = [line for line in output_of(result).splitlines() if not line.startswith("Using workflow specific")]
-    assert lines == [f"ERROR: --configfile {path}: {configfiles.configfile_problem(str(path))}"]
+    # what the profile does while Snakemake reads it, whose own messages named neither the file nor the line
+    printed = io.StringIO()
+    with pytest.raises(SystemExit) as stopped:
+        configfiles.stop_on_bad_configfiles(snakemake_arguments(path), out=printed)
+    assert stopped.value.code == 1
+    assert printed.getvalue().splitlines() == [f"ERROR: --configfile {path}: {problem_of(path)}"]
     assert configfiles.configfile_problem(str(REPO / "tests" / "tiny_study.yaml")) is None
+    configfiles.stop_on_bad_configfiles(snakemake_arguments(REPO / "tests" / "tiny_study.yaml"))  # no stop
+
+
+# ---------------------------------------------------------------- refused by the real Snakemake
+
+@pytest.mark.slow  # the real Snakemake
+def test_refused_settings_stop_the_real_workflow_before_any_job(workspace):
+    """Where the workflow makes the checks above: a --configfile while Snakemake reads the profile, and
+    the configuration while it reads the workflow, each with its message alone (no traceback, no dump of
+    the configuration, no job planned); the device as it starts jobs on this machine. Each stops it
+    before it makes anything."""
+    def refused(name: str, config: dict, *args: str) -> subprocess.CompletedProcess:
+        work = workspace.work / name
+        result = Workspace(work, workspace.repo).run(config, *args, check=False)
+        assert result.returncode != 0
+        assert not {"resources", "results", "logs"} & {path.name for path in work.iterdir()}
+        return result
+
+    def stopped_while_read(result: subprocess.CompletedProcess) -> str:
+        assert "Traceback" not in output_of(result) and "Job stats:" not in output_of(result)
+        return output_of(result)
+
+    path = workspace.work / "my.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(BAD_CONFIGFILES["tab-broken"][0])
+    output = stopped_while_read(refused("configfile", TINY, "--configfile", str(path)))
+    lines = [line for line in output.splitlines() if not line.startswith("Using workflow specific")]
+    assert lines == [f"ERROR: --configfile {path}: {problem_of(path)}"]
+
+    result = refused("config", EVERY_PROBLEM)
+    for message in EVERY_MESSAGE:
+        assert message in stopped_while_read(result), message
+    assert len(result.stderr.splitlines()) <= 12, result.stderr
+
+    if not __import__("torch").cuda.is_available():
+        output = output_of(refused("device", TINY, "--config", "device=cuda"))
+        assert "device = 'cuda' cannot be used on this machine" in output
+        assert "this torch sees no CUDA device" in output
 
 
 # ---------------------------------------------------------------- the schema, the one home of the defaults

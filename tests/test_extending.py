@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, TINY, output_of, planned_jobs, tiny, workflow_environment
+from conftest import REPO, TINY, planned_jobs, tiny, workflow_environment
+from homework1.config import configuration
 from homework1.config.problems import spec_problems
 from homework1.config.schema import config_schema
 from homework1.plan import specs
@@ -127,12 +129,22 @@ def test_a_model_added_in_one_place_only_is_named():
         "q2 model cnn uses channels, which the schema's $defs.q2_experiment does not define: add it with its default"]
 
 
-def test_a_module_without_its_schema_block_stops_the_workflow_naming_it(own_workspace):
+def test_a_module_without_its_schema_block_stops_the_workflow_naming_it(tmp_path, monkeypatch):
+    # the package's models with the README's module added, and the configuration the workflow prepares
     section = docs_section("Add your own model")
-    (own_workspace.repo / "src/homework1/q2/models/cnn.py").write_text(code_blocks(section, "python")[0])
-    result = own_workspace.run(TINY, "--dry-run", check=False)
-    assert result.returncode != 0
-    assert "src/homework1/q2/models/cnn.py declares it, but the model enum" in output_of(result)
+    package = tmp_path / "homework1"
+    for question in specs.QUESTIONS:
+        shutil.copytree(specs.models_package(question), package / question / "models",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    (package / "q2/models/cnn.py").write_text(code_blocks(section, "python")[0])
+    monkeypatch.setattr(specs, "PACKAGE", package)
+    specs.model_specs.cache_clear()
+    try:
+        with pytest.raises(configuration.ConfigError) as caught:
+            configuration.load(overrides=TINY)
+    finally:
+        specs.model_specs.cache_clear()  # the next reader reads the package itself again
+    assert "src/homework1/q2/models/cnn.py declares it, but the model enum" in str(caught.value)
 
 
 def test_a_spec_the_workflow_cannot_read_is_named(tmp_path):

@@ -128,10 +128,12 @@ def planned_inputs(tmp_path_factory) -> dict[str, set[str]]:
     return inputs
 
 
+@pytest.mark.slow  # planned by the real Snakemake
 def test_every_rule_with_a_script_has_code_inputs(planned_inputs):
     assert set(rule_scripts()) == set(planned_inputs)  # every rule with a script lists its code
 
 
+@pytest.mark.slow  # planned by the real Snakemake
 @pytest.mark.parametrize("rule", sorted(rule_scripts()))
 def test_code_inputs_are_the_modules_the_entry_script_runs(planned_inputs, rule):
     script = SCRIPTS / rule_scripts()[rule]
@@ -144,6 +146,7 @@ def test_code_inputs_are_the_modules_the_entry_script_runs(planned_inputs, rule)
     assert planned_inputs[rule] == modules_run_by(script, *also)
 
 
+@pytest.mark.slow  # planned by the real Snakemake
 def test_training_jobs_run_only_their_questions_code(planned_inputs):
     def names(rule):
         return {Path(path).relative_to(SOURCE / "homework1").as_posix() for path in planned_inputs[rule]}

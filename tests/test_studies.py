@@ -1,16 +1,22 @@
-"""Studies the real workflow runs besides the default: several seeds, the homework's data set
-built from its archive, the synthetic stand-in; what a run records of the code that made it."""
+"""Studies besides the default: several seeds through the real workflow, a run on the synthetic
+stand-in (a training job on a few examples); what a run records of the code that made it."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
+from types import SimpleNamespace
 
-import numpy as np
 import pandas as pd
 
-from conftest import REPO, TINY, nothing_to_do, run_file, tiny
+from conftest import REPO, TINY, image_arrays, nothing_to_do, run_file, tiny
+from homework1 import q1
+from homework1.analysis import reproduction, tables
+from homework1.config.inputs import dataset_info
+from homework1.core.data import write_npz
+from homework1.job.jobs import run_training_job
+from homework1.plan.study import RUNS_DIR, SYNTHETIC_DATASET
 
 
 def test_runs_record_the_commit_of_the_workflow_and_whether_it_was_edited(own_workspace):
@@ -52,13 +58,25 @@ def test_several_seeds_give_mean_spread_and_comparisons(workspace):
     assert not (workspace.work / "results/theory").exists()  # only what was asked for ran
 
 
-def test_synthetic_stand_in_is_named_as_such_everywhere(workspace):
-    config = tiny(dataset="synthetic_intel", q1={"perceptron": {"model": "perceptron", "epochs": 1}}, q2={})
-    workspace.run(config, "results/tables/reproduction.csv")
-    arrays = np.load(workspace.work / "resources/datasets/synthetic_intel.npz")
-    assert arrays["train_images"].shape == (12630, 48, 48, 3) and arrays["val_images"].shape[0] == 1404
-    summary = pd.read_csv(workspace.work / "results/tables/summary.csv")
+def test_synthetic_stand_in_is_named_as_such_everywhere(tmp_path):
+    # a training job given the stand-in (as the workflow gives it, params.dataset), on a data set of a few
+    # examples: its run, the summary table and the reproduction verdicts name it (its Intel shapes:
+    # tests/test_sources.py)
+    data = tmp_path / "resources/datasets/synthetic_intel.npz"
+    data.parent.mkdir(parents=True)
+    write_npz(data, image_arrays(sizes=(12, 6, 6), shape=(4, 4, 3), n_classes=6))
+    run = tmp_path / RUNS_DIR / "synthetic_intel/q1/perceptron/default/seed1"
+    job = SimpleNamespace(
+        input=SimpleNamespace(data=str(data)),
+        output=SimpleNamespace(metrics=str(run / "metrics.csv"), summary=str(run / "summary.json")),
+        params=SimpleNamespace(seed=1, hparams={"model": "perceptron", "epochs": 1},
+                               dataset=dataset_info(SimpleNamespace(dataset=SYNTHETIC_DATASET))),
+        wildcards=SimpleNamespace(dataset=SYNTHETIC_DATASET, experiment="perceptron", variant="default", seed="1"),
+        log=[str(tmp_path / "logs/run.log")], resources={}, threads=1, scriptdir=str(REPO / "scripts"))
+    run_training_job(job, "q1", q1.train, implementation="reference")
+    summary = tables.read_summaries([run / "summary.json"])
     assert summary["synthetic_data"].all() and (summary["dataset"] == "synthetic_intel").all()
-    reproduction = pd.read_csv(workspace.work / "results/tables/reproduction.csv")
-    perceptron = reproduction[reproduction["experiment"] == "perceptron"]
-    assert (perceptron["verdict"] == "other data set (synthetic_intel)").all()
+    report = reproduction.read_report_numbers(REPO / "config" / "report_numbers.csv")
+    table = reproduction.reproduction_table(tables.by_config(summary), report, SYNTHETIC_DATASET)
+    perceptron = table[table["experiment"] == "perceptron"]
+    assert len(perceptron) and (perceptron["verdict"] == "other data set (synthetic_intel)").all()

@@ -186,24 +186,6 @@ def test_editing_the_shared_figure_style_redraws_figures_without_rerunning_the_q
 
 # ---------------------------------------------------------------- configuration and data errors
 
-def test_config_typo_stops_before_any_job(workspace):
-    config = tiny()
-    config["q1"]["perceptron"]["epochz"] = 3
-    result = workspace.run(config, check=False)
-    assert result.returncode != 0
-    assert "epochz" in output_of(result)
-    assert not (workspace.work / "resources").exists() and not (workspace.work / "results").exists()
-
-
-def test_missing_real_data_set_says_what_to_set(workspace):
-    result = workspace.run(tiny(dataset="intel_landscapes"), check=False)
-    assert result.returncode != 0
-    output = output_of(result)
-    assert "intel_landscapes:" in output and "path:" in output and "archive:" in output
-    assert "nothing was started" in output
-    assert not (workspace.work / "resources").exists() and not (workspace.work / "results").exists()
-
-
 @pytest.mark.parametrize("corruption, message", [  # every problem the validator names: tests/test_data.py
     ("truncate", "not a readable .npz file"),
     ("labels", "'test_labels' has labels in 0..6, outside 0..2"),
@@ -291,6 +273,7 @@ def test_torch_jobs_ask_for_a_gpu_only_where_they_may_use_cuda(built, device, as
     assert all(("gpu=1" in line) == asks_for_gpu for line in resources)
 
 
+@pytest.mark.slow  # planned by the real Snakemake
 def test_the_shipped_study_plans_every_experiment_of_the_homework(tmp_path):
     # config/config.yaml itself, as users run it (`snakemake --cores 8`), planned from scratch
     result = run_snakemake(tmp_path, yaml.safe_load((REPO / "config" / "config.yaml").read_text()), "--dry-run",
