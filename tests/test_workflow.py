@@ -284,7 +284,7 @@ def test_the_shipped_study_plans_every_experiment_of_the_homework(tmp_path):
         "q3_checks": 1, "q3_figures": 1,
         "summary_tables": 1, "select_best": 4, "reproduction_tables": 1, "runtime_table": 1,
         "run_curves": 15, "sweep_overlay": 4, "question_figure": 3, "comparisons_figure": 1,
-        "report_md": 1, "all": 1,
+        "report_md": 1, "explorer": 1, "all": 1,
     }
     # what the docs say of the study's jobs, held to the plan: Snakemake's count of steps (README), and
     # the jobs a cluster gets (the rules not local; `all` only names targets) of all jobs but `all`
