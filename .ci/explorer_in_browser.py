@@ -18,9 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from playwright.sync_api import Error, sync_playwright
-
-from report_in_browser import CHROMIUM, FLAGS
+from report_in_browser import chromium_page
 
 # The curves of the left panel, one trace per run drawn (its mean off), as plotly draws them.
 LEFT_CURVES = "#left .scatterlayer .trace"
@@ -107,38 +105,24 @@ def check(page, frame, runs: list[dict], screenshots: Path, messages: list[str])
 def main(page_path: Path, summary: Path, screenshots: Path, in_report: bool) -> None:
     screenshots.mkdir(parents=True, exist_ok=True)
     runs = expected_runs(summary)
-    messages = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.on("pageerror", lambda error: messages.append(f"page error: {error}"))
-        page.on("console", lambda message: messages.append(f"console {message.type}: {message.text}")
-                if message.type == "error" else None)
+    with chromium_page(1000, screenshots, fail) as (page, messages):
         # the CPU time of the page's main thread (Chrome DevTools Protocol): unlike the clock, not swayed by other work
         devtools = page.context.new_cdp_session(page)
         devtools.send("Performance.enable")
-        try:
-            start = time.perf_counter()
-            if in_report:
-                frame = open_in_report(page, page_path)
-            else:
-                page.goto(page_path.resolve().as_uri())
-                frame = page.main_frame
-            frame.locator("body[data-drawn=yes]").wait_for(timeout=60_000)
-            load_s = time.perf_counter() - start
-            # from the request to the end of the load event: the page's script draws before it ends
-            loaded_s = frame.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd") / 1000
-            busy_s = {metric["name"]: metric["value"]
-                      for metric in devtools.send("Performance.getMetrics")["metrics"]}["ThreadTime"]
-            page.screenshot(path=screenshots / "explorer.png")
-            found, links = check(page, frame, runs, screenshots, messages)
-        except Error as error:
-            page.screenshot(path=screenshots / "failed.png")
-            fail(f"{type(error).__name__}: {error}", messages)
-        finally:
-            browser.close()
-    if messages:
-        fail("the page reported errors", messages)
+        start = time.perf_counter()
+        if in_report:
+            frame = open_in_report(page, page_path)
+        else:
+            page.goto(page_path.resolve().as_uri())
+            frame = page.main_frame
+        frame.locator("body[data-drawn=yes]").wait_for(timeout=60_000)
+        load_s = time.perf_counter() - start
+        # from the request to the end of the load event: the page's script draws before it ends
+        loaded_s = frame.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd") / 1000
+        busy_s = {metric["name"]: metric["value"]
+                  for metric in devtools.send("Performance.getMetrics")["metrics"]}["ThreadTime"]
+        page.screenshot(path=screenshots / "explorer.png")
+        found, links = check(page, frame, runs, screenshots, messages)
     if missing := [link for link in links if not in_report and not (page_path.parent / link).is_file()]:
         fail(f"the page links files that are not there: {', '.join(missing)}", messages)
     where = (f"in the report {page_path}" if in_report else

@@ -10,6 +10,7 @@ Screenshots of each view go to SCREENSHOT_DIR. Needs Debian's chromium and playw
 """
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Error, sync_playwright
@@ -22,32 +23,20 @@ DESCRIPTION = "Homework 1 of a deep-learning course, rerun end to end"
 FOREST_PLOT = "the report's claims, paired by seed"
 
 
-def main(report: Path, screenshots: Path, categories: list[str]) -> None:
-    screenshots.mkdir(parents=True, exist_ok=True)
+@contextmanager
+def chromium_page(height: int, screenshots: Path, fail):
+    """A page of headless Chromium, and the list its errors (page errors, console errors) gather in. An
+    error of playwright's in the block ends it with a screenshot (failed.png) and ``fail``; so do errors
+    the page reported, once the block is done."""
     messages = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page = browser.new_page(viewport={"width": 1400, "height": height})
         page.on("pageerror", lambda error: messages.append(f"page error: {error}"))
         page.on("console", lambda message: messages.append(f"console {message.type}: {message.text}")
                 if message.type == "error" else None)
         try:
-            page.goto(report.resolve().as_uri())
-            page.get_by_text("Results", exact=True).first.wait_for(timeout=30_000)
-            page.screenshot(path=screenshots / "report.png")
-            body = page.inner_text("body")
-            missing = [name for name in categories if not page.get_by_text(name, exact=True).count()]
-            if DESCRIPTION not in body or missing:
-                fail(f"the report shows {'no description' if DESCRIPTION not in body else 'its description'}"
-                     f"{'; no categories ' + ', '.join(missing) if missing else ''}", messages)
-            page.get_by_text("claims", exact=True).click()
-            digits_cell = page.locator("td", has_text="digits")
-            entry = page.get_by_role("row").filter(has_text=FOREST_PLOT).filter(has=digits_cell)
-            entry.first.wait_for(timeout=10_000)
-            page.screenshot(path=screenshots / "claims.png")
-            entry.first.locator("svg, button, a").first.click()  # the eye: show the figure
-            page.locator("img[src^='data:image/png']").first.wait_for(timeout=10_000)
-            page.screenshot(path=screenshots / "forest_plot.png")
+            yield page, messages
         except Error as error:
             page.screenshot(path=screenshots / "failed.png")
             fail(f"{type(error).__name__}: {error}", messages)
@@ -55,6 +44,27 @@ def main(report: Path, screenshots: Path, categories: list[str]) -> None:
             browser.close()
     if messages:
         fail("the page reported errors", messages)
+
+
+def main(report: Path, screenshots: Path, categories: list[str]) -> None:
+    screenshots.mkdir(parents=True, exist_ok=True)
+    with chromium_page(900, screenshots, fail) as (page, messages):
+        page.goto(report.resolve().as_uri())
+        page.get_by_text("Results", exact=True).first.wait_for(timeout=30_000)
+        page.screenshot(path=screenshots / "report.png")
+        body = page.inner_text("body")
+        missing = [name for name in categories if not page.get_by_text(name, exact=True).count()]
+        if DESCRIPTION not in body or missing:
+            fail(f"the report shows {'no description' if DESCRIPTION not in body else 'its description'}"
+                 f"{'; no categories ' + ', '.join(missing) if missing else ''}", messages)
+        page.get_by_text("claims", exact=True).click()
+        digits_cell = page.locator("td", has_text="digits")
+        entry = page.get_by_role("row").filter(has_text=FOREST_PLOT).filter(has=digits_cell)
+        entry.first.wait_for(timeout=10_000)
+        page.screenshot(path=screenshots / "claims.png")
+        entry.first.locator("svg, button, a").first.click()  # the eye: show the figure
+        page.locator("img[src^='data:image/png']").first.wait_for(timeout=10_000)
+        page.screenshot(path=screenshots / "forest_plot.png")
     print(f"{report}: rendered in Chromium, description, categories {', '.join(categories)} and the forest plot "
           f"shown (screenshots in {screenshots})")
 
