@@ -90,10 +90,6 @@ class Study:
         """Every run of the study, each once: the configured ones, then those its looks train."""
         return list(dict.fromkeys(self.configured_runs() + self.runs_so_far(len(self.looks))))
 
-    def study_files(self, name: str) -> list[str]:
-        """One file (summary.json, metrics.csv) of every run of the study."""
-        return [f"{RUNS_DIR}/{run}/{name}" for run in self.study_runs()]
-
     def run_benchmarks(self, wildcards=None) -> list[str]:
         """The benchmark file of every training job of the study (an input function)."""
         return [run_benchmark(run) for run in self.study_runs()]
