@@ -10,13 +10,8 @@ from homework1 import sources
 from homework1.config.schema import dataset_descriptions, dataset_name
 from homework1.core.files import sha256_file
 from homework1.core.run_checks import METRICS_FILE, RUN_FILES, SUMMARY_FILE, beside
-from homework1.plan.study import HOMEWORK_DATASET, RUNS_DIR, SYNTHETIC_DATASET, may_use_cuda
+from homework1.plan.study import HOMEWORK_DATASET, RUNS_DIR, SYNTHETIC_DATASET, may_use_cuda, run_files
 from homework1.plan.targets import Study
-
-
-def run_files(runs: list[str], name: str = METRICS_FILE) -> list[str]:
-    """One file (metrics.csv by default) of each of ``runs``."""
-    return [f"{RUNS_DIR}/{run}/{name}" for run in runs]
 
 
 def summaries_beside(metrics: list[str]) -> list[str]:
@@ -77,13 +72,13 @@ class Inputs(Study):
         return [f"{RUNS_DIR}/{run}/{name}" for run in self.study_runs() for name in RUN_FILES]
 
     def study_metrics(self, wildcards=None) -> list[str]:
-        return run_files(self.study_runs())
+        return run_files(self.study_runs(), METRICS_FILE)
 
     def run_metrics(self, dataset: str, question: str, experiment: str, variant: str | None = None) -> list[str]:
-        return run_files(self.configuration_runs(dataset, question, experiment, variant))
+        return run_files(self.configuration_runs(dataset, question, experiment, variant), METRICS_FILE)
 
     def figure_metrics(self, wildcards) -> list[str]:
-        return run_files(self.figure_runs(wildcards))
+        return run_files(self.figure_runs(wildcards), METRICS_FILE)
 
     def q2_resources(self) -> dict:
         """Ask the cluster for a GPU only where the configured device may be CUDA."""

@@ -27,6 +27,11 @@ RUN_FIELDS = ("dataset", "question", "experiment", "variant", "seed")
 CONFIG_FIELDS = RUN_FIELDS[:-1]  # what names one configuration: a run's fields but its seed
 
 
+def run_files(runs: list[str], name: str) -> list[str]:
+    """The file ``name`` (metrics.csv, summary.json) of each of ``runs``, below RUNS_DIR."""
+    return [f"{RUNS_DIR}/{run}/{name}" for run in runs]
+
+
 def run_path(**fields) -> str:
     """RUN_PATH with the given fields filled in; the others stay ``{wildcards}`` for a rule."""
     return RUN_PATH.format_map({name: fields.get(name, f"{{{name}}}") for name in RUN_FIELDS})

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from homework1.plan import claims as claim_plan
 from homework1.plan import specs
-from homework1.plan.study import QUESTIONS, RUNS_DIR, expand_runs, run_path
+from homework1.plan.study import QUESTIONS, expand_runs, run_files, run_path
 
 
 def run_benchmark(run: str) -> str:
@@ -57,7 +57,7 @@ class Study:
 
     def run_outputs(self, kind: str, questions=QUESTIONS) -> list[str]:
         """One kind of per-run file (metrics.csv, summary.json) of every configured run."""
-        return [f"{RUNS_DIR}/{run}/{kind}" for run in self.configured_runs(questions)]
+        return run_files(self.configured_runs(questions), kind)
 
     # ------------------------------------------------------------ settling the claims
 
